@@ -1,0 +1,76 @@
+// The contract between the orchestrator and every stage (see docs/ARCHITECTURE.md).
+// Stage modules import only cheap things at top level: the planner imports every stage a
+// pipeline names just to read its schema; heavy libraries are imported inside `run`.
+import type { TSchema } from '@sinclair/typebox';
+
+export interface InputDecl {
+  /** 'one': a single upstream cell; 'many': a gathered array of upstream cells. */
+  kind: 'one' | 'many';
+  optional?: boolean;
+  description?: string;
+}
+
+export interface ProgressEvent {
+  phase?: string;
+  epoch?: number;
+  epochs?: number;
+  batch?: number;
+  batches?: number;
+  loss?: number;
+  accuracy?: number;
+  message?: string;
+}
+
+export interface UpstreamOutput {
+  cellId: string;
+  stage: string;
+  instance: string;
+  /** Sweep coordinates of that cell (own sweep values plus inherited ones). */
+  coords: Record<string, unknown>;
+  /** Its resolved params. */
+  params: unknown;
+  /** Its final artifact folder (read-only). */
+  dir: string;
+  /** The `metrics` of its result.json. */
+  metrics: Record<string, unknown>;
+}
+
+export interface StageContext<P = unknown> {
+  params: P;
+  inputs: Record<string, UpstreamOutput | UpstreamOutput[]>;
+  /** Write every output file here; the folder is moved into the store when the cell is done. */
+  outDir: string;
+  /** Store-wide scratch cache shared by cells (e.g. a compiled ns-3 scenario). */
+  cacheDir: string;
+  log(message: string): void;
+  progress(event: ProgressEvent): void;
+  setProvenance(fields: Record<string, unknown>): void;
+  signal: AbortSignal;
+}
+
+export interface StageOutput {
+  metrics: Record<string, unknown>;
+}
+
+export interface PlanContext {
+  /** Folder holding the pipeline file, for resolving relative paths. */
+  pipelineDir: string;
+  /** Project root (where configs/ lives). */
+  projectRoot: string;
+}
+
+export interface StageDefinition<P = any> {
+  /** Equals the stage's folder name under src/stages/. */
+  name: string;
+  description: string;
+  /** TypeBox schema of the params; additionalProperties: false at every level. */
+  params: TSchema;
+  inputs: Record<string, InputDecl>;
+  /** Source folders (relative to the project root) whose compiled code enters the cache key. */
+  codeDeps: string[];
+  /** Paths outside the store whose content enters the cache key (e.g. a dataset folder). */
+  externalInputs?(params: P, ctx: PlanContext): string[];
+  /** Semantic checks run at plan time, before anything runs; returns error messages. */
+  validate?(params: P, ctx: PlanContext): string[];
+  run(ctx: StageContext<P>): Promise<StageOutput>;
+}
