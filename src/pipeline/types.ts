@@ -1,0 +1,63 @@
+// The plan: what the config + sweep expansion produce (src/config, src/pipeline) and what the
+// store and executor consume (src/store, src/exec). Pure data, JSON-serialisable.
+
+/** The parts of a cell's cache key, kept per slot so a later plan can say what changed. */
+export interface KeyParts {
+  /** sha256 of the canonical params. */
+  paramsHash: string;
+  /** Canonical params themselves (to name the param that changed). */
+  params: unknown;
+  /** sha256 of the compiled code of the stage's codeDeps, and per folder. */
+  codeHash: string;
+  codeHashes: Record<string, string>;
+  /** Content hash of each external input path (dataset folders, user weights). */
+  externalHashes: Record<string, string>;
+  /** Cache keys of the upstream cells, by input name (arrays for gathered inputs). */
+  upstreamKeys: Record<string, string | string[]>;
+}
+
+export interface PlannedInput {
+  /** Upstream instance name. */
+  from: string;
+  kind: 'one' | 'many';
+  /** Upstream cell ids (one entry for 'one'). */
+  cellIds: string[];
+}
+
+export interface PlannedCell {
+  /** Stable content id (stage, instance, params, upstream ids), 64 hex. */
+  id: string;
+  /** Merkle cache key (id + code + external inputs + upstream keys), 64 hex. */
+  key: string;
+  instance: string;
+  stage: string;
+  params: unknown;
+  /** Sweep coordinates (own + inherited), e.g. { cut: 'block3_pool', seed: 0 }. */
+  coords: Record<string, unknown>;
+  /** Stable slot name: instance + canonical coords; used to explain why a cell re-runs. */
+  slot: string;
+  inputs: Record<string, PlannedInput>;
+  keyParts: KeyParts;
+  /** Per-stage execution settings from the pipeline (timeout, retries). */
+  timeoutSec?: number;
+  retries?: number;
+}
+
+export interface Plan {
+  pipeline: { name: string; file: string; hash: string };
+  /** Topologically ordered: every cell comes after the cells it consumes. */
+  cells: PlannedCell[];
+  /** Pipeline-level settings (backend, requirements…) passed to stages as needed. */
+  settings: Record<string, unknown>;
+}
+
+/** Why a cell is not cached, as shown by `sei plan` and `sei explain`. */
+export type NotCachedReason =
+  | { kind: 'new' }
+  | { kind: 'param-changed'; path: string; before: unknown; after: unknown }
+  | { kind: 'code-changed'; folder: string }
+  | { kind: 'upstream-changed'; input: string; instance: string }
+  | { kind: 'input-file-changed'; path: string }
+  | { kind: 'artifact-damaged'; detail: string }
+  | { kind: 'failed-before'; error: string }
+  | { kind: 'interrupted' };
