@@ -46,6 +46,8 @@ export interface StageContext<P = unknown> {
   progress(event: ProgressEvent): void;
   setProvenance(fields: Record<string, unknown>): void;
   signal: AbortSignal;
+  /** Pipeline-level settings (Plan.settings), e.g. { backend: 'auto' } from config or --backend. */
+  settings: Record<string, unknown>;
 }
 
 export interface StageOutput {
