@@ -1,0 +1,130 @@
+// Conv2DBackpropInput for the wasm backend on its XNNPACK convolution (the shipped kernel is a
+// scalar loop). It is also the forward pass of conv2dTranspose.
+//
+// For stride 1 the input gradient is a convolution of dy with the filter flipped in space and
+// with its in/out channels swapped: dx = conv(dy, W̃), W̃[a,b,co,ci] = W[fh−1−a, fw−1−b, ci, co],
+// padded by fh−1−pt on top and fw−1−pl on the left. For stride s > 1 the input pixels fall into
+// s×s phases (iy mod s, ix mod s); each phase only meets the filter taps of matching parity, so
+// it is a stride-1 convolution of dy with a sub-filter, and the phases are interleaved into dx.
+import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { convGeometry, explicitPad } from './conv-geometry.js';
+import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
+import { transposeFast } from './transpose.js';
+
+interface InputGradAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: [number, number, number, number];
+}
+
+/** Per axis: which filter taps and dy offsets one output phase uses. */
+interface PhaseAxis {
+  taps: number[];      // filter indices k with (p + pt − k) ≡ 0 mod s, in increasing order
+  out: number;         // number of dx positions in this phase: ceil((size − p) / s)
+  padBefore: number;   // zero rows before dy for the stride-1 correlation
+  padAfter: number;
+  cropBefore: number;  // dy rows dropped before (when the padding would be negative)
+  cropAfter: number;
+}
+
+/** dx[p + s·i] = Σ_j dy[(p + pt − taps[j]) / s + i] · W[taps[j]]; written as a correlation of dy
+ *  with the reversed tap list, rows of dy indexed from q0 = (p + pt − taps[last]) / s. */
+function phaseAxis(p: number, s: number, pt: number, f: number, size: number, dySize: number): PhaseAxis {
+  const taps: number[] = [];
+  for (let k = 0; k < f; k++) if ((((p + pt - k) % s) + s) % s === 0) taps.push(k);
+  const out = Math.max(0, Math.ceil((size - p) / s));
+  if (taps.length === 0) return { taps, out, padBefore: 0, padAfter: 0, cropBefore: 0, cropAfter: 0 };
+  const q0 = (p + pt - taps[taps.length - 1]!) / s;         // dy row read by output i = 0, first tap
+  const lastRow = q0 + (out - 1) + (taps.length - 1);       // last dy row any output reads
+  const padBefore = Math.max(0, -q0), cropBefore = Math.max(0, q0);
+  const padAfter = Math.max(0, lastRow - (dySize - 1)), cropAfter = Math.max(0, dySize - 1 - lastRow);
+  return { taps, out, padBefore, padAfter, cropBefore, cropAfter };
+}
+
+/** The stride-1 filter for one phase: taps (reversed) of W, channels swapped → [th, tw, Co, Ci]. */
+function phaseFilter(s: Scope, wFlipped: TensorInfo, fh: number, fw: number, ty: number[], tx: number[]): TensorInfo {
+  // wFlipped = W reversed in space with channels swapped, [fh, fw, Co, Ci]; tap k of W sits at fh−1−k.
+  const rows = ty.map((k) => fh - 1 - k).reverse();
+  const cols = tx.map((k) => fw - 1 - k).reverse();
+  const contiguous = (a: number[]) => a.every((v, i) => i === 0 || v === a[i - 1]! + (a[1]! - a[0]!));
+  const step = (a: number[]) => (a.length > 1 ? a[1]! - a[0]! : 1);
+  if (!contiguous(rows) || !contiguous(cols)) throw new Error('unexpected tap pattern');
+  const [, , co, ci] = wFlipped.shape as [number, number, number, number];
+  return s.run('StridedSlice', { x: wFlipped }, {
+    begin: [rows[0]!, cols[0]!, 0, 0], end: [rows[rows.length - 1]! + 1, cols[cols.length - 1]! + 1, co, ci],
+    strides: [step(rows), step(cols), 1, 1],
+    beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+  });
+}
+
+export function conv2dBackpropInput(s: Scope, dy: TensorInfo, filter: TensorInfo, attrs: InputGradAttrs): TensorInfo {
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
+    throw new Error(`Conv2DBackpropInput on wasm supports NHWC only, got ${attrs.dataFormat}`);
+  }
+  const g = convGeometry(attrs.inputShape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
+  const [n, h, w, ci] = attrs.inputShape;
+  const co = g.outC;
+  // W̃: flipped in space, channels swapped → [fh, fw, Co, Ci] (filter-sized, cheap).
+  const wFlipped = transposeFast(s, s.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
+
+  const sh = g.strideH, sw = g.strideW;
+  const phasesY = Array.from({ length: sh }, (_, p) => phaseAxis(p, sh, g.padTop, g.fh, h, g.outH));
+  const phasesX = Array.from({ length: sw }, (_, p) => phaseAxis(p, sw, g.padLeft, g.fw, w, g.outW));
+
+  const convPhase = (py: PhaseAxis, px: PhaseAxis): TensorInfo => {
+    if (py.out === 0 || px.out === 0) throw new Error('empty phase');
+    if (py.taps.length === 0 || px.taps.length === 0) {
+      const z = s.alloc([n, py.out, px.out, ci]);
+      s.view(z).fill(0);
+      return z;
+    }
+    let src = dy;
+    if (py.cropBefore + py.cropAfter + px.cropBefore + px.cropAfter > 0) {
+      src = s.run('Slice', { x: dy }, {
+        begin: [0, py.cropBefore, px.cropBefore, 0],
+        size: [n, g.outH - py.cropBefore - py.cropAfter, g.outW - px.cropBefore - px.cropAfter, co],
+      });
+    }
+    const f = sh === 1 && sw === 1 ? wFlipped : phaseFilter(s, wFlipped, g.fh, g.fw, py.taps, px.taps);
+    return s.run('Conv2D', { x: src, filter: f }, {
+      strides: [1, 1], dilations: [1, 1], dataFormat: 'NHWC',
+      pad: explicitPad(py.padBefore, py.padAfter, px.padBefore, px.padAfter),
+    });
+  };
+
+  if (sh === 1 && sw === 1) return convPhase(phasesY[0]!, phasesX[0]!);
+
+  // Interleave the phases: dx[n, p + s·i, q + s·j, c] = phase(p,q)[n, i, j, c].
+  const dx = s.alloc([n, h, w, ci]);
+  const parts = phasesY.map((py) => phasesX.map((px) => (py.out > 0 && px.out > 0 ? convPhase(py, px) : null)));
+  const out = s.view(dx);
+  for (let p = 0; p < sh; p++) {
+    for (let q = 0; q < sw; q++) {
+      const part = parts[p]![q];
+      if (part === null || part === undefined) continue;
+      const src = s.view(part);
+      const ph = phasesY[p]!.out, pw = phasesX[q]!.out;
+      for (let b = 0; b < n; b++) {
+        for (let i = 0; i < ph; i++) {
+          let so = ((b * ph + i) * pw) * ci;
+          let dOff = ((b * h + p + sh * i) * w + q) * ci;
+          for (let j = 0; j < pw; j++) {
+            out.set(src.subarray(so, so + ci), dOff);
+            so += ci;
+            dOff += sw * ci;
+          }
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+export const conv2dBackpropInputConfig: KernelConfig = {
+  kernelName: 'Conv2DBackpropInput',
+  backendName: 'wasm',
+  kernelFunc: (({ inputs, backend, attrs }: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: InputGradAttrs }) =>
+    withScope(backend, (s) => conv2dBackpropInput(s, inputs.dy, inputs.filter, attrs))) as unknown as KernelFunc,
+};

@@ -1,0 +1,29 @@
+// Registers the fast training kernels on the wasm backend. Call after the wasm backend has been
+// initialised (its shipped kernels are captured first, so ours can call them).
+import { registerKernel, unregisterKernel, getKernel, type KernelConfig } from '@tensorflow/tfjs';
+import { captureShippedKernel } from './wasm-ops.js';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+
+/** Kernels of the shipped wasm backend that ours are built on (captured before any replacement). */
+const BUILDING_BLOCKS = ['Conv2D', 'BatchMatMul', 'Transpose', 'Reshape', 'Slice', 'StridedSlice', 'Reverse', 'PadV2'];
+
+export const FAST_KERNELS: KernelConfig[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig];
+
+let registered = false;
+
+/** Registers (once per process) every fast kernel for backend 'wasm'; returns their names. */
+export function registerFastWasmKernels(): string[] {
+  if (!registered) {
+    for (const name of BUILDING_BLOCKS) captureShippedKernel(name);
+    for (const k of FAST_KERNELS) {
+      if (getKernel(k.kernelName, 'wasm') !== undefined) {
+        captureShippedKernel(k.kernelName);
+        unregisterKernel(k.kernelName, 'wasm');
+      }
+      registerKernel(k);
+    }
+    registered = true;
+  }
+  return FAST_KERNELS.map((k) => k.kernelName);
+}

@@ -1,0 +1,123 @@
+// The fast wasm kernels against the cpu backend's reference kernels, on random shapes.
+import { strict as assert } from 'node:assert';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/ml/backend.js';
+
+/** Deterministic pseudo-random values in [-1, 1). */
+function rand(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    out[i] = (s / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Runs one kernel on a backend with the given input values; returns the output values. */
+async function runOn(backend: string, kernel: string, inputs: Record<string, { shape: number[]; values: Float32Array }>,
+  attrs: Record<string, unknown>): Promise<{ shape: number[]; values: Float32Array }> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const ts: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(inputs)) ts[k] = tf.tensor(v.values, v.shape);
+    const out = tf.engine().runKernel(kernel, ts as never, attrs as never) as tf.Tensor;
+    return { shape: out.shape, values: out.dataSync() as Float32Array };
+  });
+}
+
+export function relativeError(actual: Float32Array, expected: Float32Array): number {
+  let maxDiff = 0, maxRef = 0;
+  for (let i = 0; i < expected.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected[i]!));
+    maxRef = Math.max(maxRef, Math.abs(expected[i]!));
+  }
+  return maxDiff / Math.max(maxRef, 1e-30);
+}
+
+interface ConvCase { name: string; x: [number, number, number, number]; f: [number, number, number, number];
+  strides: number | [number, number]; pad: 'same' | 'valid' | number | number[][] }
+
+const CASES: ConvCase[] = [
+  { name: '3x3 s1 same, odd sizes', x: [2, 7, 9, 5], f: [3, 3, 5, 4], strides: 1, pad: 'same' },
+  { name: '3x3 s1 valid', x: [3, 8, 6, 4], f: [3, 3, 4, 6], strides: 1, pad: 'valid' },
+  { name: '3x3 s2 same, odd sizes', x: [2, 9, 7, 3], f: [3, 3, 3, 5], strides: 2, pad: 'same' },
+  { name: '3x3 s2 same, even sizes', x: [2, 8, 10, 4], f: [3, 3, 4, 4], strides: 2, pad: 'same' },
+  { name: '3x3 s2 valid, odd sizes', x: [2, 11, 9, 3], f: [3, 3, 3, 4], strides: 2, pad: 'valid' },
+  { name: '7x7 s2 same (ResNet stem)', x: [2, 17, 15, 3], f: [7, 7, 3, 8], strides: 2, pad: 'same' },
+  { name: '7x7 s1 valid', x: [2, 12, 13, 2], f: [7, 7, 2, 3], strides: 1, pad: 'valid' },
+  { name: '1x1 s1 valid', x: [3, 5, 7, 6], f: [1, 1, 6, 9], strides: 1, pad: 'valid' },
+  { name: '1x1 s1 same', x: [2, 4, 4, 8], f: [1, 1, 8, 5], strides: 1, pad: 'same' },
+  { name: '1x1 s2 valid, odd sizes', x: [2, 9, 7, 6], f: [1, 1, 6, 4], strides: 2, pad: 'valid' },
+  { name: '1x1 s2 same', x: [2, 8, 8, 4], f: [1, 1, 4, 6], strides: 2, pad: 'same' },
+  { name: '5x5 s3 same, mixed', x: [2, 13, 11, 3], f: [5, 5, 3, 4], strides: [3, 2], pad: 'same' },
+  { name: '3x3 s1 explicit pad', x: [2, 6, 7, 3], f: [3, 3, 3, 4], strides: 1, pad: [[0, 0], [2, 0], [1, 2], [0, 0]] },
+  { name: '3x3 s2 explicit pad', x: [2, 9, 8, 3], f: [3, 3, 3, 4], strides: 2, pad: [[0, 0], [1, 1], [0, 2], [0, 0]] },
+  { name: '4x4 s2 same (transposed-conv like)', x: [2, 8, 8, 5], f: [4, 4, 5, 3], strides: 2, pad: 'same' },
+  { name: '3x3 s1 same, batch 8, wide', x: [8, 6, 6, 24], f: [3, 3, 24, 32], strides: 1, pad: 'same' },
+];
+
+function outShape(c: ConvCase): number[] {
+  return tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.f) as tf.Tensor4D, c.strides, c.pad as never).shape);
+}
+
+describe('fast wasm kernels vs the cpu backend', function () {
+  this.timeout(60000);
+  before(async () => {
+    await initBackend('wasm');
+    await tf.setBackend('cpu');
+  });
+  after(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  for (const [ci, c] of CASES.entries()) {
+    it(`Conv2DBackpropFilter ${c.name}`, async () => {
+      tf.setBackend('cpu');
+      const dyShape = outShape(c);
+      const inputs = { x: { shape: c.x, values: rand(size(c.x), 11 + ci) }, dy: { shape: dyShape, values: rand(size(dyShape), 97 + ci) } };
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f };
+      const ref = await runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs);
+      const got = await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs);
+      assert.deepEqual(got.shape, ref.shape);
+      const err = relativeError(got.values, ref.values);
+      assert.ok(err < 1e-4, `relative error ${err}`);
+    });
+
+    it(`Conv2DBackpropInput ${c.name}`, async () => {
+      await tf.setBackend('cpu');
+      const dyShape = outShape(c);
+      const inputs = { dy: { shape: dyShape, values: rand(size(dyShape), 31 + ci) }, filter: { shape: c.f, values: rand(size(c.f), 53 + ci) } };
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x };
+      const ref = await runOn('cpu', 'Conv2DBackpropInput', inputs, attrs);
+      const got = await runOn('wasm', 'Conv2DBackpropInput', inputs, attrs);
+      assert.deepEqual(got.shape, ref.shape);
+      const err = relativeError(got.values, ref.values);
+      assert.ok(err < 1e-4, `relative error ${err}`);
+    });
+  }
+
+  it('kernels are deterministic (same inputs, same output bits)', async () => {
+    const c = CASES[2]!;
+    const dyShape = outShape(c);
+    const inputs = { x: { shape: c.x, values: rand(size(c.x), 5) }, dy: { shape: dyShape, values: rand(size(dyShape), 6) } };
+    const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f };
+    const a = await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs);
+    const b = await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs);
+    assert.deepEqual(Buffer.from(a.values.buffer), Buffer.from(b.values.buffer));
+  });
+
+  it('kernels leak no wasm tensors', async () => {
+    await tf.setBackend('wasm');
+    const c = CASES[5]!;
+    const dyShape = outShape(c);
+    const before = tf.engine().backend.numDataIds();
+    const inputs = { dy: { shape: dyShape, values: rand(size(dyShape), 8) }, filter: { shape: c.f, values: rand(size(c.f), 9) } };
+    await runOn('wasm', 'Conv2DBackpropInput', inputs, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x });
+    await runOn('wasm', 'Conv2DBackpropFilter', { x: { shape: c.x, values: rand(size(c.x), 1) }, dy: inputs.dy },
+      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f });
+    assert.equal(tf.engine().backend.numDataIds(), before);
+  });
+});
