@@ -1,0 +1,71 @@
+// Which cells of a plan are cached and, for the others, why not. Shared by `sei plan` (read-only)
+// and the orchestrator (which then records damaged artifacts and refreshed manifests).
+import type { KeyParts, NotCachedReason, Plan, PlannedCell } from '../pipeline/types.js';
+import { verifyManifest, type ManifestEntry } from '../store/manifest.js';
+import type { CellDetail, SlotRecord, Store } from '../store/store.js';
+
+export interface CellAssessment {
+  cell: PlannedCell;
+  cached: boolean;
+  /** Empty when cached. */
+  reasons: NotCachedReason[];
+  /** The stored row under this cell's key, if any. */
+  record?: CellDetail;
+  /** Set when the stored artifact failed verification. */
+  damaged?: string;
+  /** Manifest entries whose mtime moved while their content stayed the same. */
+  refreshed?: ManifestEntry[];
+}
+
+/** Why a cell that is not cached has to run, most specific first. */
+export function reasonsFor(cell: PlannedCell, slot: SlotRecord | undefined, record: CellDetail | undefined, damaged?: string): NotCachedReason[] {
+  if (damaged !== undefined) return [{ kind: 'artifact-damaged', detail: damaged }];
+  if (record?.state === 'failed') return [{ kind: 'failed-before', error: record.error ?? 'unknown error' }];
+  if (record?.state === 'interrupted' || record?.state === 'running') return [{ kind: 'interrupted' }];
+  if (record?.state === 'pending' && record.error?.startsWith('artifact damaged')) {
+    return [{ kind: 'artifact-damaged', detail: record.error.replace(/^artifact damaged: /, '') }];
+  }
+  if (!slot) return [{ kind: 'new' }];
+  if (slot.key === cell.key) return [{ kind: 'new' }]; // planned before but never finished
+  const changes = explainChange!(slot.keyParts, cell.keyParts);
+  return changes.length > 0 ? changes : [{ kind: 'new' }];
+}
+
+type ExplainChange = (prev: KeyParts | undefined, cur: KeyParts) => NotCachedReason[];
+let explainChange: ExplainChange | undefined;
+/** The planner's explanation of a key change (src/pipeline/explain.ts), loaded on first use. */
+async function loadExplain(): Promise<ExplainChange> {
+  if (!explainChange) {
+    const modulePath = '../pipeline/explain.js';
+    explainChange = ((await import(modulePath)) as { explainChange: ExplainChange }).explainChange;
+  }
+  return explainChange;
+}
+
+/** Assess every cell of the plan against the store (undefined: nothing is cached). */
+export async function assessPlan(plan: Plan, store: Store | undefined): Promise<CellAssessment[]> {
+  if (!store) return plan.cells.map((cell) => ({ cell, cached: false, reasons: [{ kind: 'new' }] }));
+  const records = store.cellsByKeys(plan.cells.map((c) => c.key));
+  const slots = store.slotsOf(plan.pipeline.name);
+  if (plan.cells.some((c) => { const s = slots.get(c.slot); return s !== undefined && s.key !== c.key; })) await loadExplain();
+  const out: CellAssessment[] = [];
+  for (const cell of plan.cells) {
+    const record = records.get(cell.key);
+    const slot = slots.get(cell.slot);
+    if (record?.state === 'done' && record.dir && record.manifest) {
+      const check = await verifyManifest(record.dir, record.manifest);
+      if (check.ok) {
+        const a: CellAssessment = { cell, cached: true, reasons: [], record };
+        if (check.refreshed.length > 0) a.refreshed = check.refreshed;
+        out.push(a);
+        continue;
+      }
+      out.push({ cell, cached: false, reasons: reasonsFor(cell, slot, record, check.detail), record, damaged: check.detail });
+      continue;
+    }
+    const a: CellAssessment = { cell, cached: false, reasons: reasonsFor(cell, slot, record) };
+    if (record) a.record = record;
+    out.push(a);
+  }
+  return out;
+}

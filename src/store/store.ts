@@ -1,0 +1,555 @@
+// The store: one SQLite database (runs, cells, attempts, slots, the run lock) beside the
+// content-addressed artifact folders. This module is the only code that opens the database; the
+// orchestrator is its only writer, readers (status, reports, recommend) open it read-only.
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { UsageError } from '../cli/errors.js';
+import type { KeyParts, NotCachedReason, PlannedCell, PlannedInput } from '../pipeline/types.js';
+import type { Manifest } from './manifest.js';
+import { SCHEMA_SQL, SCHEMA_VERSION, STORE_FORMAT } from './schema.js';
+import type { CellRecord, CellState } from './types.js';
+
+/** A store that cannot be opened (not a store, newer schema, damaged file): exit code 2. */
+export class StoreError extends UsageError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export const DB_FILE = 'store.sqlite';
+
+/** Files a folder may hold and still count as "empty" when a new store is created in it. */
+const IGNORABLE = new Set(['README.md', '.gitkeep', '.gitignore', '.DS_Store']);
+
+export interface OpenStoreOptions {
+  /** Open read-only; the store must exist. */
+  readonly?: boolean;
+  /** Create the store if the folder is missing or empty (default: true unless readonly). */
+  create?: boolean;
+}
+
+/** Everything the store knows about a cell beyond its CellRecord (for `sei explain`). */
+export interface CellDetail extends CellRecord {
+  slot: string;
+  inputs: Record<string, PlannedInput>;
+  keyParts: KeyParts;
+  reasons?: NotCachedReason[];
+  manifest?: Manifest;
+  runId?: string;
+  attemptList: AttemptRecord[];
+}
+
+export interface AttemptRecord {
+  n: number;
+  runId: string;
+  state: string;
+  failure?: string;
+  error?: string;
+  logPath?: string;
+  startedAt: string;
+  endedAt?: string;
+}
+
+export interface LockInfo {
+  runId: string;
+  pid: number;
+  host: string;
+  pipeline: string;
+  startedAt: string;
+  heartbeatMs: number;
+}
+
+export interface RunRecord {
+  id: string;
+  pipeline: string;
+  file: string;
+  planHash: string;
+  state: string;
+  pid: number;
+  host: string;
+  jobs: number;
+  total: number;
+  cached: number;
+  done: number;
+  failed: number;
+  startedAt: string;
+  endedAt?: string;
+}
+
+export interface SlotRecord {
+  pipeline: string;
+  slot: string;
+  instance: string;
+  cellId: string;
+  key: string;
+  keyParts: KeyParts;
+  active: boolean;
+}
+
+export interface CellFilter {
+  /** Only the cells of this pipeline's latest run (its active slots), in plan order. */
+  pipeline?: string;
+  instance?: string;
+  state?: CellState;
+}
+
+export type AcquireResult =
+  | { ok: true; /** The dead run whose lock was taken over. */ replaced?: LockInfo }
+  | { ok: false; holder: LockInfo };
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether a lock holder is gone: its process is dead (same host) or its heartbeat is stale. */
+export function isLockStale(lock: LockInfo, staleMs: number, now = Date.now()): boolean {
+  if (lock.host === hostname() && !isProcessAlive(lock.pid)) return true;
+  return now - lock.heartbeatMs > staleMs;
+}
+
+export function describeLock(lock: LockInfo): string {
+  const age = Math.max(0, Math.round((Date.now() - lock.heartbeatMs) / 1000));
+  return `run ${lock.runId} of pipeline '${lock.pipeline}' (pid ${lock.pid} on host ${lock.host}, since ${lock.startedAt}, last heartbeat ${age}s ago)`;
+}
+
+interface CellRow {
+  key: string; id: string; pipeline: string; instance: string; stage: string; slot: string;
+  coords: string; params: string; inputs: string; key_parts: string; state: string;
+  dir: string | null; manifest: string | null; metrics: string | null; provenance: string | null;
+  error: string | null; reasons: string | null; log_path: string | null; run_id: string | null;
+  attempts: number; started_at: string | null; ended_at: string | null; duration_ms: number | null;
+}
+
+const parse = <T>(text: string | null): T | undefined => (text == null ? undefined : (JSON.parse(text) as T));
+const nowIso = (): string => new Date().toISOString();
+
+export function storeExists(dir: string): boolean {
+  return existsSync(join(dir, DB_FILE));
+}
+
+export function openStore(dir: string, options: OpenStoreOptions = {}): Store {
+  return new Store(resolve(dir), options);
+}
+
+export class Store {
+  readonly dir: string;
+  readonly readonly: boolean;
+  private readonly db: Database.Database;
+  private readonly stmts = new Map<string, Database.Statement>();
+
+  constructor(dir: string, options: OpenStoreOptions = {}) {
+    this.dir = dir;
+    this.readonly = options.readonly === true;
+    const dbPath = join(dir, DB_FILE);
+    const create = options.create ?? !this.readonly;
+    if (!existsSync(dbPath)) {
+      if (!create) throw new StoreError(`no store at ${dir} (no ${DB_FILE}); run a pipeline first or pass --store`);
+      if (existsSync(dir)) {
+        if (!statSync(dir).isDirectory()) throw new StoreError(`store path ${dir} is not a folder`);
+        const foreign = readdirSync(dir).filter((f) => !IGNORABLE.has(f));
+        if (foreign.length > 0) {
+          throw new StoreError(
+            `${dir} is not a split-et-impera store (no ${DB_FILE}, but it holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose another --store`,
+          );
+        }
+      }
+      mkdirSync(dir, { recursive: true });
+    }
+    try {
+      this.db = new Database(dbPath, this.readonly ? { readonly: true, fileMustExist: true } : {});
+      this.db.pragma('busy_timeout = 10000');
+      if (!this.readonly) {
+        this.db.pragma('journal_mode = WAL');
+        // WAL + NORMAL survives process crashes; an artifact is fsynced before its row says done.
+        this.db.pragma('synchronous = NORMAL');
+      }
+      this.checkOrInit();
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError(`cannot open the store database ${dbPath}: ${(e as Error).message}`);
+    }
+    if (!this.readonly) for (const sub of ['objects', 'tmp', 'logs', 'cache']) mkdirSync(join(dir, sub), { recursive: true });
+  }
+
+  private checkOrInit(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").get() !== undefined;
+    if (version === 0 && !hasMeta) {
+      if (this.readonly) throw new StoreError(`${this.dir} holds an empty database, not a store`);
+      const tables = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table'").get() as { n: number };
+      if (tables.n > 0) throw new StoreError(`${join(this.dir, DB_FILE)} is an SQLite database of something else, not a store`);
+      this.db.transaction(() => {
+        this.db.exec(SCHEMA_SQL);
+        this.db.prepare('INSERT INTO meta(name, value) VALUES (?, ?)').run('format', STORE_FORMAT);
+        this.db.prepare('INSERT INTO meta(name, value) VALUES (?, ?)').run('created_at', nowIso());
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }).immediate();
+      return;
+    }
+    const format = hasMeta
+      ? (this.db.prepare("SELECT value FROM meta WHERE name='format'").get() as { value: string } | undefined)?.value
+      : undefined;
+    if (format !== STORE_FORMAT) throw new StoreError(`${join(this.dir, DB_FILE)} is not a split-et-impera store`);
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError(
+        `the store ${this.dir} has schema version ${version}, newer than this sei understands (${SCHEMA_VERSION}); upgrade sei`,
+      );
+    }
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- paths -------------------------------------------------------------------------------
+
+  get objectsDir(): string { return join(this.dir, 'objects'); }
+  get tmpDir(): string { return join(this.dir, 'tmp'); }
+  get logsDir(): string { return join(this.dir, 'logs'); }
+  get cacheDir(): string { return join(this.dir, 'cache'); }
+
+  /** Relative folder of the artifact of a cache key: objects/ab/<key>. */
+  objectRel(key: string): string {
+    return join('objects', key.slice(0, 2), key);
+  }
+
+  abs(rel: string): string {
+    return isAbsolute(rel) ? rel : join(this.dir, rel);
+  }
+
+  // ---- readers -----------------------------------------------------------------------------
+
+  private toRecord(row: CellRow, pipeline?: string): CellRecord {
+    const rec: CellRecord = {
+      id: row.id,
+      key: row.key,
+      pipeline: pipeline ?? row.pipeline,
+      instance: row.instance,
+      stage: row.stage,
+      coords: JSON.parse(row.coords) as Record<string, unknown>,
+      params: JSON.parse(row.params) as unknown,
+      state: row.state as CellState,
+      attempts: row.attempts,
+    };
+    if (row.dir) rec.dir = this.abs(row.dir);
+    if (row.metrics) rec.metrics = JSON.parse(row.metrics) as Record<string, unknown>;
+    if (row.provenance) rec.provenance = JSON.parse(row.provenance) as Record<string, unknown>;
+    if (row.error) rec.error = row.error;
+    if (row.log_path) rec.logPath = this.abs(row.log_path);
+    if (row.started_at) rec.startedAt = row.started_at;
+    if (row.ended_at) rec.endedAt = row.ended_at;
+    if (row.duration_ms != null) rec.durationMs = row.duration_ms;
+    return rec;
+  }
+
+  private toDetail(row: CellRow): CellDetail {
+    const rec = this.toRecord(row);
+    const attemptList = (this.stmt('SELECT * FROM attempts WHERE key = ? ORDER BY n').all(row.key) as {
+      n: number; run_id: string; state: string; failure: string | null; error: string | null;
+      log_path: string | null; started_at: string; ended_at: string | null;
+    }[]).map((a) => {
+      const out: AttemptRecord = { n: a.n, runId: a.run_id, state: a.state, startedAt: a.started_at };
+      if (a.failure) out.failure = a.failure;
+      if (a.error) out.error = a.error;
+      if (a.log_path) out.logPath = this.abs(a.log_path);
+      if (a.ended_at) out.endedAt = a.ended_at;
+      return out;
+    });
+    const detail: CellDetail = {
+      ...rec,
+      slot: row.slot,
+      inputs: JSON.parse(row.inputs) as Record<string, PlannedInput>,
+      keyParts: JSON.parse(row.key_parts) as KeyParts,
+      attemptList,
+    };
+    const reasons = parse<NotCachedReason[]>(row.reasons);
+    if (reasons) detail.reasons = reasons;
+    const manifest = parse<Manifest>(row.manifest);
+    if (manifest) detail.manifest = manifest;
+    if (row.run_id) detail.runId = row.run_id;
+    return detail;
+  }
+
+  /** Cells, optionally of one pipeline's latest run (plan order), one instance, one state. */
+  listCells(filter: CellFilter = {}): CellRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.instance !== undefined) { where.push('c.instance = ?'); args.push(filter.instance); }
+    if (filter.state !== undefined) { where.push('c.state = ?'); args.push(filter.state); }
+    if (filter.pipeline !== undefined) {
+      const sql = `SELECT c.* FROM slots s JOIN cells c ON c.key = s.key
+        WHERE s.pipeline = ? AND s.active = 1 ${where.length ? 'AND ' + where.join(' AND ') : ''}
+        ORDER BY s.position`;
+      return (this.db.prepare(sql).all(filter.pipeline, ...args) as CellRow[]).map((r) => this.toRecord(r, filter.pipeline));
+    }
+    const sql = `SELECT c.* FROM cells c ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY c.pipeline, c.instance, c.updated_at`;
+    return (this.db.prepare(sql).all(...args) as CellRow[]).map((r) => this.toRecord(r));
+  }
+
+  /**
+   * A cell by id or key, or a unique prefix of either (at least 4 hex digits). When one id has
+   * several keys (its code or inputs changed over time), the most recently updated wins.
+   * Throws a StoreError on an ambiguous prefix; undefined when nothing matches.
+   */
+  getCell(idOrPrefix: string): CellDetail | undefined {
+    const p = idOrPrefix.trim().toLowerCase();
+    if (!/^[0-9a-f]{4,64}$/.test(p)) throw new StoreError(`'${idOrPrefix}' is not a cell id (4 to 64 hex digits)`);
+    const rows = this.stmt(
+      `SELECT * FROM cells WHERE substr(id, 1, ?) = ? OR substr(key, 1, ?) = ? ORDER BY updated_at DESC`,
+    ).all(p.length, p, p.length, p) as CellRow[];
+    if (rows.length === 0) return undefined;
+    const ids = new Set(rows.map((r) => r.id));
+    const byKey = rows.filter((r) => r.key.startsWith(p));
+    if (ids.size > 1 && byKey.length !== 1) {
+      const list = [...ids].slice(0, 5).map((id) => id.slice(0, 12)).join(', ');
+      throw new StoreError(`cell prefix '${idOrPrefix}' is ambiguous: it matches ${list}${ids.size > 5 ? ', …' : ''}; give more digits`);
+    }
+    return this.toDetail(byKey.length === 1 && ids.size > 1 ? byKey[0]! : rows[0]!);
+  }
+
+  /** Every key of the cell id, newest first (its history as code or inputs changed). */
+  keysOfCell(id: string): string[] {
+    return (this.stmt('SELECT key FROM cells WHERE id = ? ORDER BY updated_at DESC').all(id) as { key: string }[]).map((r) => r.key);
+  }
+
+  /** The stored rows of these keys (missing keys are absent from the map). */
+  cellsByKeys(keys: string[]): Map<string, CellDetail> {
+    const out = new Map<string, CellDetail>();
+    const chunk = 500;
+    for (let i = 0; i < keys.length; i += chunk) {
+      const part = keys.slice(i, i + chunk);
+      const rows = this.db.prepare(`SELECT * FROM cells WHERE key IN (${part.map(() => '?').join(',')})`).all(...part) as CellRow[];
+      for (const row of rows) out.set(row.key, this.toDetailLight(row));
+    }
+    return out;
+  }
+
+  /** Like toDetail without the attempts query (used in bulk by the planner and orchestrator). */
+  private toDetailLight(row: CellRow): CellDetail {
+    const rec = this.toRecord(row);
+    const detail: CellDetail = {
+      ...rec,
+      slot: row.slot,
+      inputs: JSON.parse(row.inputs) as Record<string, PlannedInput>,
+      keyParts: JSON.parse(row.key_parts) as KeyParts,
+      attemptList: [],
+    };
+    const reasons = parse<NotCachedReason[]>(row.reasons);
+    if (reasons) detail.reasons = reasons;
+    const manifest = parse<Manifest>(row.manifest);
+    if (manifest) detail.manifest = manifest;
+    if (row.run_id) detail.runId = row.run_id;
+    return detail;
+  }
+
+  /** The slots of a pipeline (active and former), by slot name. */
+  slotsOf(pipeline: string): Map<string, SlotRecord> {
+    const rows = this.stmt('SELECT * FROM slots WHERE pipeline = ?').all(pipeline) as {
+      pipeline: string; slot: string; instance: string; cell_id: string; key: string; key_parts: string; active: number;
+    }[];
+    return new Map(rows.map((r) => [r.slot, {
+      pipeline: r.pipeline, slot: r.slot, instance: r.instance, cellId: r.cell_id, key: r.key,
+      keyParts: JSON.parse(r.key_parts) as KeyParts, active: r.active === 1,
+    }]));
+  }
+
+  /** Names of the pipelines that have run on this store. */
+  pipelines(): string[] {
+    return (this.stmt('SELECT DISTINCT pipeline FROM slots ORDER BY pipeline').all() as { pipeline: string }[]).map((r) => r.pipeline);
+  }
+
+  listRuns(pipeline?: string, limit = 20): RunRecord[] {
+    const rows = (pipeline === undefined
+      ? this.stmt('SELECT * FROM runs ORDER BY started_at DESC LIMIT ?').all(limit)
+      : this.stmt('SELECT * FROM runs WHERE pipeline = ? ORDER BY started_at DESC LIMIT ?').all(pipeline, limit)) as {
+      id: string; pipeline: string; file: string; plan_hash: string; state: string; pid: number; host: string; jobs: number;
+      total: number; cached: number; done: number; failed: number; started_at: string; ended_at: string | null;
+    }[];
+    return rows.map((r) => {
+      const run: RunRecord = {
+        id: r.id, pipeline: r.pipeline, file: r.file, planHash: r.plan_hash, state: r.state, pid: r.pid, host: r.host,
+        jobs: r.jobs, total: r.total, cached: r.cached, done: r.done, failed: r.failed, startedAt: r.started_at,
+      };
+      if (r.ended_at) run.endedAt = r.ended_at;
+      return run;
+    });
+  }
+
+  lockHolder(): LockInfo | undefined {
+    const r = this.stmt('SELECT * FROM lock WHERE one = 1').get() as {
+      run_id: string; pid: number; host: string; pipeline: string; started_at: string; heartbeat_ms: number;
+    } | undefined;
+    if (!r) return undefined;
+    return { runId: r.run_id, pid: r.pid, host: r.host, pipeline: r.pipeline, startedAt: r.started_at, heartbeatMs: r.heartbeat_ms };
+  }
+
+  /** Every key with an artifact row (for gc). */
+  allKeys(): { key: string; dir?: string; state: string }[] {
+    return (this.stmt('SELECT key, dir, state FROM cells').all() as { key: string; dir: string | null; state: string }[])
+      .map((r) => (r.dir ? { key: r.key, dir: this.abs(r.dir), state: r.state } : { key: r.key, state: r.state }));
+  }
+
+  // ---- the run lock ------------------------------------------------------------------------
+
+  /**
+   * Take the store's run lock. A holder whose process is dead (same host) or whose heartbeat is
+   * older than `staleMs` is replaced, and the cells it left running become 'interrupted'.
+   */
+  acquireLock(me: Omit<LockInfo, 'heartbeatMs'>, staleMs: number): AcquireResult {
+    return this.db.transaction((): AcquireResult => {
+      const holder = this.lockHolder();
+      if (holder && !isLockStale(holder, staleMs)) return { ok: false, holder };
+      this.stmt('DELETE FROM lock').run();
+      this.stmt('INSERT INTO lock(one, run_id, pid, host, pipeline, started_at, heartbeat_ms) VALUES (1, ?, ?, ?, ?, ?, ?)')
+        .run(me.runId, me.pid, me.host, me.pipeline, me.startedAt, Date.now());
+      if (holder) {
+        this.stmt("UPDATE runs SET state = 'interrupted', ended_at = ? WHERE id = ? AND state = 'running'").run(nowIso(), holder.runId);
+      }
+      return holder ? { ok: true, replaced: holder } : { ok: true };
+    }).immediate();
+  }
+
+  heartbeat(runId: string): boolean {
+    return this.stmt('UPDATE lock SET heartbeat_ms = ? WHERE one = 1 AND run_id = ?').run(Date.now(), runId).changes === 1;
+  }
+
+  releaseLock(runId: string): void {
+    this.stmt('DELETE FROM lock WHERE one = 1 AND run_id = ?').run(runId);
+  }
+
+  // ---- writers (the orchestrator, holding the lock) ------------------------------------------
+
+  /** Cells left 'running' by a run that is gone become 'interrupted'; returns how many. */
+  interruptStale(): number {
+    return this.db.transaction(() => {
+      const t = nowIso();
+      this.stmt("UPDATE attempts SET state = 'interrupted', failure = 'interrupted', ended_at = ? WHERE state = 'running'").run(t);
+      return this.stmt("UPDATE cells SET state = 'interrupted', error = 'the run was interrupted while this cell ran', updated_at = ? WHERE state = 'running'")
+        .run(t).changes;
+    }).immediate();
+  }
+
+  /**
+   * Record a run's start: the run row, the pipeline's slots (with the key parts now planned) and
+   * a pending row for every cell the store has not seen.
+   */
+  beginRun(run: Omit<RunRecord, 'state' | 'cached' | 'done' | 'failed' | 'endedAt'>, cells: PlannedCell[]): void {
+    this.db.transaction(() => {
+      const t = nowIso();
+      this.stmt(`INSERT INTO runs(id, pipeline, file, plan_hash, state, pid, host, jobs, total, started_at)
+        VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`)
+        .run(run.id, run.pipeline, run.file, run.planHash, run.pid, run.host, run.jobs, run.total, run.startedAt);
+      this.stmt('UPDATE slots SET active = 0 WHERE pipeline = ?').run(run.pipeline);
+      const upSlot = this.stmt(`INSERT INTO slots(pipeline, slot, instance, cell_id, key, key_parts, active, position, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
+        ON CONFLICT(pipeline, slot) DO UPDATE SET instance = excluded.instance, cell_id = excluded.cell_id, key = excluded.key,
+          key_parts = excluded.key_parts, active = 1, position = excluded.position, updated_at = excluded.updated_at`);
+      const upCell = this.stmt(`INSERT INTO cells(key, id, pipeline, instance, stage, slot, coords, params, inputs, key_parts, state, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)
+        ON CONFLICT(key) DO UPDATE SET pipeline = excluded.pipeline, slot = excluded.slot, coords = excluded.coords,
+          inputs = excluded.inputs`);
+      cells.forEach((c, i) => {
+        const kp = JSON.stringify(c.keyParts);
+        upSlot.run(run.pipeline, c.slot, c.instance, c.id, c.key, kp, i, t);
+        upCell.run(c.key, c.id, run.pipeline, c.instance, c.stage, c.slot, JSON.stringify(c.coords), JSON.stringify(c.params),
+          JSON.stringify(c.inputs), kp, t);
+      });
+    }).immediate();
+  }
+
+  /** A cell starts an attempt: state running, attempt row, why it runs. */
+  markRunning(key: string, a: { runId: string; attempt: number; logRel: string; startedAt: string; reasons?: NotCachedReason[] }): void {
+    this.db.transaction(() => {
+      this.stmt(`UPDATE cells SET state = 'running', run_id = ?, attempts = attempts + 1, log_path = ?, started_at = ?,
+          ended_at = NULL, duration_ms = NULL, error = NULL, reasons = coalesce(?, reasons), updated_at = ? WHERE key = ?`)
+        .run(a.runId, a.logRel, a.startedAt, a.reasons ? JSON.stringify(a.reasons) : null, nowIso(), key);
+      const n = (this.stmt('SELECT coalesce(max(n), 0) + 1 AS n FROM attempts WHERE key = ?').get(key) as { n: number }).n;
+      this.stmt(`INSERT INTO attempts(key, n, run_id, state, log_path, started_at) VALUES (?, ?, ?, 'running', ?, ?)`)
+        .run(key, n, a.runId, a.logRel, a.startedAt);
+    }).immediate();
+  }
+
+  /** The artifact is in place (renamed and fsynced): record the cell done. */
+  markDone(key: string, d: {
+    runId: string; dirRel: string; manifest: Manifest; metrics: Record<string, unknown>;
+    provenance: Record<string, unknown>; startedAt: string; endedAt: string; durationMs: number;
+  }): void {
+    this.db.transaction(() => {
+      this.stmt(`UPDATE cells SET state = 'done', dir = ?, manifest = ?, metrics = ?, provenance = ?, error = NULL,
+          started_at = ?, ended_at = ?, duration_ms = ?, updated_at = ? WHERE key = ?`)
+        .run(d.dirRel, JSON.stringify(d.manifest), JSON.stringify(d.metrics), JSON.stringify(d.provenance),
+          d.startedAt, d.endedAt, d.durationMs, nowIso(), key);
+      this.closeAttempt(key, 'done', undefined, undefined, d.endedAt);
+      this.stmt('UPDATE runs SET done = done + 1 WHERE id = ?').run(d.runId);
+    }).immediate();
+  }
+
+  /** An attempt failed. `final`: no retry follows, the cell is recorded failed (or interrupted). */
+  markFailed(key: string, f: {
+    runId: string; failure: 'error' | 'crash' | 'timeout' | 'interrupted'; error: string; endedAt: string;
+    durationMs?: number; final: boolean;
+  }): void {
+    this.db.transaction(() => {
+      const state: CellState = f.failure === 'interrupted' ? 'interrupted' : f.final ? 'failed' : 'pending';
+      this.stmt('UPDATE cells SET state = ?, error = ?, ended_at = ?, duration_ms = ?, updated_at = ? WHERE key = ?')
+        .run(state, f.error, f.endedAt, f.durationMs ?? null, nowIso(), key);
+      this.closeAttempt(key, f.failure === 'interrupted' ? 'interrupted' : 'failed', f.failure, f.error, f.endedAt);
+      if (f.final && state === 'failed') this.stmt('UPDATE runs SET failed = failed + 1 WHERE id = ?').run(f.runId);
+    }).immediate();
+  }
+
+  private closeAttempt(key: string, state: string, failure: string | undefined, error: string | undefined, endedAt: string): void {
+    this.stmt(`UPDATE attempts SET state = ?, failure = ?, error = ?, ended_at = ?
+        WHERE key = ? AND n = (SELECT max(n) FROM attempts WHERE key = ?)`)
+      .run(state, failure ?? null, error ?? null, endedAt, key, key);
+  }
+
+  /** A done cell whose artifact no longer verifies: back to pending, with the reason. */
+  markDamaged(key: string, detail: string): void {
+    this.stmt(`UPDATE cells SET state = 'pending', error = ?, dir = NULL, manifest = NULL, updated_at = ? WHERE key = ?`)
+      .run(`artifact damaged: ${detail}`, nowIso(), key);
+  }
+
+  /** Content verified after an mtime change: remember the new mtimes so the next check is quick. */
+  refreshManifest(key: string, manifest: Manifest): void {
+    this.stmt('UPDATE cells SET manifest = ? WHERE key = ?').run(JSON.stringify(manifest), key);
+  }
+
+  finishRun(runId: string, state: 'done' | 'failed' | 'interrupted', cached: number): void {
+    this.stmt('UPDATE runs SET state = ?, cached = ?, ended_at = ? WHERE id = ?').run(state, cached, nowIso(), runId);
+  }
+
+  /** Forget cells (gc): their rows and attempts; slots keep their key parts for explanations. */
+  deleteCells(keys: string[]): void {
+    this.db.transaction(() => {
+      const delCell = this.stmt('DELETE FROM cells WHERE key = ?');
+      const delAtt = this.stmt('DELETE FROM attempts WHERE key = ?');
+      for (const k of keys) {
+        delCell.run(k);
+        delAtt.run(k);
+      }
+    }).immediate();
+  }
+
+  /** The host this process runs on (recorded in locks and runs). */
+  static host(): string {
+    return hostname();
+  }
+}
