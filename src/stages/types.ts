@@ -8,6 +8,8 @@ export interface InputDecl {
   kind: 'one' | 'many';
   optional?: boolean;
   description?: string;
+  /** 'many' inputs: the fewest upstream cells that make sense (checked at plan time). */
+  minItems?: number;
 }
 
 export interface ProgressEvent {
