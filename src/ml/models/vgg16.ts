@@ -1,0 +1,53 @@
+// VGG16, configuration D (13 convolutions, no batch norm), classifier FC 4096-4096-C; all widths
+// scaled by the width multiplier. Layer names follow Keras' VGG16 (block1_conv1 … predictions), so
+// a Keras-converted model's weights map by name. Each convolution's output is read after its
+// ReLU, as Keras defines the layer; pooling is 2×2/2 'valid' (floor), so the input must be ≥ 32.
+import * as tf from '@tensorflow/tfjs';
+import type { ResolvedModelSpec } from '../spec.js';
+import { assembleNetwork, block, scaledChannels, tagDenseInit, type Block, type Network } from './network.js';
+
+export const VGG16_CUT_POINTS = [
+  'block1_conv1', 'block1_conv2', 'block1_pool',
+  'block2_conv1', 'block2_conv2', 'block2_pool',
+  'block3_conv1', 'block3_conv2', 'block3_conv3', 'block3_pool',
+  'block4_conv1', 'block4_conv2', 'block4_conv3', 'block4_pool',
+  'block5_conv1', 'block5_conv2', 'block5_conv3', 'block5_pool',
+];
+
+const STAGES: [number, number][] = [
+  [64, 2],
+  [128, 2],
+  [256, 3],
+  [512, 3],
+  [512, 3],
+];
+
+export function buildVgg16(spec: ResolvedModelSpec, seed = 0): Network {
+  const w = spec.widthMultiplier;
+  const blocks: Block[] = [];
+  STAGES.forEach(([base, convs], s) => {
+    const filters = scaledChannels(base, w, `block${s + 1}_conv1`, 'vgg16');
+    for (let c = 1; c <= convs; c++) {
+      const name = `block${s + 1}_conv${c}`;
+      const conv = tf.layers.conv2d({
+        name, filters, kernelSize: 3, padding: 'same', activation: 'relu',
+        kernelInitializer: 'zeros', biasInitializer: 'zeros',
+      });
+      blocks.push(block(name, true, [conv]));
+    }
+    const pool = tf.layers.maxPooling2d({ name: `block${s + 1}_pool`, poolSize: 2, strides: 2, padding: 'valid' });
+    blocks.push(block(`block${s + 1}_pool`, true, [pool]));
+  });
+  const fc = scaledChannels(4096, w, 'fc1', 'vgg16');
+  const classifier = [
+    tf.layers.flatten({ name: 'flatten' }),
+    tagDenseInit(tf.layers.dense({ name: 'fc1', units: fc, activation: 'relu', kernelInitializer: 'zeros' }), 'normal0.01'),
+    tagDenseInit(tf.layers.dense({ name: 'fc2', units: fc, activation: 'relu', kernelInitializer: 'zeros' }), 'normal0.01'),
+    tagDenseInit(tf.layers.dense({ name: 'predictions', units: spec.classes, kernelInitializer: 'zeros' }), 'normal0.01'),
+  ];
+  blocks.push(block('classifier', false, classifier));
+  return assembleNetwork(spec, blocks, seed, '32×32 (five 2×2 poolings)');
+}
+
+/** Name of the last (classification) layer: trainable in the 'bottleneck+classifier' regime. */
+export const VGG16_CLASSIFIER_LAYER = 'predictions';

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { buildNetwork, resolveModelSpec, cutPointsOf, checkCutPoint } from '../../src/ml/models/index.js';
+import type { Arch } from '../../src/ml/spec.js';
+import { isUsageError } from '../../src/cli/errors.js';
+
+const spec = (arch: Arch, size: number | [number, number], width: number, classes = 5, channels = 3) =>
+  resolveModelSpec({ arch, inputSize: size, inputChannels: channels, classes, width });
+
+describe('ml/models', function () {
+  this.timeout(60_000);
+  before(async () => { await tf.setBackend('cpu'); });
+
+  it('VGG16 exposes its 18 cut points in forward order with the right shapes', () => {
+    const net = buildNetwork(spec('vgg16', 64, 1 / 16), 0);
+    assert.equal(net.cutPoints.length, 18);
+    assert.deepEqual(net.cutPoints, cutPointsOf('vgg16'));
+    assert.deepEqual(net.cutShape('block1_conv1'), [64, 64, 4]);
+    assert.deepEqual(net.cutShape('block3_pool'), [8, 8, 16]);
+    assert.deepEqual(net.cutShape('block5_pool'), [2, 2, 32]);
+    // The classifier: flatten(2·2·32) → 256 → 256 → 5.
+    assert.deepEqual(net.model.outputs[0].shape, [null, 5]);
+    assert.equal(net.model.getLayer('fc1').getWeights()[0].shape[1], 256);
+    net.dispose();
+  });
+
+  it('ResNet-50 v1.5 exposes its 18 cut points with PyTorch feature-map sizes (odd input)', () => {
+    const net = buildNetwork(spec('resnet50', 33, 1 / 16), 0);
+    assert.deepEqual(net.cutPoints, cutPointsOf('resnet50'));
+    assert.equal(net.cutPoints.length, 18);
+    // torchvision: conv1 ⌊(33+6−7)/2⌋+1 = 17, maxpool 9, layer2 5, layer3 3, layer4 2.
+    assert.deepEqual(net.cutShape('conv1'), [17, 17, 4]);
+    assert.deepEqual(net.cutShape('maxpool'), [9, 9, 4]);
+    assert.deepEqual(net.cutShape('layer1_3'), [9, 9, 16]);
+    assert.deepEqual(net.cutShape('layer2_1'), [5, 5, 32]);
+    assert.deepEqual(net.cutShape('layer3_6'), [3, 3, 64]);
+    assert.deepEqual(net.cutShape('layer4_3'), [2, 2, 128]);
+    // v1.5: the stride is in the 3×3 conv, the first 1×1 keeps the resolution.
+    const c1 = net.model.getLayer('layer2_1_conv1') as unknown as { strides: number[] };
+    const c2 = net.model.getLayer('layer2_1_conv2') as unknown as { strides: number[] };
+    assert.deepEqual(c1.strides, [1, 1]);
+    assert.deepEqual(c2.strides, [2, 2]);
+    net.dispose();
+  });
+
+  it('full-width ResNet-50 has the published parameter count', () => {
+    const net = buildNetwork(spec('resnet50', 32, 1, 1000), 0);
+    // torchvision resnet50: 25,557,032 parameters; plus BN moving statistics (non-trainable here).
+    const trainable = net.model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+    assert.equal(trainable, 25_557_032);
+    net.dispose();
+  });
+
+  it('forwardWithCuts returns every cut activation and the same logits as the model', () => {
+    for (const arch of ['vgg16', 'resnet50'] as Arch[]) {
+      const net = buildNetwork(spec(arch, 32, 1 / 16), 3);
+      tf.tidy(() => {
+        const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+        const { activations, logits } = net.forwardWithCuts(x);
+        assert.equal(activations.length, 18);
+        activations.forEach((a, i) => assert.deepEqual(a.shape.slice(1), net.cutShape(net.cutPoints[i])));
+        const ref = net.model.predict(x) as tf.Tensor;
+        assert.ok(tf.max(tf.abs(tf.sub(ref, logits))).dataSync()[0] < 1e-5);
+        const some = net.forwardWithCuts(x, { cuts: ['block2_pool', 'layer2_1'].filter((c) => net.cutPoints.includes(c)) });
+        assert.equal(some.activations.length, 1);
+      });
+      net.dispose();
+    }
+  });
+
+  it('forwardWithCuts works inside tf.grads (gradients of a logit w.r.t. cut activations)', () => {
+    const net = buildNetwork(spec('vgg16', 32, 1 / 16), 1);
+    tf.tidy(() => {
+      const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const cuts = ['block3_conv1', 'block5_pool'];
+      const zeros = cuts.map((c) => tf.zeros([1, ...net.cutShape(c)]));
+      const g = tf.grads((...eps: tf.Tensor[]) => net.forwardWithCuts(x, { cuts, perturb: eps }).logits.slice([0, 2], [1, 1]).sum())(zeros);
+      assert.deepEqual(g[0].shape, [1, 8, 8, 16]);
+      assert.deepEqual(g[1].shape, [1, 1, 1, 32]);
+      assert.ok(tf.sum(tf.abs(g[1])).dataSync()[0] > 0);
+    });
+    net.dispose();
+  });
+
+  it('same seed gives the same weights, another seed different ones', () => {
+    const a = buildNetwork(spec('resnet50', 32, 1 / 16), 5);
+    const b = buildNetwork(spec('resnet50', 32, 1 / 16), 5);
+    const c = buildNetwork(spec('resnet50', 32, 1 / 16), 6);
+    const wa = a.model.getLayer('layer3_2_conv2').getWeights()[0].dataSync();
+    assert.deepEqual(wa, b.model.getLayer('layer3_2_conv2').getWeights()[0].dataSync());
+    assert.notDeepEqual(wa, c.model.getLayer('layer3_2_conv2').getWeights()[0].dataSync());
+    [a, b, c].forEach((n) => n.dispose());
+  });
+
+  describe('bad input', () => {
+    const usage = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: unknown) => isUsageError(e) && re.test((e as Error).message));
+    it('unknown cut name lists the valid ones', () => {
+      usage(() => checkCutPoint('vgg16', 'block6_pool'), /unknown cut point 'block6_pool'.*block1_conv1, block1_conv2.*block5_pool/);
+      const net = buildNetwork(spec('resnet50', 32, 1 / 16), 0);
+      usage(() => net.cutShape('layer5_1'), /valid cut points: conv1, maxpool, layer1_1/);
+      net.dispose();
+    });
+    it('a width multiplier that leaves a layer with zero channels', () => {
+      usage(() => buildNetwork(spec('vgg16', 32, 0.005), 0), /width 0\.005 leaves layer block1_conv1 of vgg16 with 0 channels/);
+      usage(() => buildNetwork(spec('resnet50', 32, 0.001), 0), /leaves layer conv1 of resnet50 with 0 channels/);
+    });
+    it('an input too small for the pools', () => {
+      usage(() => buildNetwork(spec('vgg16', 31, 1 / 16), 0), /input 31×31 is too small for vgg16.*block5_pool.*at least 32×32/);
+      usage(() => buildNetwork(spec('vgg16', [64, 16], 1 / 16), 0), /too small/);
+    });
+    it('a model spec that contradicts the dataset', () => {
+      usage(() => resolveModelSpec({ arch: 'vgg16', inputSize: 64, width: 1 }, { classes: 3, height: 32, width: 32, channels: 3 }), /inputSize 64×64 but the dataset is 32×32/);
+    });
+  });
+});
