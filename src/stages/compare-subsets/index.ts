@@ -1,0 +1,33 @@
+// compare-subsets: the class dependence of the best cut. Gathers the validate cells of a sweep over
+// class subsets and reports, per subset, I-SPLIT's and the retrained best cut, and how both move.
+import { Type, type Static } from '@sinclair/typebox';
+import type { StageDefinition } from '../types.js';
+
+const Params = Type.Object({}, { additionalProperties: false });
+
+const stage: StageDefinition<Static<typeof Params>> = {
+  name: 'compare-subsets',
+  description: 'How the best cut moves between class subsets, predicted (I-SPLIT) and retrained',
+  params: Params,
+  inputs: {
+    validations: { kind: 'many', minItems: 2, description: 'validate cells gathered over the class-subset axis' },
+  },
+  codeDeps: ['src/stages/compare-subsets', 'src/science'],
+  async run(ctx) {
+    const { writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { compareSubsets, subsetLabels } = await import('./compute.js');
+    const cells = ctx.inputs.validations;
+    if (!Array.isArray(cells)) throw new Error('compare-subsets: the validations input must be gathered over the class-subset axis');
+    const labels = subsetLabels(cells.map((c) => c.coords));
+    const result = compareSubsets(cells.map((c, i) => {
+      const m = c.metrics as { cuts: string[]; cui: number[]; accuracy: number[]; isplitBest: string; retrainedBest: string; spearman: { value: number } };
+      return { label: labels[i]!, cuts: m.cuts, cui: m.cui, accuracy: m.accuracy, isplitBest: m.isplitBest, retrainedBest: m.retrainedBest, spearman: m.spearman.value };
+    }));
+    ctx.log(`compare-subsets: I-SPLIT best cuts ${result.isplitBestCuts.join(', ')}; retrained best cuts ${result.retrainedBestCuts.join(', ')}`);
+    await writeFile(join(ctx.outDir, 'subsets.json'), JSON.stringify(result, null, 2));
+    return { metrics: result as unknown as Record<string, unknown> };
+  },
+};
+
+export default stage;
