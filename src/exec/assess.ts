@@ -32,14 +32,29 @@ export function reasonsFor(cell: PlannedCell, slot: SlotRecord | undefined, reco
 }
 
 type ExplainChange = (prev: KeyParts | undefined, cur: KeyParts) => NotCachedReason[];
+type FormatReason = (reason: NotCachedReason) => string;
 let explainChange: ExplainChange | undefined;
-/** The planner's explanation of a key change (src/pipeline/explain.ts), loaded on first use. */
+let formatReasonFn: FormatReason | undefined;
+/** The planner's explanations (src/pipeline/explain.ts), loaded on first use. */
 async function loadExplain(): Promise<ExplainChange> {
-  if (!explainChange) {
+  if (!explainChange || !formatReasonFn) {
     const modulePath = '../pipeline/explain.js';
-    explainChange = ((await import(modulePath)) as { explainChange: ExplainChange }).explainChange;
+    const mod = (await import(modulePath)) as { explainChange: ExplainChange; formatReason: FormatReason };
+    explainChange = mod.explainChange;
+    formatReasonFn = mod.formatReason;
   }
   return explainChange;
+}
+
+/** Human text of a reason, as the planner words it. */
+export async function reasonFormatter(): Promise<FormatReason> {
+  await loadExplain();
+  return formatReasonFn!;
+}
+
+/** What changed between two key parts (the planner's comparison). */
+export async function compareKeyParts(prev: KeyParts | undefined, cur: KeyParts): Promise<NotCachedReason[]> {
+  return (await loadExplain())(prev, cur);
 }
 
 /** Assess every cell of the plan against the store (undefined: nothing is cached). */

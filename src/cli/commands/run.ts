@@ -1,0 +1,57 @@
+// `sei run <pipeline>`: run every cell that is not cached, resumable and parallel.
+import type { Command } from 'commander';
+import { collect, DEFAULT_STORE, positiveInt } from '../progress/options.js';
+
+interface RunOpts { store: string; jobs?: number; set: string[]; backend?: string; keepGoing?: boolean; failFast?: boolean; progress: boolean }
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run a pipeline: every cell not already cached, in dependency order and in parallel; run it again to resume')
+    .argument('<pipeline>', 'pipeline YAML file (e.g. pipelines/demo.yaml)')
+    .option('--store <dir>', 'artifact store folder', DEFAULT_STORE)
+    .option('-j, --jobs <n>', 'cells run in parallel (default: the number of cores)', positiveInt)
+    .option('--set <path=value>', 'override a value of the pipeline, e.g. stages.base.params.training.epochs=2 (repeatable)', collect, [])
+    .option('--backend <name>', 'tfjs backend for the ML stages (auto, wasm, cpu, tensorflow)')
+    .option('--keep-going', 'run every cell that can run despite failures (default)')
+    .option('--fail-fast', 'stop at the first failed cell')
+    .option('--no-progress', 'plain log lines even on a terminal')
+    .addHelpText('after', '\nExit codes: 0 every cell done, 1 some cells failed or did not run, 2 usage or config error (nothing written).')
+    .action(async (file: string, opts: RunOpts) => {
+      const { UsageError } = await import('../errors.js');
+      if (opts.keepGoing && opts.failFast) throw new UsageError('--keep-going and --fail-fast exclude each other');
+      const { loadPlan } = await import('../../exec/load-plan.js');
+      const settings: Record<string, unknown> = {};
+      if (opts.backend !== undefined) settings.backend = opts.backend;
+      // Plan first: a config error exits 2 before the store is even created.
+      const plan = await loadPlan(file, { sets: opts.set, storeDir: opts.store, settings });
+      const { runPlan } = await import('../../exec/orchestrator.js');
+      const { ProgressView } = await import('../progress/view.js');
+      const view = new ProgressView({ live: opts.progress && process.stdout.isTTY === true });
+      await view.init();
+      const controller = new AbortController();
+      let signals = 0;
+      const onSignal = (sig: NodeJS.Signals): void => {
+        signals++;
+        if (signals > 1) process.exit(130);
+        process.stderr.write(`\n${sig}: stopping the running cells (they will run again next time); press again to quit at once\n`);
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const summary = await runPlan(plan, {
+          store: opts.store,
+          ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+          keepGoing: !opts.failFast,
+          signal: controller.signal,
+          onEvent: (e) => view.handle(e),
+        });
+        process.exitCode = controller.signal.aborted ? 130 : summary.exitCode;
+      } finally {
+        view.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
