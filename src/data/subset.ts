@@ -1,0 +1,54 @@
+// Class subsets: explicit names/ids/indices, a seeded random draw of k classes, or every class
+// under a WordNet ancestor. The chosen classes keep the dataset's order and are re-labelled 0…k-1.
+import { UsageError } from '../cli/errors.js';
+import { deriveSeed, rng, shuffled } from './random.js';
+import type { ClassSubset } from './spec.js';
+import { loadWordNet, wnidsUnder } from './wordnet.js';
+
+export interface SubsetChoice {
+  /** Original class indices kept, ascending. */
+  keep: number[];
+  description: string;
+}
+
+function preview(list: readonly string[]): string {
+  return list.length > 12 ? `${list.slice(0, 12).join(', ')}, … (${list.length} in all)` : list.join(', ');
+}
+
+export function chooseClasses(subset: ClassSubset | undefined, classes: readonly string[], classIds: readonly string[]): SubsetChoice {
+  const all = classes.map((_, i) => i);
+  if (subset === undefined) return { keep: all, description: `all ${classes.length} classes` };
+  if ('names' in subset) {
+    const keep = new Set<number>();
+    for (const entry of subset.names) {
+      let i: number;
+      if (typeof entry === 'number') {
+        if (entry >= classes.length) throw new UsageError(`dataset.classes.names: class index ${entry} is out of range (the dataset has ${classes.length} classes, 0–${classes.length - 1})`);
+        i = entry;
+      } else {
+        i = classes.indexOf(entry);
+        if (i < 0) i = classIds.indexOf(entry);
+        if (i < 0) i = classes.findIndex((c) => c.toLowerCase() === entry.toLowerCase());
+        if (i < 0) throw new UsageError(`dataset.classes.names: unknown class "${entry}" (classes: ${preview(classes)}${classIds.some((id, k) => id !== classes[k]) ? `; ids: ${preview(classIds)}` : ''})`);
+      }
+      if (keep.has(i)) throw new UsageError(`dataset.classes.names: class "${classes[i]}" is listed twice`);
+      keep.add(i);
+    }
+    const list = [...keep].sort((a, b) => a - b);
+    return { keep: list, description: `${list.length} named classes of ${classes.length}` };
+  }
+  if ('random' in subset) {
+    const seed = subset.seed ?? 0;
+    if (subset.random > classes.length) throw new UsageError(`dataset.classes.random: ${subset.random} classes asked, the dataset has ${classes.length}`);
+    const keep = shuffled(all, rng(deriveSeed(seed, 'classes'))).slice(0, subset.random).sort((a, b) => a - b);
+    return { keep, description: `${subset.random} classes of ${classes.length} drawn at random (seed ${seed})` };
+  }
+  if (!classIds.some((id) => /^n\d{8}$/.test(id))) {
+    throw new UsageError(`dataset.classes.wordnetAncestor needs classes named by WordNet ids (n + 8 digits, as in ImageNet-derived sets); these classes are ${preview(classIds)}`);
+  }
+  const { ancestor, matches } = wnidsUnder(classIds, subset.wordnetAncestor, loadWordNet());
+  const name = `n${ancestor.offset} (${ancestor.words.join(', ')})`;
+  if (matches.length === 0) throw new UsageError(`dataset.classes.wordnetAncestor: no class of this dataset is under "${subset.wordnetAncestor}" = ${name}`);
+  const keep = matches.map((w) => classIds.indexOf(w)).sort((a, b) => a - b);
+  return { keep, description: `${keep.length} classes of ${classes.length} under WordNet ${name}` };
+}

@@ -1,0 +1,54 @@
+// prepare-dataset: reads a dataset in its published layout (or draws the synthetic one), chooses
+// classes and splits, and stores it as compact uint8 tensors that later stages read lazily
+// with openPrepared() (src/data/prepared.ts).
+import { Type, type Static } from '@sinclair/typebox';
+import { existsSync } from 'node:fs';
+import type { StageDefinition } from '../types.js';
+import { checkSpec, datasetPath, DatasetSpecSchema } from '../../data/spec.js';
+import { wordnetDataFile } from '../../data/wordnet.js';
+
+export const PrepareDatasetParams = Type.Object({
+  dataset: DatasetSpecSchema,
+}, { additionalProperties: false });
+export type PrepareDatasetParams = Static<typeof PrepareDatasetParams>;
+
+const stage: StageDefinition<PrepareDatasetParams> = {
+  name: 'prepare-dataset',
+  description: 'Decode, resize and split a dataset (Tiny-ImageNet-200, notMNIST, Chest X-Ray, IDX, image folder or synthetic) into uint8 tensors',
+  params: PrepareDatasetParams,
+  inputs: {},
+  codeDeps: ['src/stages/prepare-dataset', 'src/data'],
+  externalInputs(params) {
+    const paths: string[] = [];
+    const path = datasetPath(params.dataset);
+    if (path !== undefined) paths.push(path);
+    // The WordNet database decides which classes an ancestor subset holds.
+    if (params.dataset.classes && 'wordnetAncestor' in params.dataset.classes) paths.push(wordnetDataFile());
+    return paths;
+  },
+  validate(params) {
+    const errors = checkSpec(params.dataset);
+    const path = datasetPath(params.dataset);
+    if (path !== undefined && !existsSync(path)) errors.push(`dataset.path: ${path} does not exist (the unpacked ${params.dataset.kind} folder)`);
+    if (params.dataset.classes && 'wordnetAncestor' in params.dataset.classes && !existsSync(wordnetDataFile())) {
+      errors.push(`dataset.classes.wordnetAncestor: WordNet 3.0 not found at ${wordnetDataFile()} (install Debian's wordnet-base package or set WNSEARCHDIR)`);
+    }
+    return errors;
+  },
+  async run(ctx) {
+    const { prepareDataset } = await import('../../data/prepare.js');
+    const { UsageError } = await import('../../cli/errors.js');
+    const errors = checkSpec(ctx.params.dataset);
+    if (errors.length > 0) throw new UsageError(errors.join('\n'));
+    const sharp = (await import('sharp')).default;
+    ctx.setProvenance({ sharp: sharp.versions.sharp, vips: sharp.versions.vips });
+    const metrics = await prepareDataset(ctx.params.dataset, ctx.outDir, {
+      log: (m) => ctx.log(m),
+      progress: (e) => ctx.progress(e),
+      signal: ctx.signal,
+    });
+    return { metrics };
+  },
+};
+
+export default stage;
