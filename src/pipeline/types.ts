@@ -14,6 +14,8 @@ export interface KeyParts {
   externalHashes: Record<string, string>;
   /** Cache keys of the upstream cells, by input name (arrays for gathered inputs). */
   upstreamKeys: Record<string, string | string[]>;
+  /** Upstream instance name by input name (to name it when its key changed). */
+  upstreamInstances?: Record<string, string>;
 }
 
 export interface PlannedInput {

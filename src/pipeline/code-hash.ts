@@ -1,0 +1,76 @@
+// Hash of a stage's implementation: sha256 over the compiled JS of each of its codeDeps folders
+// (dist/<folder>), plus non-TypeScript assets kept beside the sources (e.g. an ns-3 scenario),
+// files sorted by path. Memoised per process: the code does not change while a plan is built.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { sha256 } from '../util/hash.js';
+import { UsageError } from '../cli/errors.js';
+import { distRoot, packageRoot } from './registry.js';
+import type { StageDefinition } from '../stages/types.js';
+
+const memo = new Map<string, string>();
+
+/** Forget memoised hashes (tests that edit code in place). */
+export function clearCodeHashMemo(): void {
+  memo.clear();
+}
+
+const SKIP_DIRS = new Set(['node_modules', '.git']);
+
+function listFiles(root: string, filter: (name: string) => boolean): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) walk(p);
+      } else if ((e.isFile() || e.isSymbolicLink()) && filter(e.name)) out.push(p);
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+const COMPILED = /\.(js|mjs|cjs|json|wasm|node)$/;
+// Sources are compiled into dist; everything else in a source folder (data files, C++ for
+// ns-3, shaders) is used as is and so belongs to the code too.
+const SOURCE_ONLY = /\.(ts|tsx|mts|cts|md)$/;
+
+/**
+ * Hash of one codeDeps folder. A relative folder names a source folder of the package
+ * (`src/ml` → dist/src/ml); an absolute one is hashed as it is (stages outside the package).
+ */
+export function codeFolderHash(folder: string): string {
+  const cached = memo.get(folder);
+  if (cached) return cached;
+  const roots: { dir: string; tag: string; filter: (n: string) => boolean }[] = [];
+  if (isAbsolute(folder)) {
+    roots.push({ dir: folder, tag: '', filter: (n) => !n.endsWith('.map') });
+  } else {
+    roots.push({ dir: join(distRoot, folder), tag: 'dist:', filter: (n) => COMPILED.test(n) });
+    roots.push({ dir: join(packageRoot, folder), tag: 'src:', filter: (n) => !SOURCE_ONLY.test(n) && !n.endsWith('.map') });
+  }
+  if (!existsSync(roots[0].dir) || !statSync(roots[0].dir).isDirectory()) {
+    throw new UsageError(`code folder ${roots[0].dir} does not exist (a stage lists "${folder}" in codeDeps; run npm run build)`);
+  }
+  const lines: string[] = [];
+  for (const r of roots) {
+    if (!existsSync(r.dir)) continue;
+    for (const file of listFiles(r.dir, r.filter)) {
+      const digest = createHash('sha256').update(readFileSync(file)).digest('hex');
+      lines.push(`${r.tag}${relative(r.dir, file).split('\\').join('/')}\0${digest}`);
+    }
+  }
+  const h = sha256('sei-code-v1', ...lines);
+  memo.set(folder, h);
+  return h;
+}
+
+/** The code part of a cell key: per-folder hashes and their combination. */
+export function stageCodeHash(stage: StageDefinition): { codeHash: string; codeHashes: Record<string, string> } {
+  const codeHashes: Record<string, string> = {};
+  for (const folder of [...stage.codeDeps].sort()) codeHashes[folder] = codeFolderHash(folder);
+  const codeHash = sha256('sei-stage-code-v1', ...Object.entries(codeHashes).map(([f, h]) => `${f}\0${h}`));
+  return { codeHash, codeHashes };
+}

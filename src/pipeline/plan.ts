@@ -1,0 +1,227 @@
+// buildPlan: a loaded pipeline → every cell to run, in dependency order, each with its content
+// id, Merkle cache key and the key's parts. Downstream cells are joined to upstream cells on the
+// coordinates they share (map) or receive groups of them (gather).
+import { isAbsolute, join, resolve } from 'node:path';
+import { canonicalJson, sha256 } from '../util/hash.js';
+import type { LoadedInstance, LoadedPipeline, OwnCell } from '../config/load.js';
+import { originAt } from '../config/load.js';
+import { Problems } from '../config/errors.js';
+import type { PlanContext } from '../stages/types.js';
+import type { KeyParts, Plan, PlannedCell, PlannedInput } from './types.js';
+import { stageCodeHash } from './code-hash.js';
+import { FileIndex, MissingInputError } from './file-index.js';
+import { coordText, entryTexts, matchesEntry, slotName, type Coords } from './sweep.js';
+
+export interface PlanOptions {
+  /** The store folder; external-input hashes are indexed in <storeDir>/cache. */
+  storeDir: string;
+  /** Overrides of the pipeline's settings (e.g. { backend: 'wasm' } from --backend). */
+  settings?: Record<string, unknown>;
+}
+
+interface Row {
+  coords: Coords;
+  own: OwnCell;
+  upstream: Record<string, PlannedCell | PlannedCell[]>;
+}
+
+interface Candidate {
+  coords: Coords;
+  value: PlannedCell | PlannedCell[];
+}
+
+export async function buildPlan(loaded: LoadedPipeline, opts: PlanOptions): Promise<Plan> {
+  const problems = new Problems();
+  const index = new FileIndex(join(resolve(opts.storeDir), 'cache'));
+  const ctx: PlanContext = { pipelineDir: loaded.pipelineDir, projectRoot: loaded.projectRoot };
+  const cellsOf = new Map<string, PlannedCell[]>();
+  const all: PlannedCell[] = [];
+  try {
+    for (const name of loaded.order) {
+      const inst = loaded.instances[name];
+      const rows = joinRows(inst, cellsOf, loaded, problems);
+      if (!rows) continue;
+      const cells = planCells(inst, rows, loaded, ctx, index, problems);
+      cellsOf.set(name, cells);
+      for (const c of cells) all.push(c);
+    }
+  } finally {
+    index.close();
+  }
+  problems.throwIfAny();
+  return {
+    pipeline: { name: loaded.name, file: loaded.file, hash: loaded.hash },
+    cells: all,
+    settings: { ...loaded.settings, ...(opts.settings ?? {}) },
+  };
+}
+
+/** Joins an instance's own cells with its upstream cells; applies late exclusions. */
+function joinRows(inst: LoadedInstance, cellsOf: Map<string, PlannedCell[]>, loaded: LoadedPipeline, problems: Problems): Row[] | undefined {
+  let rows: Row[] = inst.cells.map((own) => ({ coords: { ...own.coords }, own, upstream: {} }));
+  const rowAxes = new Set(inst.ownAxes);
+  for (const input of Object.keys(inst.inputs).sort()) {
+    const w = inst.inputs[input];
+    const upCells = cellsOf.get(w.from);
+    if (!upCells) return undefined; // upstream failed to plan; its problem is reported
+    const upAxes = loaded.instances[w.from].axes;
+    let candidates: Candidate[];
+    let candAxes: string[];
+    if (w.kind === 'many') {
+      const gathered = new Set(w.gather);
+      candAxes = upAxes.filter((a) => !gathered.has(a));
+      const groups = new Map<string, Candidate>();
+      for (const cell of upCells) {
+        const residual: Coords = {};
+        for (const a of candAxes) if (a in cell.coords) residual[a] = cell.coords[a];
+        const k = canonicalJson(residual);
+        let g = groups.get(k);
+        if (!g) groups.set(k, g = { coords: residual, value: [] });
+        (g.value as PlannedCell[]).push(cell);
+      }
+      candidates = [...groups.values()];
+    } else {
+      candAxes = upAxes;
+      candidates = upCells.map((cell) => ({ coords: cell.coords, value: cell }));
+    }
+    const shared = candAxes.filter((a) => rowAxes.has(a)).sort();
+    const keyOf = (c: Coords) => shared.map((a) => coordText(c[a])).join('\0');
+    const byKey = new Map<string, Candidate[]>();
+    for (const c of candidates) {
+      const k = keyOf(c.coords);
+      const list = byKey.get(k);
+      if (list) list.push(c); else byKey.set(k, [c]);
+    }
+    const next: Row[] = [];
+    for (const row of rows) {
+      for (const c of byKey.get(keyOf(row.coords)) ?? []) {
+        next.push({ coords: { ...row.coords, ...c.coords }, own: row.own, upstream: { ...row.upstream, [input]: c.value } });
+      }
+    }
+    rows = next;
+    for (const a of candAxes) rowAxes.add(a);
+  }
+  const base = ['stages', inst.name];
+  if (rows.length === 0) {
+    problems.add(originAt(loaded.positions, [...base, 'inputs']), [...base, 'inputs'],
+      `${inst.name} has no cells: the cells of its inputs (${Object.values(inst.inputs).map((w) => w.from).join(', ')}) never agree on their shared coordinates`);
+    return undefined;
+  }
+  if (inst.lateExcludes.length) {
+    const texts = inst.lateExcludes.map((e) => entryTexts(e.entry));
+    const used = new Set<number>();
+    rows = rows.filter((r) => {
+      for (let i = 0; i < texts.length; i++) {
+        if (matchesEntry(r.coords, inst.lateExcludes[i].entry, texts[i])) { used.add(i); return false; }
+      }
+      return true;
+    });
+    inst.lateExcludes.forEach((e, i) => {
+      if (used.has(i)) return;
+      const path = [...base, 'sweep', 'exclude', e.index];
+      problems.add(originAt(loaded.positions, path), path, `this exclusion matches no cell of ${inst.name} (check its values against the coordinates)`);
+    });
+    if (rows.length === 0) {
+      const path = [...base, 'sweep', 'exclude'];
+      problems.add(originAt(loaded.positions, path), path, `empty sweep: the exclusions remove every cell of ${inst.name}`);
+      return undefined;
+    }
+  }
+  return rows;
+}
+
+function planCells(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline, ctx: PlanContext, index: FileIndex, problems: Problems): PlannedCell[] {
+  const { codeHash, codeHashes } = stageCodeHash(inst.stage);
+  const paramsText = new Map<OwnCell, { text: string; hash: string; external: Record<string, string> | undefined }>();
+  const inputNames = Object.keys(inst.inputs).sort();
+  const upstreamInstances: Record<string, string> = {};
+  for (const input of inputNames) upstreamInstances[input] = inst.inputs[input].from;
+  const out: PlannedCell[] = [];
+  for (const row of rows) {
+    let own = paramsText.get(row.own);
+    if (!own) {
+      const text = canonicalJson(row.own.params);
+      own = { text, hash: sha256(text), external: externalHashes(inst, row.own, loaded, ctx, index, problems) };
+      paramsText.set(row.own, own);
+    }
+    if (!own.external) continue;
+    const upstreamIds: Record<string, string | string[]> = {};
+    const upstreamKeys: Record<string, string | string[]> = {};
+    const inputs: Record<string, PlannedInput> = {};
+    for (const input of inputNames) {
+      const up = row.upstream[input];
+      const from = inst.inputs[input].from;
+      if (Array.isArray(up)) {
+        upstreamIds[input] = up.map((c) => c.id);
+        upstreamKeys[input] = up.map((c) => c.key);
+        inputs[input] = { from, kind: 'many', cellIds: up.map((c) => c.id) };
+      } else {
+        upstreamIds[input] = up.id;
+        upstreamKeys[input] = up.key;
+        inputs[input] = { from, kind: 'one', cellIds: [up.id] };
+      }
+    }
+    const id = sha256('sei-cell-v1', inst.stageName, inst.name, own.text, canonicalJson(upstreamIds));
+    const key = sha256('sei-key-v1', id, codeHash, canonicalJson(own.external), canonicalJson(upstreamKeys));
+    const keyParts: KeyParts = {
+      paramsHash: own.hash,
+      params: row.own.params,
+      codeHash,
+      codeHashes,
+      externalHashes: own.external,
+      upstreamKeys,
+      upstreamInstances,
+    };
+    const cell: PlannedCell = {
+      id,
+      key,
+      instance: inst.name,
+      stage: inst.stageName,
+      params: row.own.params,
+      coords: row.coords,
+      slot: slotName(inst.name, row.coords),
+      inputs,
+      keyParts,
+    };
+    if (inst.timeoutSec !== undefined) cell.timeoutSec = inst.timeoutSec;
+    if (inst.retries !== undefined) cell.retries = inst.retries;
+    out.push(cell);
+  }
+  return out;
+}
+
+/** Content hashes of the stage's external inputs for one own cell; undefined if one is missing. */
+function externalHashes(inst: LoadedInstance, own: OwnCell, loaded: LoadedPipeline, ctx: PlanContext, index: FileIndex, problems: Problems): Record<string, string> | undefined {
+  if (!inst.stage.externalInputs) return {};
+  const out: Record<string, string> = {};
+  let ok = true;
+  for (const raw of inst.stage.externalInputs(own.params, ctx)) {
+    const path = isAbsolute(raw) ? raw : resolve(loaded.projectRoot, raw);
+    try {
+      out[path] = index.hashPath(path).hash;
+    } catch (e) {
+      if (!(e instanceof MissingInputError)) throw e;
+      const where = findValue(loaded, inst.name, raw, path);
+      problems.add(originAt(loaded.positions, where), where, `external input ${path} does not exist`);
+      ok = false;
+    }
+  }
+  return ok ? out : undefined;
+}
+
+/** The path of the param (or sweep value) holding `raw` or `abs`, for the error position. */
+function findValue(loaded: LoadedPipeline, inst: string, raw: string, abs: string): (string | number)[] {
+  const base = ['stages', inst];
+  let found: (string | number)[] | undefined;
+  const walk = (v: unknown, path: (string | number)[]) => {
+    if (found) return;
+    if (typeof v === 'string') {
+      if (v === raw || v === abs || resolve(loaded.projectRoot, v) === abs) found = path;
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  const spec = (loaded.doc.stages as Record<string, unknown>)[inst] as Record<string, unknown>;
+  walk(spec.params, [...base, 'params']);
+  walk(spec.sweep, [...base, 'sweep']);
+  return found ?? [...base, 'params'];
+}
