@@ -33,13 +33,16 @@ export class FileIndex {
   private db: Database.Database | undefined;
   private readonly memo = new Map<string, TreeHash>();
 
-  /** `cacheDir` is <store>/cache; the index file is created on first use only. */
-  constructor(private readonly cacheDir: string) {}
+  /**
+   * `cacheDir` is <store>/cache; the index file is created on first use only. With
+   * `persist: false` (a dry run on a store that does not exist yet) the index lives in memory.
+   */
+  constructor(private readonly cacheDir: string, private readonly persist = true) {}
 
   private open(): Database.Database {
     if (!this.db) {
-      mkdirSync(this.cacheDir, { recursive: true });
-      const db = new Database(join(this.cacheDir, 'file-index.sqlite'));
+      if (this.persist) mkdirSync(this.cacheDir, { recursive: true });
+      const db = new Database(this.persist ? join(this.cacheDir, 'file-index.sqlite') : ':memory:');
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 10000');
       db.exec(`CREATE TABLE IF NOT EXISTS files (

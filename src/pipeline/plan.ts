@@ -1,6 +1,7 @@
 // buildPlan: a loaded pipeline → every cell to run, in dependency order, each with its content
 // id, Merkle cache key and the key's parts. Downstream cells are joined to upstream cells on the
 // coordinates they share (map) or receive groups of them (gather).
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import type { LoadedInstance, LoadedPipeline, OwnCell } from '../config/load.js';
@@ -32,7 +33,9 @@ interface Candidate {
 
 export async function buildPlan(loaded: LoadedPipeline, opts: PlanOptions): Promise<Plan> {
   const problems = new Problems();
-  const index = new FileIndex(join(resolve(opts.storeDir), 'cache'));
+  // Planning never creates a store: without one, external inputs are hashed without the index.
+  const storeDir = resolve(opts.storeDir);
+  const index = new FileIndex(join(storeDir, 'cache'), existsSync(storeDir));
   const ctx: PlanContext = { pipelineDir: loaded.pipelineDir, projectRoot: loaded.projectRoot };
   const cellsOf = new Map<string, PlannedCell[]>();
   const all: PlannedCell[] = [];
