@@ -1,0 +1,190 @@
+// The analytic network model: closed-form timing of each frame on one link, with the loss
+// process sampled from a seeded generator so that a stream of frames gives a latency
+// distribution. It mirrors the ns-3 scenario (src/netsim/ns3/scenario.cc) assumption by
+// assumption, so the two agree on lossless links:
+//
+// - The link serialises packets one after another (FIFO, unbounded queue): a frame starts
+//   when it is ready and the link has drained what came before (queueing).
+// - Every packet carries IP/transport headers and a 2-byte PPP header; its serialisation time is
+//   (payload + headers) · 8 / rate; it arrives one propagation delay after its last bit left.
+// - UDP: the frame is cut into datagrams of the chunk size (capped below the MTU). It is
+//   received when its last datagram arrives and lost when any datagram is.
+// - TCP: one connection opened at `connectAtMs` (SYN, SYN-ACK: one round trip), MSS = MTU − 52,
+//   NewReno slow start from the initial window (each acknowledgement grows the window by one
+//   segment, so it doubles per round trip), no Nagle delay, no window reset after idle, buffers
+//   large enough that only the loss process drops packets. A round sends min(cwnd, remaining)
+//   segments back to back; the next round starts when the first acknowledgement of this one
+//   returns (one segment time + two delays + an ACK time) or when the link is free, whichever
+//   is later — once a round outlasts a round trip the link stays busy.
+// - TCP under loss: a lost segment with at least three segments after it is repaired by fast
+//   retransmit (detected by the third duplicate ACK) and halves the window once per round; a
+//   lost tail segment waits for the retransmission timeout unless the next frame's segments
+//   trigger duplicate ACKs first; a retransmission lost again backs the timeout off (×2) and an
+//   RTO collapses the window to one segment. Frames are delivered in order (head-of-line
+//   blocking).
+// - Losses hit data packets only, never the handshake or the acknowledgements.
+import { seededRandom } from '../science/random.js';
+import {
+  LINK_HEADER_BYTES, TCP_IP_HEADER_BYTES, TCP_SYN_WIRE_BYTES, UDP_IP_HEADER_BYTES,
+  serialMs, tcpMss, udpDatagramPayload, type NetworkProfile,
+} from './profiles.js';
+import type { FrameIn, FrameOut, SimulateOptions, SimulationResult } from './types.js';
+
+export function simulateAnalytic(net: NetworkProfile, frames: FrameIn[], opts: SimulateOptions = {}): SimulationResult {
+  checkFrames(frames);
+  const random = seededRandom(opts.seed ?? 1);
+  return net.transport === 'udp' ? simulateUdp(net, frames, random) : simulateTcp(net, frames, random, opts.connectAtMs ?? 0);
+}
+
+export function checkFrames(frames: FrameIn[]): void {
+  let last = -Infinity;
+  frames.forEach((f, i) => {
+    if (!Number.isFinite(f.bytes) || f.bytes < 0 || !Number.isInteger(f.bytes)) throw new Error(`frame ${i}: bytes must be a non-negative integer (got ${f.bytes})`);
+    if (!Number.isFinite(f.readyAtMs) || f.readyAtMs < 0) throw new Error(`frame ${i}: readyAtMs must be >= 0 (got ${f.readyAtMs})`);
+    if (f.readyAtMs < last) throw new Error(`frame ${i}: frames must be given in the order they become ready`);
+    last = f.readyAtMs;
+  });
+}
+
+function simulateUdp(net: NetworkProfile, frames: FrameIn[], random: () => number): SimulationResult {
+  const payload = udpDatagramPayload(net);
+  let linkFree = 0;
+  const out: FrameOut[] = frames.map((f) => {
+    const count = Math.max(1, Math.ceil(f.bytes / payload));
+    let t = Math.max(f.readyAtMs, linkFree);
+    let lost = 0;
+    for (let c = 0; c < count; c++) {
+      const size = c < count - 1 ? payload : Math.max(8, f.bytes - (count - 1) * payload);
+      t += serialMs(net, size + UDP_IP_HEADER_BYTES + LINK_HEADER_BYTES);
+      if (net.lossRate > 0 && random() < net.lossRate) lost++;
+    }
+    linkFree = t;
+    const receivedMs = lost > 0 ? null : t + net.delayMs;
+    return frameOut(f.readyAtMs, receivedMs, lost, 0);
+  });
+  return { simulator: 'analytic', frames: out, handshakeMs: null };
+}
+
+function simulateTcp(net: NetworkProfile, frames: FrameIn[], random: () => number, connectAtMs: number): SimulationResult {
+  const d = net.delayMs;
+  const p = net.lossRate;
+  const mss = tcpMss(net);
+  const segMs = (bytes: number) => serialMs(net, bytes + TCP_IP_HEADER_BYTES + LINK_HEADER_BYTES);
+  const ackMs = serialMs(net, TCP_IP_HEADER_BYTES + LINK_HEADER_BYTES);
+  const handshakeMs = connectAtMs + 2 * (serialMs(net, TCP_SYN_WIRE_BYTES) + d);
+  // ns-3 (RFC 6298): max(minimum RTO, srtt + 4·rttvar); with a steady RTT it stays near the floor.
+  const rto = Math.max(net.tcp.rtoMs, 2 * (segMs(mss) + 2 * d + ackMs));
+  const isLost = () => p > 0 && random() < p;
+
+  // The stream as segments: a frame's bytes follow the previous frame's in one byte stream.
+  const segFrame: number[] = [];
+  const segBytes: number[] = [];
+  frames.forEach((f, i) => {
+    const n = Math.ceil(f.bytes / mss);
+    for (let k = 0; k < n; k++) {
+      segFrame.push(i);
+      segBytes.push(k < n - 1 ? mss : f.bytes - (n - 1) * mss);
+    }
+  });
+  const total = segFrame.length;
+  const end = new Float64Array(total); // when the segment's last bit left the device
+  const tick = new Float64Array(total); // when its acknowledgement (or SACK) reaches the device
+  const delivered = new Float64Array(total);
+  const lostCount: number[] = frames.map(() => 0);
+  const rtxCount: number[] = frames.map(() => 0);
+
+  let cwnd = net.tcp.initialCwnd;
+  let ssthresh = Infinity; // slow start until the first loss
+  let ticks = 0; // acknowledgements taken into account so far
+  let recoveryUntil = 0; // losses below this segment belong to the current recovery episode
+  const halveAtTick = new Set<number>();
+  const collapses: number[] = []; // times at which a retransmission timeout fires
+  const undetected: number[] = []; // lost segments waiting for three later segments or the timer
+  let linkFree = handshakeMs + ackMs; // the handshake's final ACK goes first
+
+  /** Delivery time of a retransmission first sent at `at`, retried with backoff while lost. */
+  const retransmit = (k: number, at: number, timeout: number): number => {
+    let t = at;
+    let backoff = timeout;
+    for (;;) {
+      rtxCount[segFrame[k]]++;
+      const sent = t + segMs(segBytes[k]);
+      if (!isLost()) return sent + d;
+      lostCount[segFrame[k]]++;
+      collapses.push(sent + backoff);
+      t = sent + backoff;
+      backoff *= 2;
+    }
+  };
+  const byTimeout = (k: number) => {
+    const at = tick[k] + rto;
+    collapses.push(at);
+    delivered[k] = retransmit(k, at, 2 * rto);
+  };
+  const applyTick = (j: number) => {
+    if (halveAtTick.has(j)) {
+      ssthresh = Math.max(2, Math.floor(cwnd / 2));
+      cwnd = ssthresh;
+    } else {
+      // One segment per acknowledgement in slow start, one per window in congestion avoidance.
+      cwnd += cwnd < ssthresh ? 1 : 1 / cwnd;
+    }
+  };
+
+  for (let k = 0; k < total; k++) {
+    let t = Math.max(frames[segFrame[k]].readyAtMs, linkFree);
+    // A timeout that fired while the sender waited collapses the window to one segment.
+    while (collapses.length && collapses[0] <= t) {
+      collapses.shift();
+      ssthresh = Math.max(2, Math.floor(cwnd / 2));
+      cwnd = 1;
+      ticks = Math.max(ticks, k); // everything sent so far is acknowledged by then
+    }
+    // Wait for enough acknowledgements: at most `cwnd` segments in flight.
+    while (ticks + Math.floor(cwnd) < k + 1) {
+      t = Math.max(t, tick[ticks]);
+      applyTick(ticks);
+      ticks++;
+    }
+    end[k] = t + segMs(segBytes[k]);
+    tick[k] = end[k] + 2 * d + ackMs;
+    linkFree = end[k];
+    if (isLost()) {
+      lostCount[segFrame[k]]++;
+      undetected.push(k);
+    } else {
+      delivered[k] = end[k] + d;
+    }
+    // The third segment after a loss brings the third duplicate ACK: fast retransmit.
+    while (undetected.length && undetected[0] <= k - 3) {
+      const lostSeg = undetected.shift()!;
+      const detect = tick[lostSeg + 3];
+      if (detect < tick[lostSeg] + rto) {
+        delivered[lostSeg] = retransmit(lostSeg, detect, rto);
+        if (lostSeg >= recoveryUntil) {
+          halveAtTick.add(lostSeg + 3);
+          recoveryUntil = k + 1;
+        }
+      } else {
+        byTimeout(lostSeg);
+      }
+    }
+  }
+  for (const lostSeg of undetected) byTimeout(lostSeg);
+
+  // In-order delivery: a frame reaches the application only after every byte before it.
+  const done: number[] = frames.map((f) => f.readyAtMs);
+  for (let k = 0; k < total; k++) done[segFrame[k]] = Math.max(done[segFrame[k]], delivered[k]);
+  const out: FrameOut[] = [];
+  let prev = 0;
+  frames.forEach((f, i) => {
+    const received = Math.max(done[i], prev);
+    prev = received;
+    out.push(frameOut(f.readyAtMs, received, lostCount[i], rtxCount[i]));
+  });
+  return { simulator: 'analytic', frames: out, handshakeMs };
+}
+
+function frameOut(sentMs: number, receivedMs: number | null, packetsLost: number, retransmissions: number): FrameOut {
+  return { sentMs, receivedMs, latencyMs: receivedMs === null ? null : receivedMs - sentMs, packetsLost, retransmissions };
+}
