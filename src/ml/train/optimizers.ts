@@ -1,0 +1,75 @@
+// Adam and SGD with momentum over tf.Variables, written out so the learning rate can change at
+// every step (schedules) and the arithmetic is the same on every backend. PyTorch conventions:
+// Adam with bias correction; SGD momentum buffer b ← μ·b + g, w ← w − lr·b.
+import * as tf from '@tensorflow/tfjs';
+
+export interface Optimizer {
+  /** One update; grads[i] belongs to vars[i] (null: the variable got no gradient this step). */
+  step(vars: tf.Variable[], grads: (tf.Tensor | null)[], lr: number): void;
+  dispose(): void;
+}
+
+function slots(map: Map<tf.Variable, tf.Variable>, v: tf.Variable): tf.Variable {
+  let s = map.get(v);
+  if (!s) {
+    s = tf.variable(tf.zerosLike(v), false);
+    map.set(v, s);
+  }
+  return s;
+}
+
+export function adam(beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8): Optimizer {
+  const m = new Map<tf.Variable, tf.Variable>();
+  const s = new Map<tf.Variable, tf.Variable>();
+  let t = 0;
+  return {
+    step(vars, grads, lr) {
+      t++;
+      const c1 = 1 - beta1 ** t;
+      const c2 = 1 - beta2 ** t;
+      tf.tidy(() => {
+        vars.forEach((v, i) => {
+          const g = grads[i];
+          if (!g) return;
+          const mv = slots(m, v);
+          const sv = slots(s, v);
+          mv.assign(tf.add(tf.mul(mv, beta1), tf.mul(g, 1 - beta1)));
+          sv.assign(tf.add(tf.mul(sv, beta2), tf.mul(tf.square(g), 1 - beta2)));
+          const update = tf.div(tf.div(mv, c1), tf.add(tf.sqrt(tf.div(sv, c2)), epsilon));
+          v.assign(tf.sub(v, tf.mul(update, lr)));
+        });
+      });
+    },
+    dispose() {
+      for (const x of [...m.values(), ...s.values()]) x.dispose();
+      m.clear();
+      s.clear();
+    },
+  };
+}
+
+export function sgd(momentum = 0.9): Optimizer {
+  const buf = new Map<tf.Variable, tf.Variable>();
+  return {
+    step(vars, grads, lr) {
+      tf.tidy(() => {
+        vars.forEach((v, i) => {
+          const g = grads[i];
+          if (!g) return;
+          let d: tf.Tensor = g;
+          if (momentum > 0) {
+            const fresh = !buf.has(v);
+            const b = slots(buf, v);
+            b.assign(fresh ? g : tf.add(tf.mul(b, momentum), g));
+            d = b;
+          }
+          v.assign(tf.sub(v, tf.mul(d, lr)));
+        });
+      });
+    },
+    dispose() {
+      for (const x of buf.values()) x.dispose();
+      buf.clear();
+    },
+  };
+}

@@ -1,0 +1,244 @@
+// The training loop: seeded and deterministic (seeded shuffling, flips and hold-out; no
+// Math.random), batches streamed from the prepared dataset, Adam or SGD with momentum, a
+// learning-rate schedule, L2 weight decay, early stopping on validation with the best weights
+// restored, progress events, and — when a leading part is frozen and nothing is augmented — that
+// part's output computed once per image and reused every epoch.
+import * as tf from '@tensorflow/tfjs';
+import { UsageError } from '../../cli/errors.js';
+import type { PreparedSplit } from '../../data/prepared-types.js';
+import type { ProgressEvent } from '../../stages/types.js';
+import type { ImageGeometry } from '../feed.js';
+import type { TrainPart } from '../split.js';
+import type { Normalize, TrainingSpec } from '../spec.js';
+import { allIndices, evaluateSource, type EvalResult } from './evaluate.js';
+import { adam, sgd, type Optimizer } from './optimizers.js';
+import { Rng, deriveSeed } from './rng.js';
+import { learningRateAt } from './schedule.js';
+import { buildActivationCache, imageSource, runParts, type BatchSource, type CacheOptions } from './sources.js';
+
+export interface TrainData {
+  train: PreparedSplit;
+  /** The dataset's validation split; without one, `training.valFraction` holds out part of train. */
+  val?: PreparedSplit;
+  geometry: ImageGeometry;
+  classes: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  learningRate: number;
+  seconds: number;
+}
+
+export interface TrainOptions {
+  /** What to run, in order, and what trains (networkParts / splitParts in src/ml/split.ts). */
+  parts: TrainPart[];
+  data: TrainData;
+  normalize: Normalize;
+  training: TrainingSpec;
+  onProgress?(event: ProgressEvent): void;
+  onEpochEnd?(record: EpochRecord): void;
+  log?(message: string): void;
+  signal?: AbortSignal;
+  /** Frozen-prefix activation cache: on by default when applicable; `false` turns it off. */
+  cache?: false | CacheOptions;
+}
+
+export interface TrainResult {
+  history: EpochRecord[];
+  epochsRun: number;
+  /** Epoch whose weights were kept (the best on validation under early stopping, else the last). */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  valAccuracy?: number;
+  trainCount: number;
+  valCount: number;
+  /** Parts whose outputs were computed once and reused (empty when not cached). */
+  cachedParts: string[];
+  cache: 'none' | 'memory' | 'file';
+}
+
+/** Train and validation index sets: the val split when there is one, else a seeded hold-out. */
+export function splitIndices(data: TrainData, t: TrainingSpec): { train: Int32Array; val?: Int32Array; valSplit?: PreparedSplit } {
+  if (data.val && data.val.count > 0) return { train: allIndices(data.train.count), val: allIndices(data.val.count), valSplit: data.val };
+  if (!t.valFraction) return { train: allIndices(data.train.count) };
+  const order = new Rng(deriveSeed(t.seed, 'holdout')).shuffle(allIndices(data.train.count));
+  const nVal = Math.max(1, Math.round(order.length * t.valFraction));
+  if (nVal >= order.length) throw new UsageError(`training.valFraction ${t.valFraction} leaves no training image out of ${order.length}`);
+  const val = order.slice(0, nVal).sort();
+  const train = order.slice(nVal).sort();
+  return { train, val, valSplit: data.train };
+}
+
+function trainableVariables(parts: TrainPart[]): tf.Variable[] {
+  const seen = new Set<tf.Variable>();
+  for (const p of parts) for (const l of p.trainableLayers) for (const w of l.trainableWeights) seen.add(w.read() as tf.Variable);
+  return [...seen];
+}
+
+/** Layers whose weights training can change: the trainable ones and those updated in training mode (BN statistics). */
+function mutableLayers(parts: TrainPart[]): tf.layers.Layer[] {
+  const s = new Set<tf.layers.Layer>();
+  for (const p of parts) {
+    p.trainableLayers.forEach((l) => s.add(l));
+    if (p.trainingMode) p.blocks.forEach((b) => b.layers.forEach((l) => s.add(l)));
+  }
+  return [...s].filter((l) => l.weights.length > 0);
+}
+
+function snapshot(layers: tf.layers.Layer[]): tf.Tensor[][] {
+  return layers.map((l) => l.weights.map((w) => tf.keep(tf.clone(w.read()))));
+}
+
+function abortIfNeeded(signal?: AbortSignal): void {
+  if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+}
+
+export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
+  const { parts, data, training: t } = opts;
+  if (t.earlyStopping && !data.val && !t.valFraction) {
+    throw new UsageError('training.earlyStopping needs validation images: the dataset has no val split; set training.valFraction');
+  }
+  const sets = splitIndices(data, t);
+  const classes = data.classes;
+  const vars = trainableVariables(parts);
+  if (vars.length === 0) throw new Error('trainModel: nothing to train (no trainable layer in any part)');
+
+  // A leading run of frozen parts (inference mode, no trainable layer) is cached when inputs are not augmented.
+  let k = 0;
+  while (k < parts.length - 1 && !parts[k].trainingMode && parts[k].trainableLayers.length === 0) k++;
+  const useCache = k > 0 && !t.augment.flip && opts.cache !== false;
+  const images = imageSource(data.train, data.geometry, opts.normalize);
+  const valImages = sets.valSplit ? imageSource(sets.valSplit, data.geometry, opts.normalize) : undefined;
+  let trainSrc: BatchSource = images;
+  let valSrc: BatchSource | undefined = valImages;
+  let run = parts;
+  let cacheKind: TrainResult['cache'] = 'none';
+  const toDispose: BatchSource[] = [];
+  const optimizer: Optimizer = t.optimizer === 'adam' ? adam() : sgd(t.momentum);
+  let best: tf.Tensor[][] | undefined;
+  const mutable = mutableLayers(parts);
+
+  try {
+    if (useCache) {
+      const prefix = parts.slice(0, k);
+      opts.onProgress?.({ phase: 'cache', message: `computing ${prefix.map((p) => p.name).join('+')} activations once` });
+      const cacheOpts = opts.cache === false ? {} : (opts.cache ?? {});
+      const tc = await buildActivationCache(images, prefix, sets.train, { batchSize: t.batchSize, ...cacheOpts }, opts.signal);
+      toDispose.push(tc);
+      trainSrc = tc;
+      cacheKind = tc.kind;
+      if (valImages && sets.val) {
+        const vc = await buildActivationCache(valImages, prefix, sets.val, { batchSize: t.batchSize, ...cacheOpts }, opts.signal);
+        toDispose.push(vc);
+        valSrc = vc;
+        if (vc.kind === 'file') cacheKind = 'file';
+      }
+      run = parts.slice(k);
+      opts.log?.(`frozen ${prefix.map((p) => p.name).join('+')} computed once (${cacheKind}, ${(tc.bytes / 2 ** 20).toFixed(1)} MiB for train)`);
+    }
+
+    const history: EpochRecord[] = [];
+    const es = t.earlyStopping;
+    const better = (a: number, b: number) => (es?.metric === 'valLoss' ? a < b : a > b);
+    let bestValue: number | undefined;
+    let bestEpoch = 0;
+    let sinceBest = 0;
+    let stoppedEarly = false;
+    const n = sets.train.length;
+    const batchesFull = Math.ceil(n / t.batchSize);
+    const batches = Math.min(batchesFull, t.maxBatchesPerEpoch ?? Infinity);
+
+    for (let epoch = 1; epoch <= t.epochs; epoch++) {
+      const started = Date.now();
+      const lr = learningRateAt(epoch, t.epochs, t.learningRate, t.schedule);
+      const order = new Rng(deriveSeed(t.seed, `shuffle:${epoch}`)).shuffle(sets.train.slice());
+      const flipRng = new Rng(deriveSeed(t.seed, `flip:${epoch}`));
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        abortIfNeeded(opts.signal);
+        const idx = order.subarray(b * t.batchSize, Math.min((b + 1) * t.batchSize, n));
+        const flip = t.augment.flip ? Array.from(idx, () => flipRng.next() < 0.5) : undefined;
+        const labels = new Int32Array(idx.length);
+        for (let i = 0; i < idx.length; i++) labels[i] = data.train.labels[idx[i]];
+        let preds: tf.Tensor | undefined;
+        const x = trainSrc.batch(idx, flip);
+        const { value, grads } = tf.variableGrads(() => {
+          const logits = runParts(run, x);
+          preds = tf.keep(tf.argMax(logits, 1));
+          const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
+          return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+        }, vars);
+        const gradList = vars.map((v) => grads[v.name] ?? null);
+        const decayed: (tf.Tensor | null)[] = t.weightDecay > 0
+          ? gradList.map((g, i) => (g ? tf.tidy(() => tf.add(g, tf.mul(vars[i], t.weightDecay))) : null))
+          : gradList;
+        optimizer.step(vars, decayed, lr);
+        const lossValue = value.dataSync()[0];
+        const p = preds!.dataSync();
+        for (let i = 0; i < idx.length; i++) if (p[i] === labels[i]) correct++;
+        tf.dispose([x, value, preds!, ...Object.values(grads)]);
+        if (decayed !== gradList) tf.dispose(decayed.filter((g): g is tf.Tensor => g !== null));
+        if (!Number.isFinite(lossValue)) throw new Error(`training diverged: loss ${lossValue} at epoch ${epoch}, batch ${b + 1} (lower training.learningRate)`);
+        lossSum += lossValue * idx.length;
+        seen += idx.length;
+        opts.onProgress?.({ phase: 'train', epoch, epochs: t.epochs, batch: b + 1, batches, loss: lossSum / seen, accuracy: correct / seen });
+        await new Promise((r) => setImmediate(r));
+      }
+      const record: EpochRecord = { epoch, loss: lossSum / seen, accuracy: correct / seen, learningRate: lr, seconds: 0 };
+      if (valSrc && sets.valSplit && sets.val) {
+        const ev: EvalResult = await evaluateSource(valSrc, sets.valSplit, (x) => runParts(run, x, true), {
+          indices: sets.val, batchSize: Math.max(t.batchSize, 64), classes, signal: opts.signal,
+        });
+        record.valLoss = ev.loss;
+        record.valAccuracy = ev.accuracy;
+        opts.onProgress?.({ phase: 'validate', epoch, epochs: t.epochs, loss: ev.loss, accuracy: ev.accuracy });
+      }
+      record.seconds = (Date.now() - started) / 1000;
+      history.push(record);
+      opts.log?.(`epoch ${epoch}/${t.epochs}: loss ${record.loss.toFixed(4)} acc ${record.accuracy.toFixed(4)}` +
+        (record.valAccuracy !== undefined ? ` val_loss ${record.valLoss!.toFixed(4)} val_acc ${record.valAccuracy.toFixed(4)}` : '') +
+        ` lr ${lr.toExponential(2)} (${record.seconds.toFixed(1)} s)`);
+      if (es) {
+        const v = es.metric === 'valLoss' ? record.valLoss! : record.valAccuracy!;
+        if (bestValue === undefined || better(v, bestValue)) {
+          bestValue = v;
+          bestEpoch = epoch;
+          sinceBest = 0;
+          if (best) best.forEach((ws) => tf.dispose(ws));
+          best = snapshot(mutable);
+        } else if (++sinceBest >= es.patience) {
+          stoppedEarly = true;
+          opts.onEpochEnd?.(record);
+          break;
+        }
+      } else {
+        bestEpoch = epoch;
+      }
+      opts.onEpochEnd?.(record);
+    }
+    if (best && bestEpoch !== history.length) mutable.forEach((l, i) => l.setWeights(best![i]));
+    const kept = history[bestEpoch - 1];
+    return {
+      history,
+      epochsRun: history.length,
+      bestEpoch,
+      stoppedEarly,
+      valAccuracy: kept?.valAccuracy,
+      trainCount: n,
+      valCount: sets.val?.length ?? 0,
+      cachedParts: useCache ? parts.slice(0, k).map((p) => p.name) : [],
+      cache: cacheKind,
+    };
+  } finally {
+    if (best) best.forEach((ws) => tf.dispose(ws));
+    optimizer.dispose();
+    toDispose.forEach((s) => s.dispose());
+  }
+}
