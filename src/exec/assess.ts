@@ -1,5 +1,6 @@
 // Which cells of a plan are cached and, for the others, why not. Shared by `sei plan` (read-only)
 // and the orchestrator (which then records damaged artifacts and refreshed manifests).
+import { explainChange, formatReason } from '../pipeline/explain.js';
 import type { KeyParts, NotCachedReason, Plan, PlannedCell } from '../pipeline/types.js';
 import { verifyManifest, type ManifestEntry } from '../store/manifest.js';
 import type { CellDetail, SlotRecord, Store } from '../store/store.js';
@@ -27,34 +28,18 @@ export function reasonsFor(cell: PlannedCell, slot: SlotRecord | undefined, reco
   }
   if (!slot) return [{ kind: 'new' }];
   if (slot.key === cell.key) return [{ kind: 'new' }]; // planned before but never finished
-  const changes = explainChange!(slot.keyParts, cell.keyParts);
+  const changes = explainChange(slot.keyParts, cell.keyParts);
   return changes.length > 0 ? changes : [{ kind: 'new' }];
 }
 
-type ExplainChange = (prev: KeyParts | undefined, cur: KeyParts) => NotCachedReason[];
-type FormatReason = (reason: NotCachedReason) => string;
-let explainChange: ExplainChange | undefined;
-let formatReasonFn: FormatReason | undefined;
-/** The planner's explanations (src/pipeline/explain.ts), loaded on first use. */
-async function loadExplain(): Promise<ExplainChange> {
-  if (!explainChange || !formatReasonFn) {
-    const modulePath = '../pipeline/explain.js';
-    const mod = (await import(modulePath)) as { explainChange: ExplainChange; formatReason: FormatReason };
-    explainChange = mod.explainChange;
-    formatReasonFn = mod.formatReason;
-  }
-  return explainChange;
-}
-
 /** Human text of a reason, as the planner words it. */
-export async function reasonFormatter(): Promise<FormatReason> {
-  await loadExplain();
-  return formatReasonFn!;
+export function reasonFormatter(): (reason: NotCachedReason) => string {
+  return formatReason;
 }
 
 /** What changed between two key parts (the planner's comparison). */
-export async function compareKeyParts(prev: KeyParts | undefined, cur: KeyParts): Promise<NotCachedReason[]> {
-  return (await loadExplain())(prev, cur);
+export function compareKeyParts(prev: KeyParts | undefined, cur: KeyParts): NotCachedReason[] {
+  return explainChange(prev, cur);
 }
 
 /** Assess every cell of the plan against the store (undefined: nothing is cached). */
@@ -62,7 +47,6 @@ export async function assessPlan(plan: Plan, store: Store | undefined): Promise<
   if (!store) return plan.cells.map((cell) => ({ cell, cached: false, reasons: [{ kind: 'new' }] }));
   const records = store.cellsByKeys(plan.cells.map((c) => c.key));
   const slots = store.slotsOf(plan.pipeline.name);
-  if (plan.cells.some((c) => { const s = slots.get(c.slot); return s !== undefined && s.key !== c.key; })) await loadExplain();
   const out: CellAssessment[] = [];
   for (const cell of plan.cells) {
     const record = records.get(cell.key);

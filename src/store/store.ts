@@ -21,8 +21,9 @@ export class StoreError extends UsageError {
 
 export const DB_FILE = 'store.sqlite';
 
-/** Files a folder may hold and still count as "empty" when a new store is created in it. */
-const IGNORABLE = new Set(['README.md', '.gitkeep', '.gitignore', '.DS_Store']);
+/** Entries a folder may hold and still count as "empty" when a new store is created in it
+ * (cache/ is the planner's file index, written before the first run). */
+const IGNORABLE = new Set(['README.md', '.gitkeep', '.gitignore', '.DS_Store', 'cache']);
 
 export interface OpenStoreOptions {
   /** Open read-only; the store must exist. */

@@ -20,11 +20,11 @@ export function register(program: Command): void {
         const cell = store.getCell(cellArg);
         if (!cell) throw new UsageError(`no cell matches '${cellArg}' in the store ${store.dir}`);
         const { compareKeyParts, reasonFormatter } = await import('../../exec/assess.js');
-        const format = await reasonFormatter();
+        const format = reasonFormatter();
         // Is this key still the one its pipeline's latest run planned for the slot?
         const slot = store.slotsOf(cell.pipeline).get(cell.slot);
         const superseded = slot && slot.key !== cell.key
-          ? { by: slot.key, changes: await compareKeyParts(cell.keyParts, slot.keyParts) }
+          ? { by: slot.key, changes: compareKeyParts(cell.keyParts, slot.keyParts) }
           : undefined;
         const inputs = Object.fromEntries(Object.entries(cell.inputs).map(([name, input]) => [name, {
           from: input.from,

@@ -24,7 +24,7 @@ export function register(program: Command): void {
       const store = storeExists(opts.store) ? openStore(opts.store, { readonly: true }) : undefined;
       try {
         const assessed = await assessPlan(plan, store);
-        const format = await reasonFormatter();
+        const format = reasonFormatter();
         const cached = assessed.filter((a) => a.cached).length;
         if (opts.json) {
           const out = {

@@ -44,6 +44,8 @@ export function register(program: Command): void {
           store: opts.store,
           ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
           keepGoing: !opts.failFast,
+          // git provenance of the project the pipeline belongs to
+          projectRoot: (await import('node:path')).dirname((await import('node:path')).resolve(file)),
           signal: controller.signal,
           onEvent: (e) => view.handle(e),
         });

@@ -1,0 +1,183 @@
+// The engine through `sei` itself: real processes, real SQLite files, kill -9 for real.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isProcessAlive, openStore } from '../../src/store/store.js';
+import { FIXTURE_STAGES, readJournalSync, tempDir } from '../exec/helpers.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SEI = resolve(here, '..', '..', '..', 'bin', 'sei.js');
+
+interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+function start(args: string[], env: NodeJS.ProcessEnv, cwd: string): { child: ChildProcess; done: Promise<Result> } {
+  const child = spawn(process.execPath, [SEI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const done = new Promise<Result>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (!check()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const PIPELINE = (sleepMs: number, n: number, extra = ''): string => `name: sweep
+stages:
+  words:
+    stage: write-text
+    params: { text: x, sleepMs: ${sleepMs}${extra} }
+    sweep:
+      grid: { text: [${Array.from({ length: n }, (_, i) => `w${i}`).join(', ')}] }
+  all:
+    stage: concat
+    inputs: { parts: { from: words, gather: [text] } }
+`;
+
+describe('sei engine commands', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let journal: string;
+  let env: NodeJS.ProcessEnv;
+  const sei = (args: string[]) => start(args, env, dir).done;
+
+  beforeEach(() => {
+    dir = tempDir('sei-cli-');
+    journal = join(dir, 'journal.jsonl');
+    env = { SEI_STAGE_PATH: FIXTURE_STAGES, SEI_TEST_JOURNAL: journal };
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('kill -9 of the orchestrator mid-sweep, then the same command: every cell done once, results equal an uninterrupted run', async () => {
+    writeFileSync(join(dir, 'p.yaml'), PIPELINE(250, 10));
+    const t0 = Date.now();
+    const lap = (what: string) => { if (process.env.SEI_TEST_TIMING) console.log(`${what}: ${Date.now() - t0} ms`); };
+    const run = start(['run', 'p.yaml', '--store', 'st', '--jobs', '2'], env, dir);
+    await waitFor(() => readJournalSync(journal).filter((e) => e.event === 'done').length >= 4, 20_000, 'four finished cells');
+    run.child.kill('SIGKILL');
+    const killed = await run.done;
+    lap('killed');
+    assert.equal(killed.signal, 'SIGKILL');
+
+    // What the store says was finished when the orchestrator died.
+    const st = openStore(join(dir, 'st'), { readonly: true });
+    const doneBefore = new Set(st.listCells({ pipeline: 'sweep', state: 'done' }).map((c) => String(c.coords.text)));
+    const runningBefore = st.listCells({ pipeline: 'sweep', state: 'running' }).length;
+    st.close();
+    assert.ok(doneBefore.size >= 2 && doneBefore.size < 10, `some but not all cells done (${doneBefore.size})`);
+    assert.ok(runningBefore >= 1, 'cells were running when it died');
+    // Its workers notice the lost parent and exit rather than keep writing.
+    const pids = new Set(readJournalSync(journal).map((e) => Number(e.pid)));
+    await waitFor(() => [...pids].every((p) => !isProcessAlive(p)), 5000, 'orphaned workers to exit');
+
+    lap('workers gone');
+    const resumed = await sei(['run', 'p.yaml', '--store', 'st', '--jobs', '2']);
+    lap('resumed');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, /took over the store from a dead run/);
+    assert.match(resumed.stdout, new RegExp(`11 cells, ${doneBefore.size} cached`));
+
+    const entries = readJournalSync(journal).filter((e) => e.stage === 'write-text');
+    for (let i = 0; i < 10; i++) {
+      const t = `w${i}`;
+      const starts = entries.filter((e) => e.text === t && e.event === 'start').length;
+      if (doneBefore.has(t)) assert.equal(starts, 1, `${t} was done before the kill and must not run again`);
+      else assert.ok(starts >= 1 && starts <= 2, `${t} ran ${starts} times`);
+    }
+    const s2 = openStore(join(dir, 'st'), { readonly: true });
+    const cells = s2.listCells({ pipeline: 'sweep' });
+    s2.close();
+    assert.equal(cells.length, 11);
+    assert.ok(cells.every((c) => c.state === 'done'));
+    assert.deepEqual(readdirSync(join(dir, 'st', 'tmp')), [], 'no leftover temporary folders');
+
+    // An uninterrupted run in a fresh store produces the same results.
+    const ref = await sei(['run', 'p.yaml', '--store', 'ref', '--jobs', '2']);
+    lap('reference');
+    assert.equal(ref.code, 0);
+    const r = openStore(join(dir, 'ref'), { readonly: true });
+    const refCells = r.listCells({ pipeline: 'sweep' });
+    r.close();
+    assert.deepEqual(cells.map((c) => [c.key, c.metrics]), refCells.map((c) => [c.key, c.metrics]));
+    const all = cells.find((c) => c.instance === 'all')!;
+    assert.equal(readFileSync(join(all.dir!, 'text.txt'), 'utf8'), Array.from({ length: 10 }, (_, i) => `w${i}`).join(''));
+  });
+
+  it('a second run on the same store refuses, naming the holder; the first finishes untouched', async () => {
+    writeFileSync(join(dir, 'p.yaml'), PIPELINE(1500, 4));
+    const first = start(['run', 'p.yaml', '--store', 'st', '--jobs', '2'], env, dir);
+    await waitFor(() => readJournalSync(journal).some((e) => e.event === 'start'), 20_000, 'the first run to start');
+    const second = await sei(['run', 'p.yaml', '--store', 'st', '--jobs', '2']);
+    assert.equal(second.code, 2);
+    assert.match(second.stderr, new RegExp(`in use by run \\S+ of pipeline 'sweep' \\(pid ${first.child.pid} on host \\S+, since `));
+    const a = await first.done;
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(readJournalSync(journal).filter((e) => e.event === 'start').length, 5, 'the refused run ran nothing');
+  });
+
+  it('exit codes: 2 for a config error with no store created, 1 when a cell fails, 0 once all are done', async () => {
+    writeFileSync(join(dir, 'bad.yaml'), PIPELINE(0, 2).replace('sleepMs: 0', 'sleepMs: 0, colour: red'));
+    const bad = await sei(['run', 'bad.yaml', '--store', 'st']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /bad\.yaml:\d+:\d+.*colour/);
+    assert.equal(existsSync(join(dir, 'st')), false, 'the store was not created');
+
+    const usage = await sei(['run', 'bad.yaml', '--jobs', 'zero']);
+    assert.equal(usage.code, 2);
+
+    writeFileSync(join(dir, 'p.yaml'), PIPELINE(0, 3, `, failTimes: 1, failCounter: ${JSON.stringify(join(dir, 'count'))}`));
+    const failing = await sei(['run', 'p.yaml', '--store', 'st', '--jobs', '1']);
+    assert.equal(failing.code, 1);
+    assert.match(failing.stderr, /FAILED write-text words \[text=w0\].*planned failure[\s\S]*log: .*\.log/);
+    const fixed = await sei(['run', 'p.yaml', '--store', 'st', '--jobs', '1']);
+    assert.equal(fixed.code, 0, fixed.stderr);
+    const status = JSON.parse((await sei(['status', '--store', 'st', '--json'])).stdout) as { pipelines: { pipeline: string; states: Record<string, number> }[] };
+    assert.deepEqual(status.pipelines.map((p) => [p.pipeline, p.states]), [['sweep', { done: 4 }]]);
+  });
+
+  it('plan --json says why after a param change; explain shows the cell; gc removes what no pipeline reaches', async () => {
+    writeFileSync(join(dir, 'p.yaml'), PIPELINE(0, 3));
+    assert.equal((await sei(['run', 'p.yaml', '--store', 'st'])).code, 0);
+    const planned = await sei(['plan', 'p.yaml', '--store', 'st', '--json', '--set', 'stages.words.params.repeat=2']);
+    assert.equal(planned.code, 0, planned.stderr);
+    const plan = JSON.parse(planned.stdout) as { total: number; cached: number; cells: { id: string; instance: string; cached: boolean; reasons: { kind: string; path?: string; before?: unknown; after?: unknown }[]; why: string[] }[] };
+    assert.equal(plan.total, 4);
+    assert.equal(plan.cached, 0);
+    for (const c of plan.cells.filter((x) => x.instance === 'words')) {
+      assert.deepEqual(c.reasons, [{ kind: 'param-changed', path: 'repeat', before: 1, after: 2 }]);
+    }
+    assert.equal(plan.cells.find((x) => x.instance === 'all')!.reasons[0]!.kind, 'upstream-changed');
+    const unchanged = JSON.parse((await sei(['plan', 'p.yaml', '--store', 'st', '--json'])).stdout) as { cached: number; cells: { id: string }[] };
+    assert.equal(unchanged.cached, 4);
+
+    const explained = await sei(['explain', unchanged.cells[0]!.id.slice(0, 10), '--store', 'st']);
+    assert.equal(explained.code, 0, explained.stderr);
+    assert.match(explained.stdout, /instance +words \(stage write-text\)/);
+    assert.match(explained.stdout, /state +done, 1 attempt/);
+    assert.match(explained.stdout, /log +.*\.log/);
+    assert.equal((await sei(['explain', 'abcdef', '--store', 'st'])).code, 2);
+
+    // Run the changed version: the first version's artifacts are still reachable from p.yaml.
+    assert.equal((await sei(['run', 'p.yaml', '--store', 'st', '--set', 'stages.words.params.repeat=2'])).code, 0);
+    writeFileSync(join(dir, 'p2.yaml'), PIPELINE(0, 3, ', repeat: 2'));
+    const dry = await sei(['gc', 'p2.yaml', '--store', 'st', '--dry-run', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    const dryOut = JSON.parse(dry.stdout) as { removed: { dir: string }[]; kept: number };
+    assert.equal(dryOut.removed.length, 4);
+    assert.equal(dryOut.kept, 4);
+    assert.ok(dryOut.removed.every((r) => existsSync(r.dir)), 'dry run deletes nothing');
+    const gc = await sei(['gc', 'p2.yaml', '--store', 'st']);
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.ok(dryOut.removed.every((r) => !existsSync(r.dir)));
+    const after = JSON.parse((await sei(['plan', 'p2.yaml', '--store', 'st', '--json'])).stdout) as { cached: number };
+    assert.equal(after.cached, 4, 'reachable artifacts kept');
+  });
+});
