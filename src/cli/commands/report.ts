@@ -1,0 +1,69 @@
+// `sei report <pipeline>`: figures and tables of what the store holds for a pipeline, as
+// Markdown, one self-contained HTML file, tidy CSV, LaTeX and PDF. Reads the store only.
+import type { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface ReportOpts { out?: string; format: string; store: string; figures: string; set?: string[] }
+
+const DEFAULT_STORE = './artifacts';
+
+export function register(program: Command): void {
+  program
+    .command('report')
+    .description('write paper-style figures and tables of a pipeline from the store (Markdown, HTML, CSV, LaTeX, PDF); recomputes nothing')
+    .argument('<pipeline>', 'pipeline YAML file, or the name of a pipeline that ran on the store')
+    .option('--out <dir>', 'output folder, replaced as a whole (default: reports/<pipeline-name>)')
+    .option('--format <list>', 'comma-separated: md, html, csv, tex, pdf (pdf needs Chromium)', 'md,html,csv,tex')
+    .option('--figures <list>', 'image files beside the Markdown: svg, png, pdf', 'svg')
+    .option('--store <dir>', 'artifact store folder', DEFAULT_STORE)
+    .action(async (pipelineArg: string, opts: ReportOpts) => {
+      const { UsageError } = await import('../errors.js');
+      const report = await import('../../report/index.js');
+      const formats = report.parseList(opts.format, report.FORMATS, 'format');
+      const figureFormats = report.parseList(opts.figures, report.FIGURE_FORMATS, 'figure format');
+      const { openStore, storeExists } = await import('../../store/index.js');
+      if (!storeExists(opts.store)) throw new UsageError(`no store at ${opts.store} (give --store DIR, or run the pipeline first)`);
+
+      let name = pipelineArg;
+      let file: string | undefined;
+      if (/\.ya?ml$/i.test(pipelineArg) || (existsSync(pipelineArg) && statSync(pipelineArg).isFile())) {
+        if (!existsSync(pipelineArg) || !statSync(pipelineArg).isFile()) throw new UsageError(`no pipeline file ${pipelineArg}`);
+        const { loadPipeline } = await import('../../config/load.js');
+        const loaded = await loadPipeline(pipelineArg);
+        name = loaded.name;
+        file = loaded.file;
+      }
+      const store = openStore(opts.store, { readonly: true });
+      let model;
+      try {
+        const known = store.pipelines();
+        if (!file && !known.includes(name)) {
+          throw new UsageError(`pipeline '${name}' has never run on the store ${store.dir} (known: ${known.join(', ') || 'none'}); give its YAML file or a known name`);
+        }
+        const cells = store.listCells({ pipeline: name });
+        const run = store.listRuns(name, 1)[0];
+        const info: import('../../report/index.js').PipelineInfo = { name, store: store.dir };
+        if (file) info.file = file;
+        if (run) {
+          info.run = { id: run.id, state: run.state, startedAt: run.startedAt, host: run.host, total: run.total, cached: run.cached,
+            done: run.done, failed: run.failed, planHash: run.planHash, file: run.file };
+          if (run.endedAt) info.run.endedAt = run.endedAt;
+        }
+        model = report.buildReportModel(cells, info);
+      } finally {
+        store.close();
+      }
+      const outDir = opts.out ?? join('reports', safeFolderName(name));
+      const result = await report.writeReport(model, { outDir, formats, figureFormats });
+      const status = model.empty ? 'no finished cells yet; the report says so' : `${result.figures} figure(s), ${result.tables} table(s)`;
+      process.stdout.write(`report of '${name}' written to ${result.dir} (${formats.join(', ')}): ${status}\n`);
+      for (const f of result.files.filter((x) => /^(report\.|latex\/main\.tex$)/.test(x))) process.stdout.write(`  ${join(result.dir, f)}\n`);
+    });
+}
+
+/** A pipeline name as one folder name: no separators, no leading dots. */
+function safeFolderName(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '');
+  return s === '' ? 'pipeline' : s;
+}
