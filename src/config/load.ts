@@ -12,7 +12,7 @@ import { wireInputs, topoOrder, type RawInput, type WiredInput, type WiringProbl
 import { coordText, entryTexts, expandSweep, matchesEntry, setAtPath, type Coords } from '../pipeline/sweep.js';
 import { ConfigError, Problems, type Origin } from './errors.js';
 import { resolvePipeline, describeValue } from './resolve.js';
-import { collectPositions, fromPointer, toPointer, type ChildOrigin, type JsonObject } from './tree.js';
+import { collectPositions, fromPointer, isObject, toPointer, type ChildOrigin, type JsonObject } from './tree.js';
 import { PipelineSchema, SAFE_NAME, checkSchema, keysAt, subSchemaAt, type SchemaIssue } from './schema.js';
 
 export { ConfigError } from './errors.js';
@@ -111,17 +111,21 @@ export async function loadPipeline(file: string, opts: LoadOptions = {}): Promis
     }
   };
 
-  // 2. The pipeline's own shape.
-  report([], checkSchema(PipelineSchema, doc, false));
-  problems.throwIfAny();
+  // 2. The pipeline's own shape. Instances with shape problems are left out of the later
+  // checks, the others are still checked so that one pass reports everything.
+  const shapeIssues = checkSchema(PipelineSchema, doc, false);
+  report([], shapeIssues);
+  if (!isObject(doc.stages) || shapeIssues.some((i) => i.pointer === '/stages')) problems.throwIfAny();
+  const misshapen = new Set(shapeIssues.filter((i) => i.pointer.startsWith('/stages/')).map((i) => fromPointer(i.pointer)[1]));
 
   const name = typeof doc.name === 'string' ? doc.name : basename(abs, extname(abs));
   if (!SAFE_NAME.test(name)) {
     problems.add(at(['name']), ['name'], `the pipeline needs a name made of letters, digits, "_", "." and "-" (starting with a letter or digit); the file name "${name}" is not one: add name: <name>`);
   }
   const stagesDoc = doc.stages as Record<string, JsonObject>;
-  const instanceNames = Object.keys(stagesDoc);
-  for (const inst of instanceNames) {
+  const allInstances = Object.keys(stagesDoc);
+  const instanceNames = allInstances.filter((n) => !misshapen.has(n));
+  for (const inst of allInstances) {
     if (!SAFE_NAME.test(inst)) {
       problems.add(at(['stages', inst], true), ['stages', inst], `instance name "${inst}" must be made of letters, digits, "_", "." and "-", starting with a letter or digit`);
     }
@@ -139,13 +143,13 @@ export async function loadPipeline(file: string, opts: LoadOptions = {}): Promis
       } else throw e;
     }
   }));
-  problems.throwIfAny();
+  const checked = instanceNames.filter((n) => stages.has(n));
 
   // 4. Wiring and order.
   const wiring = new Map<string, Record<string, WiredInput>>();
-  const known = new Set(instanceNames);
+  const known = new Set(allInstances);
   const incomplete = new Set<string>();
-  for (const inst of instanceNames) {
+  for (const inst of checked) {
     const wp: WiringProblem[] = [];
     const raw = (stagesDoc[inst].inputs ?? {}) as Record<string, RawInput>;
     wiring.set(inst, wireInputs(stages.get(inst)!, raw, known, wp));
@@ -155,13 +159,13 @@ export async function loadPipeline(file: string, opts: LoadOptions = {}): Promis
       problems.add(at(path, p.atKey), path, p.message);
     }
   }
-  const topo = topoOrder(instanceNames, (n) => Object.values(wiring.get(n) ?? {}).map((w) => w.from));
+  const topo = topoOrder(checked, (n) => Object.values(wiring.get(n) ?? {}).map((w) => w.from));
   if ('cycle' in topo) {
     const first = topo.cycle[0];
     problems.add(at(['stages', first, 'inputs']), ['stages', first, 'inputs'], `dependency cycle: ${topo.cycle.join(' → ')}`);
   }
   // Wiring problems do not stop the params checks: every problem is reported in one pass.
-  const order = 'order' in topo ? topo.order : instanceNames;
+  const order = 'order' in topo ? topo.order : checked;
 
   // 5. Sweeps, params and axes, in dependency order.
   const ctx: PlanContext = { pipelineDir, projectRoot };

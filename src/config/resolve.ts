@@ -40,6 +40,7 @@ class Resolver {
   private readonly parsedConfigs = new Map<string, ParsedFile | undefined>();
   private vars: JsonObject = {};
   private readonly resolvedVars = new Map<string, Json>();
+  private readonly reportedCycles = new Set<string>();
 
   constructor(private readonly opts: ResolveOptions, private readonly problems: Problems) {}
 
@@ -186,6 +187,9 @@ class Resolver {
   private lookupVar(name: string, refOrigin: Origin | undefined, refPath: (string | number)[], varStack: string[]): Json | undefined {
     const top = name.split('.')[0];
     if (varStack.includes(top)) {
+      const members = [...varStack.slice(varStack.indexOf(top))].sort().join(',');
+      if (this.reportedCycles.has(members)) return undefined;
+      this.reportedCycles.add(members);
       this.problems.add(refOrigin, refPath, `variable cycle: ${[...varStack, top].map((v) => `vars.${v}`).join(' → ')}`);
       return undefined;
     }
@@ -196,7 +200,7 @@ class Resolver {
     }
     if (!this.resolvedVars.has(top)) {
       const before = this.problems.size;
-      const v = this.resolveValue(this.vars[top], ['vars', top], [], [...varStack, top]);
+      const v = this.resolveValue(this.vars[top], ['vars', top], [], [...varStack, top], childOrigin(this.vars, top)?.value);
       if (this.problems.size > before) return undefined;
       this.resolvedVars.set(top, v);
     }
