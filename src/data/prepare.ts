@@ -5,6 +5,7 @@
 // the output is deterministic and memory stays flat whatever the dataset's size.
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { UsageError } from '../cli/errors.js';
 import { convertRaw, decodeFile, DecodeError, type Target } from './decode.js';
 import { listDataset } from './loaders/index.js';
 import { summarizeSkips, type Item, type Listing, type Skip } from './listing.js';
@@ -152,8 +153,9 @@ export async function prepareDataset(spec: DatasetSpec, outDir: string, hooks: P
     metaSplits[name] = { count: r.labels.length, perClass: counts, images: imagesFile, labels: labelsFile };
     hooks.log?.(`${name}: ${r.labels.length} images${r.skipped.length ? `, ${r.skipped.length} skipped` : ''}`);
   }
-  if (!metaSplits.train || !metaSplits.test) {
-    throw new DecodeError(`no readable image left in the ${!metaSplits.train ? 'train' : 'test'} split (${skipped.length} files skipped; first: ${skipped[0]?.file ?? '-'}: ${skipped[0]?.reason ?? '-'})`);
+  const empty = (['train', 'test'] as const).find((n) => !metaSplits[n] || metaSplits[n]!.count === 0);
+  if (empty !== undefined) {
+    throw new UsageError(`no readable image left in the ${empty} split (${skipped.length} files skipped; first: ${skipped[0]?.file ?? '-'}: ${skipped[0]?.reason ?? '-'})`);
   }
   const byReason = summarizeSkips(skipped);
   const meta: PreparedMeta = {

@@ -17,7 +17,7 @@ export const ClassSubsetSchema = Type.Union([
   }, { additionalProperties: false }),
   Type.Object({
     random: Type.Integer({ minimum: 1, description: 'number of classes drawn at random' }),
-    seed: Seed,
+    seed: Type.Optional(Seed),
   }, { additionalProperties: false }),
   Type.Object({
     wordnetAncestor: Type.String({
@@ -29,18 +29,18 @@ export const ClassSubsetSchema = Type.Union([
 export type ClassSubset = Static<typeof ClassSubsetSchema>;
 
 export const SplitSchema = Type.Object({
-  valFraction: Type.Number({ minimum: 0, maximum: 0.9, default: 0, description: 'validation split carved (stratified, seeded) out of train' }),
-  testFraction: Type.Number({ minimum: 0, maximum: 0.9, default: 0.2, description: 'test split carved out of sets without an official one' }),
-  seed: Seed,
+  valFraction: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9, default: 0, description: 'validation split carved (stratified, seeded) out of train' })),
+  testFraction: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9, default: 0.2, description: 'test split carved out of sets without an official one' })),
+  seed: Type.Optional(Seed),
 }, { additionalProperties: false });
 export type SplitSettings = Static<typeof SplitSchema>;
 
 export const SyntheticSchema = Type.Object({
-  classes: Type.Integer({ minimum: 2, maximum: 64, default: 10 }),
-  perClass: Type.Integer({ minimum: 1, default: 200, description: 'training images per class' }),
+  classes: Type.Optional(Type.Integer({ minimum: 2, maximum: 64, default: 10 })),
+  perClass: Type.Optional(Type.Integer({ minimum: 1, default: 200, description: 'training images per class' })),
   testPerClass: Type.Optional(Type.Integer({ minimum: 1, description: 'test images per class (default perClass/4)' })),
-  noise: Type.Number({ minimum: 0, maximum: 1, default: 0.15, description: 'standard deviation of the pixel noise (0–1 scale)' }),
-  seed: Seed,
+  noise: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.15, description: 'standard deviation of the pixel noise (0–1 scale)' })),
+  seed: Type.Optional(Seed),
 }, { additionalProperties: false });
 export type SyntheticSettings = Static<typeof SyntheticSchema>;
 

@@ -115,8 +115,8 @@ export function listTinyImageNet(path: string | undefined): Listing {
       const [file, wnid] = [fields[0]!.trim(), fields[1]!.trim()];
       annotated.add(file);
       const rel = join('val', 'images', file);
-      if (!label.has(wnid)) { skips.add(rel, `annotation (${where}) names ${wnid}, not in wnids.txt`); return; }
-      if (!isImageName(file)) { skips.add(rel, `annotation (${where}) names a file that is not an image`); return; }
+      if (!label.has(wnid)) { skips.add(rel, `annotation names ${wnid}, not in wnids.txt (${where})`); return; }
+      if (!isImageName(file)) { skips.add(rel, `annotation names a file that is not an image (${where})`); return; }
       if (!onDisk.has(file)) { skips.add(rel, `annotated file missing (${where})`); return; }
       test!.push({ label: label.get(wnid)!, file: join(valImages, file), name: rel });
     });
