@@ -1,0 +1,79 @@
+// `sei recommend <pipeline>`: the design that meets the application's requirements, from the
+// finished simulate cells in the store: feasible designs, the chosen one, the Pareto front per
+// network and every rejection with its reasons.
+import type { Command } from 'commander';
+import { DEFAULT_STORE, collect } from '../progress/options.js';
+
+interface RecommendOpts {
+  network?: string[];
+  minAccuracy?: string;
+  maxLatencyMs?: string;
+  percentile?: string;
+  objective?: string;
+  json?: boolean;
+  store: string;
+  set?: string[];
+}
+
+export function register(program: Command): void {
+  program
+    .command('recommend')
+    .description('recommend the split design that meets the QoS requirements, from the simulate results in the store')
+    .argument('<pipeline>', 'the pipeline YAML file (or its name, when it has run on the store)')
+    .option('--network <name>', 'only this network (repeatable)', collect)
+    .option('--min-accuracy <fraction>', 'accuracy floor, e.g. 0.85')
+    .option('--max-latency-ms <ms>', 'end-to-end latency ceiling')
+    .option('--percentile <p>', 'latency percentile the ceiling applies to: p50, p95, p99 or mean')
+    .option('--objective <o>', 'latency, accuracy or bytes')
+    .option('--set <path=value>', 'override a pipeline value (repeatable)', collect)
+    .option('--json', 'machine-readable output')
+    .option('--store <dir>', 'artifact store folder', DEFAULT_STORE)
+    .action(async (pipelineArg: string, opts: RecommendOpts) => {
+      const { UsageError } = await import('../errors.js');
+      const { existsSync } = await import('node:fs');
+      const { openStore, storeExists } = await import('../../store/store.js');
+      const { recommendFromSimulations } = await import('../../stages/recommend/core.js');
+      const { formatRecommendation } = await import('../../netsim/format.js');
+
+      const number = (v: string | undefined, flag: string): number | undefined => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isFinite(n)) throw new UsageError(`${flag} expects a number (got "${v}")`);
+        return n;
+      };
+      let name = pipelineArg;
+      let requirements: unknown = {};
+      if (/\.ya?ml$/i.test(pipelineArg) || existsSync(pipelineArg)) {
+        if (!existsSync(pipelineArg)) throw new UsageError(`no pipeline file ${pipelineArg}`);
+        const { loadPipeline } = await import('../../config/load.js');
+        const loaded = await loadPipeline(pipelineArg, { sets: opts.set ?? [] });
+        name = loaded.name;
+        requirements = loaded.settings.requirements ?? {};
+      }
+      if (!storeExists(opts.store)) throw new UsageError(`no store at ${opts.store} (run the pipeline first, or give --store)`);
+      const store = openStore(opts.store, { readonly: true });
+      let simulations: Record<string, unknown>[];
+      try {
+        if (!store.pipelines().includes(name)) {
+          throw new UsageError(`pipeline '${name}' has never run on the store ${store.dir} (known: ${store.pipelines().join(', ') || 'none'})`);
+        }
+        const cells = store.listCells({ pipeline: name }).filter((c) => c.stage === 'simulate');
+        const done = cells.filter((c) => c.state === 'done' && c.metrics);
+        if (done.length === 0) {
+          throw new UsageError(`pipeline '${name}' has no finished simulate cell in ${store.dir}` +
+            (cells.length ? ` (${cells.length} simulate cells, none done)` : ' (add a simulate stage and run it)'));
+        }
+        simulations = done.map((c) => c.metrics!);
+      } finally {
+        store.close();
+      }
+      const rec = recommendFromSimulations(simulations, requirements, {
+        minAccuracy: number(opts.minAccuracy, '--min-accuracy'),
+        maxLatencyMs: number(opts.maxLatencyMs, '--max-latency-ms'),
+        latencyPercentile: opts.percentile as never,
+        objective: opts.objective as never,
+        networks: opts.network,
+      });
+      process.stdout.write(opts.json ? JSON.stringify(rec, null, 2) + '\n' : formatRecommendation(rec));
+    });
+}

@@ -1,0 +1,40 @@
+// The recommendation over simulate results, shared by the recommend stage and `sei recommend`.
+import { UsageError } from '../../cli/errors.js';
+import { checkSchema } from '../../config/schema.js';
+import type { Design } from '../../netsim/designs.js';
+import { RequirementsSchema, normalizeRequirements, recommend, type Recommendation, type RequirementsInput } from '../../netsim/recommend.js';
+
+/** Checks a requirements block (from params, the pipeline, or the command line); UsageError when bad. */
+export function parseRequirements(value: unknown, where = 'requirements'): RequirementsInput {
+  const v = structuredClone(value ?? {});
+  const issues = checkSchema(RequirementsSchema, v, false);
+  if (issues.length) {
+    throw new UsageError(`${where}: ${issues.map((i) => `${i.pointer ? i.pointer.slice(1).replace(/\//g, '.') + ': ' : ''}${i.message}`).join('; ')}`);
+  }
+  return v as RequirementsInput;
+}
+
+/** The designs carried by simulate metrics (docs/ARCHITECTURE.md, "simulate"). */
+export function designsOf(simulations: Record<string, unknown>[]): Design[] {
+  const out: Design[] = [];
+  for (const m of simulations) {
+    const designs = m?.designs;
+    if (!Array.isArray(designs)) throw new Error('a simulate result has no designs[] in its metrics');
+    out.push(...(designs as Design[]));
+  }
+  return out;
+}
+
+export function recommendFromSimulations(simulations: Record<string, unknown>[], requirements: unknown, overrides: Partial<RequirementsInput> = {}): Recommendation {
+  const req = parseRequirements({ ...parseRequirements(requirements), ...stripUndefined(overrides) });
+  const designs = designsOf(simulations);
+  const known = [...new Set(designs.map((d) => d.network))].sort();
+  for (const n of req.networks ?? []) {
+    if (!known.includes(n)) throw new UsageError(`network "${n}" was not simulated (simulated networks: ${known.join(', ') || 'none'})`);
+  }
+  return recommend(designs, normalizeRequirements(req));
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

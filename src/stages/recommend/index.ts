@@ -1,0 +1,38 @@
+// recommend: stage 3 of Split-Et-Impera. Matches the simulated designs against the application's
+// requirements (params, else the pipeline's top-level `requirements:` block): feasible designs,
+// the chosen one, the Pareto front per network, every rejection with its reasons, and the binding
+// constraint when nothing is feasible.
+import { Type, type Static } from '@sinclair/typebox';
+import type { StageDefinition } from '../types.js';
+import { RequirementsSchema } from '../../netsim/recommend.js';
+
+const Params = Type.Object({
+  requirements: Type.Optional(RequirementsSchema),
+}, { additionalProperties: false });
+export type RecommendParams = Static<typeof Params>;
+
+const stage: StageDefinition<RecommendParams> = {
+  name: 'recommend',
+  description: 'Pick the design that meets the QoS requirements; Pareto front per network; reasons for every rejection',
+  params: Params,
+  inputs: {
+    simulations: { kind: 'many', description: 'simulate cells (gather over their axes, or gather: [] for one)' },
+  },
+  codeDeps: ['src/stages/recommend', 'src/netsim'],
+  async run(ctx) {
+    const { writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { recommendFromSimulations } = await import('./core.js');
+    const { formatRecommendation } = await import('../../netsim/format.js');
+    const sims = Array.isArray(ctx.inputs.simulations) ? ctx.inputs.simulations : [ctx.inputs.simulations];
+    const requirements = ctx.params.requirements ?? (ctx.settings.requirements as never) ?? {};
+    const rec = recommendFromSimulations(sims.map((s) => s.metrics), requirements);
+    const text = formatRecommendation(rec);
+    ctx.log(`recommend: ${rec.summary}`);
+    await writeFile(join(ctx.outDir, 'recommendation.txt'), text);
+    await writeFile(join(ctx.outDir, 'recommendation.json'), JSON.stringify(rec, null, 2));
+    return { metrics: rec as unknown as Record<string, unknown> };
+  },
+};
+
+export default stage;
