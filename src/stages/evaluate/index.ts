@@ -1,0 +1,32 @@
+// evaluate: a retrained split model on the test split — accuracy (overall, balanced, per class),
+// bytes at the cut (raw and after the bottleneck, fp32/fp16/int8) with the accuracy after
+// quantise→dequantise of the transmitted code, FLOPs/parameters and batch-1 times of each side.
+import { Type, type Static } from '@sinclair/typebox';
+import type { StageDefinition } from '../types.js';
+
+const Params = Type.Object({
+  batchSize: Type.Integer({ minimum: 1, default: 64 }),
+  timing: Type.Object({
+    warmup: Type.Integer({ minimum: 0, default: 2 }),
+    repeats: Type.Integer({ minimum: 1, default: 10, description: 'batch-1 forward passes timed per side' }),
+  }, { additionalProperties: false, default: {} }),
+}, { additionalProperties: false });
+export type EvaluateParams = Static<typeof Params>;
+
+const stage: StageDefinition<EvaluateParams> = {
+  name: 'evaluate',
+  description: 'Test accuracy, payload at the cut per precision, quantised accuracy, FLOPs/params and timing of each side',
+  params: Params,
+  inputs: {
+    dataset: { kind: 'one', description: 'the prepare-dataset cell' },
+    model: { kind: 'one', description: 'a split-retrain cell' },
+    base: { kind: 'one', description: 'the train-base cell (for its unsplit accuracy)' },
+  },
+  codeDeps: ['src/stages/evaluate', 'src/stages/split-retrain', 'src/stages/train-base', 'src/ml', 'src/data'],
+  async run(ctx) {
+    const { runEvaluate } = await import('./run.js');
+    return runEvaluate(ctx);
+  },
+};
+
+export default stage;

@@ -1,0 +1,87 @@
+// The importance stage's work: score the base network's 18 cut points on a fixed set of images.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
+import type { ImportanceParams } from './index.js';
+import { ImportanceAccumulator, argMax, cdeCandidates, importanceOfBatch, log10Curve, strictLocalMaxima } from '../../science/index.js';
+import { loadBase } from '../train-base/model-io.js';
+
+export async function runImportance(ctx: StageContext<ImportanceParams>): Promise<StageOutput> {
+  const tf = await import('@tensorflow/tfjs');
+  const { initBackend } = await import('../../ml/backend.js');
+  const { imageBatch } = await import('../../ml/feed.js');
+  const { openPrepared } = await import('../../data/prepared.js');
+  const backend = await initBackend((ctx.settings.backend as never) ?? 'auto', ctx.log);
+  ctx.setProvenance({ backend: backend.name });
+  const p = ctx.params;
+  const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
+  const base = await loadBase(ctx.inputs.base as UpstreamOutput, data);
+  try {
+    const split = data.splits[p.split];
+    if (!split) throw new Error(`importance: the dataset has no '${p.split}' split (set importance.split to train or test)`);
+    const classIndex = (p.classes ?? data.classes).map((name) => {
+      const k = data.classes.indexOf(name);
+      if (k < 0) throw new Error(`importance.classes: unknown class '${name}'; the dataset's classes: ${data.classes.join(', ')}`);
+      return k;
+    });
+    // The first `imagesPerClass` images of each scored class, in split order: deterministic.
+    const taken = new Map(classIndex.map((k) => [k, 0]));
+    const chosen: number[] = [];
+    for (let i = 0; i < split.count; i++) {
+      const k = split.labels[i]!;
+      const n = taken.get(k);
+      if (n !== undefined && n < p.imagesPerClass) { chosen.push(i); taken.set(k, n + 1); }
+    }
+    const short = classIndex.filter((k) => taken.get(k)! === 0);
+    if (short.length) throw new Error(`importance: no ${p.split} images of class ${short.map((k) => data.classes[k]).join(', ')}`);
+    const net = base.network;
+    const cutPoints = net.cutPoints;
+    const acc = new ImportanceAccumulator(cutPoints.length, data.classes.length);
+    const geometry = { height: data.height, width: data.width, channels: data.channels };
+    const forward = (x: import('@tensorflow/tfjs').Tensor, taps?: import('@tensorflow/tfjs').Tensor[]) =>
+      net.forwardWithCuts(x as import('@tensorflow/tfjs').Tensor4D, { training: false, perturb: taps });
+    let agree = 0;
+    const batches = Math.ceil(chosen.length / p.batchSize);
+    for (let b = 0; b < batches; b++) {
+      if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
+      const indices = Int32Array.from(chosen.slice(b * p.batchSize, (b + 1) * p.batchSize));
+      const labels = Int32Array.from(indices, (i) => split.labels[i]!);
+      const x = imageBatch(split, indices, geometry, net.spec.normalize);
+      const result = importanceOfBatch(tf, forward as never, x, labels, p.target);
+      x.dispose();
+      acc.add(result.values, labels);
+      for (let i = 0; i < labels.length; i++) if (result.predicted[i] === labels[i]) agree++;
+      ctx.progress({ phase: 'importance', batch: b + 1, batches });
+      await new Promise((r) => setImmediate(r));
+    }
+    const cui = acc.overall();
+    const log10Cui = log10Curve(cui);
+    const cdeBytes = cutPoints.map((c) => net.cutShape(c).reduce((a, v) => a * v, 1) * 4);
+    const curve = (values: number[]) => {
+      const logs = log10Curve(values);
+      return { candidates: strictLocalMaxima(logs).map((i) => cutPoints[i]!), best: cutPoints[argMax(logs)]! };
+    };
+    const perClass = acc.perClass().flatMap((values, k) => (values ? [{ class: data.classes[k]!, cui: values, ...curve(values) }] : []));
+    const metrics = {
+      cutPoints,
+      cui,
+      log10Cui,
+      ...curve(cui),
+      cdeBytes,
+      cdeCandidates: cdeCandidates(cdeBytes).map((i) => cutPoints[i]!),
+      target: p.target,
+      imagesPerClass: p.imagesPerClass,
+      images: acc.images,
+      split: p.split,
+      /** Share of scored images the base network classifies correctly. */
+      scoredAccuracy: agree / acc.images,
+      perClass,
+    };
+    await writeFile(join(ctx.outDir, 'importance.json'), JSON.stringify(metrics, null, 2));
+    ctx.log(`importance: best ${metrics.best}, candidates ${metrics.candidates.join(', ') || 'none'}; CDE candidates ${metrics.cdeCandidates.join(', ')}`);
+    return { metrics };
+  } finally {
+    base.dispose();
+    data.close();
+  }
+}

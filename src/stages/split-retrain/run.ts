@@ -1,0 +1,85 @@
+// The split-retrain stage's work: split the base at the cut, inject the bottleneck, retrain.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
+import type { SplitRetrainParams } from './index.js';
+import { loadBase, networkLayers, saveLayerWeights } from '../train-base/model-io.js';
+import { canonicalJson } from '../../util/hash.js';
+
+/** The split model's layers that hold weights: the network's plus the bottleneck's. */
+export function splitLayers(split: import('../../ml/split.js').SplitModel) {
+  return [...networkLayers(split.network), ...split.encoderBlock.layers, ...split.decoderBlock.layers];
+}
+
+export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Promise<StageOutput> {
+  const { initBackend } = await import('../../ml/backend.js');
+  const { splitModel, splitParts } = await import('../../ml/split.js');
+  const { withTrainingDefaults } = await import('../../ml/spec.js');
+  const { trainModel } = await import('../../ml/train/index.js');
+  const { openPrepared } = await import('../../data/prepared.js');
+  const backend = await initBackend((ctx.settings.backend as never) ?? 'auto', ctx.log);
+  ctx.setProvenance({ backend: backend.name });
+  const p = ctx.params;
+  const baseCell = ctx.inputs.base as UpstreamOutput;
+  const baseModel = (baseCell.params as { model: Record<string, unknown> }).model;
+  const strip = (m: Record<string, unknown>) => canonicalJson({ ...m, pretrained: undefined, pretrainedExclude: undefined });
+  if (strip(baseModel) !== strip(p.model as Record<string, unknown>)) {
+    throw new Error(`split-retrain.model ${strip(p.model as Record<string, unknown>)} differs from the base's model ${strip(baseModel)}: give both the same spec`);
+  }
+  const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
+  const base = await loadBase(baseCell, data);
+  const net = base.network;
+  const split = splitModel(net, p.cut, p.bottleneck, { seed: p.seed });
+  try {
+    const training = withTrainingDefaults({ ...p.training, seed: p.seed });
+    const result = await trainModel({
+      parts: splitParts(split, p.regime),
+      data: { train: data.splits.train, val: data.splits.val, geometry: { height: data.height, width: data.width, channels: data.channels }, classes: data.classes.length },
+      normalize: net.spec.normalize,
+      training,
+      onProgress: (e) => ctx.progress(e),
+      log: ctx.log,
+      signal: ctx.signal,
+    });
+    await saveLayerWeights(splitLayers(split), ctx.outDir);
+    await writeFile(join(ctx.outDir, 'history.json'), JSON.stringify(result.history, null, 2));
+    const metrics = {
+      cut: p.cut,
+      ratio: p.bottleneck.ratio,
+      expansion: p.bottleneck.expansion,
+      regime: p.regime,
+      seed: p.seed,
+      cutShape: split.cutShape,
+      codeShape: split.codeShape,
+      valAccuracy: result.valAccuracy,
+      epochs: result.epochsRun,
+      bestEpoch: result.bestEpoch,
+      history: result.history.map((h) => ({ epoch: h.epoch, loss: h.loss, accuracy: h.accuracy, valAccuracy: h.valAccuracy, valLoss: h.valLoss })),
+      cachedParts: result.cachedParts,
+    };
+    ctx.log(`split at ${p.cut} (code ${split.codeShape.join('×')}), ${p.regime}: val accuracy ${result.valAccuracy?.toFixed(4) ?? 'n/a'}`);
+    return { metrics };
+  } finally {
+    split.dispose();
+    base.dispose();
+    data.close();
+  }
+}
+
+/** Rebuilds a split-retrain cell's model: the base architecture, split at its cut, with its weights. */
+export async function loadSplit(cell: UpstreamOutput, data: import('../../data/prepared-types.js').PreparedDataset) {
+  const tf = await import('@tensorflow/tfjs');
+  const { buildNetwork, resolveModelSpec } = await import('../../ml/models/index.js');
+  const { splitModel } = await import('../../ml/split.js');
+  const { loadLayerWeights, shapeOf } = await import('../train-base/model-io.js');
+  const p = cell.params as SplitRetrainParams;
+  const net = buildNetwork(resolveModelSpec({ ...p.model, pretrained: undefined }, shapeOf(data)), 0);
+  const split = splitModel(net, p.cut, p.bottleneck, { seed: p.seed });
+  try {
+    await loadLayerWeights(tf, splitLayers(split), cell.dir);
+  } catch (e) {
+    split.dispose(); net.dispose();
+    throw e;
+  }
+  return { split, params: p, dispose: () => { split.dispose(); net.dispose(); } };
+}
