@@ -33,7 +33,7 @@ export class TempProject {
   readonly root: string;
   constructor() {
     this.root = mkdtempSync(join(tmpdir(), 'sei-config-test-'));
-    writeFileSync(join(this.root, 'package.json'), '{"name":"tmp"}\n');
+    writeFileSync(join(this.root, 'package.json'), '{"name":"tmp","type":"module"}\n');
   }
   /** Writes a file relative to the project root; returns its absolute path. */
   write(rel: string, text: string): string {
