@@ -99,6 +99,65 @@ describe('fast wasm kernels vs the cpu backend', function () {
     });
   }
 
+  const compare = async (kernel: string, inputs: Record<string, { shape: number[]; values: Float32Array }>, attrs: Record<string, unknown>) => {
+    const ref = await runOn('cpu', kernel, inputs, attrs);
+    const got = await runOn('wasm', kernel, inputs, attrs);
+    assert.deepEqual(got.shape, ref.shape);
+    const err = relativeError(got.values, ref.values);
+    assert.ok(err < 1e-4, `${kernel}: relative error ${err}`);
+  };
+  const input = (shape: number[], seed: number) => ({ shape, values: rand(size(shape), seed) });
+
+  it('BatchMatMul: every transpose combination, batched and broadcast', async () => {
+    let seed = 200;
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const [m, k, n] = [7, 13, 5];
+      await compare('BatchMatMul', { a: input(ta ? [k, m] : [m, k], seed++), b: input(tb ? [n, k] : [k, n], seed++) }, { transposeA: ta, transposeB: tb });
+      await compare('BatchMatMul', { a: input(ta ? [3, k, m] : [3, m, k], seed++), b: input(tb ? [3, n, k] : [3, k, n], seed++) }, { transposeA: ta, transposeB: tb });
+      await compare('BatchMatMul', { a: input(ta ? [2, 2, k, m] : [2, 2, m, k], seed++), b: input(tb ? [1, n, k] : [1, k, n], seed++) }, { transposeA: ta, transposeB: tb });
+    }
+    // Dense-layer gradients: the large operand transposed.
+    await compare('BatchMatMul', { a: input([64, 300], 300), b: input([64, 200], 301) }, { transposeA: true, transposeB: false });
+    await compare('BatchMatMul', { a: input([64, 200], 302), b: input([300, 200], 303) }, { transposeA: false, transposeB: true });
+  });
+
+  it('Tile: vectors, matrices and 4-D, float32 and int32', async () => {
+    await compare('Tile', { x: input([1, 1, 1, 5], 400) }, { reps: [3, 4, 2, 1] });
+    await compare('Tile', { x: input([2, 3], 401) }, { reps: [3, 2] });
+    await compare('Tile', { x: input([2, 1, 3, 2], 402) }, { reps: [1, 3, 2, 2] });
+    await compare('Tile', { x: input([4], 403) }, { reps: [3] });
+    await tf.setBackend('wasm');
+    const t = tf.tile(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), [2, 3]);
+    assert.deepEqual(await t.array(), [[1, 2, 1, 2, 1, 2], [3, 4, 3, 4, 3, 4], [1, 2, 1, 2, 1, 2], [3, 4, 3, 4, 3, 4]]);
+    t.dispose();
+  });
+
+  it('MaxPoolGrad: 2x2 s2 even and odd sizes, 3x3 s2 overlapping, same padding', async () => {
+    let seed = 500;
+    for (const [shape, filterSize, strides, pad] of [
+      [[2, 8, 6, 5], 2, 2, 'valid'], [[3, 7, 9, 4], 2, 2, 'valid'], [[2, 7, 7, 3], 2, 2, 'same'],
+      [[2, 9, 9, 4], 3, 2, 'valid'], [[2, 9, 8, 3], 3, 3, 'same'], [[2, 5, 5, 2], 1, 2, 'valid'],
+    ] as [number[], number, number, string][]) {
+      await tf.setBackend('cpu');
+      const x = input(shape, seed++);
+      const y = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, shape as [number, number, number, number]), filterSize as [number, number] | number, strides, pad as 'valid'));
+      const output = { shape: y.shape, values: y.dataSync() as Float32Array };
+      y.dispose();
+      await compare('MaxPoolGrad', { dy: input(output.shape, seed++), input: x, output }, { filterSize, strides, pad }).catch((e: Error) => { throw new Error(`${shape} ${filterSize} ${strides} ${pad}: ${e.message}`); });
+    }
+  });
+
+  it('Sum and Mean: leading axes, keepDims, and other axes', async () => {
+    let seed = 600;
+    for (const [shape, axis, keepDims] of [
+      [[4, 5, 6, 7], [0, 1, 2], false], [[4, 5, 6, 7], [0, 1, 2], true], [[4, 5, 6, 7], [0], false],
+      [[4, 5, 6], [0, 1, 2], false], [[4, 5, 6, 7], [1, 2], false], [[4, 5, 6, 7], [3], true], [[9, 3], -2, false],
+    ] as [number[], number | number[], boolean][]) {
+      await compare('Sum', { x: input(shape, seed++) }, { axis, keepDims });
+      await compare('Mean', { x: input(shape, seed++) }, { axis, keepDims });
+    }
+  });
+
   it('kernels are deterministic (same inputs, same output bits)', async () => {
     const c = CASES[2]!;
     const dyShape = outShape(c);

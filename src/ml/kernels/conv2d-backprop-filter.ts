@@ -1,14 +1,18 @@
-// Conv2DBackpropFilter for the wasm backend (the backend ships none), built on its XNNPACK
-// convolution.
+// Conv2DBackpropFilter for the wasm backend (the backend ships none), as matrix products on the
+// backend's XNNPACK GEMM with no im2col matrix and one transpose of X.
 //
-// The filter gradient dW[kh,kw,ci,co] = Σ_{n,y,x} X[n, y·s + kh·d − pt, x·s + kw·d − pl, ci] · dy[n,y,x,co]
-// is itself a convolution: take X with its channels as the batch and its batch as the channels
-// (X' = [Ci, H, W, N]) and dy as the filter (dy' = [OH, OW, N, Co]); convolving X' with dy' at
-// stride d (the forward dilation) and dilation s (the forward stride) gives [Ci, fh, fw, Co].
-// XNNPACK's indirect GEMM then handles the shifted windows and the zero padding without building
-// any im2col matrix. A 1×1 stride-1 unpadded filter is a plain matrix product Xᵀ·dy.
+// dW[kh,kw,ci,co] = Σ_{n,y,x} X[n, y·s + kh·d − pt, x·s + kw·d − pl, ci] · dy[n,y,x,co].
+// Lay dy on a grid of Hq×Wq pixels per image (zeros beyond OH×OW), Hq = OH + ⌊(fh−1)d/s⌋, and
+// split the padded X into its s×s phases Xab[n,i,j] = Xpad[n, a + s·i, b + s·j], each transposed
+// to channels-first over the same grid: XTab[ci, r], r = (n·Hq + i)·Wq + j. For the tap (kh,kw)
+// with phase a = kh·d mod s, b = kw·d mod s and grid offset o = ⌊kh·d/s⌋·Wq + ⌊kw·d/s⌋:
+//   dW[kh,kw] = XTab[:, o : o+R] · dyGrid            ([Ci, R] · [R, Co], R = N·Hq·Wq)
+// The left operand is a window of XTab's memory at offset o (no copy): its rows wrap into the next
+// channel only at grid positions where dyGrid is zero, and a zero channel at the end keeps the last
+// window inside finite memory. The right operand is the same for every tap, so XNNPACK packs it
+// once.
 import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import { convGeometry, explicitPad } from './conv-geometry.js';
+import { convGeometry } from './conv-geometry.js';
 import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
 import { transposeFast } from './transpose.js';
 
@@ -21,9 +25,20 @@ interface FilterGradAttrs {
   dilations?: number | [number, number];
 }
 
-export function conv2dBackpropFilter(
-  s: Scope, x: TensorInfo, dy: TensorInfo, attrs: FilterGradAttrs,
-): TensorInfo {
+/** Pads (or crops, for negative amounts) the spatial axes of an NHWC tensor, and adds `extraC` zero channels. */
+export function padCrop(s: Scope, x: TensorInfo, top: number, bottom: number, left: number, right: number, extraC = 0): TensorInfo {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  let src = x;
+  const cropT = Math.max(0, -top), cropB = Math.max(0, -bottom), cropL = Math.max(0, -left), cropR = Math.max(0, -right);
+  if (cropT + cropB + cropL + cropR > 0) {
+    src = s.run('Slice', { x }, { begin: [0, cropT, cropL, 0], size: [n, h - cropT - cropB, w - cropL - cropR, c] });
+  }
+  const pT = Math.max(0, top), pB = Math.max(0, bottom), pL = Math.max(0, left), pR = Math.max(0, right);
+  if (pT + pB + pL + pR + extraC === 0) return src;
+  return s.run('PadV2', { x: src }, { paddings: [[0, 0], [pT, pB], [pL, pR], [0, extraC]], constantValue: 0 });
+}
+
+export function conv2dBackpropFilter(s: Scope, x: TensorInfo, dy: TensorInfo, attrs: FilterGradAttrs): TensorInfo {
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
     throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${attrs.dataFormat}`);
   }
@@ -31,38 +46,32 @@ export function conv2dBackpropFilter(
   if (dy.shape[1] !== g.outH || dy.shape[2] !== g.outW) {
     throw new Error(`Conv2DBackpropFilter: dy shape ${dy.shape} does not match the convolution's output ${g.outH}x${g.outW}`);
   }
-  const { batch: n, inC: ci, outC: co } = g;
+  const { batch: n, inC: ci, outC: co, fh, fw, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw } = g;
+  const hq = g.outH + Math.floor(((fh - 1) * dh) / sh);
+  const wq = g.outW + Math.floor(((fw - 1) * dw) / sw);
+  const r = n * hq * wq;
 
-  if (g.fh === 1 && g.fw === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 && g.padLeft === 0
-      && g.outH === g.inH && g.outW === g.inW) {
-    const rows = n * g.inH * g.inW;
-    const xt = transposeFast(s, s.reshape(x, [rows, ci]), [1, 0]);            // [Ci, rows]
-    const dw = s.run('BatchMatMul', { a: xt, b: s.reshape(dy, [rows, co]) },
-      { transposeA: false, transposeB: false });                             // [Ci, Co]
-    return s.reshape(dw, [1, 1, ci, co]);
-  }
+  // X padded to exactly sh·Hq × sw·Wq pixels (+1 zero channel), split into phases, channels first.
+  const xp = padCrop(s, x, g.padTop, sh * hq - g.inH - g.padTop, g.padLeft, sw * wq - g.inW - g.padLeft, 1);
+  const c1 = ci + 1;
+  const xt = sh === 1 && sw === 1
+    ? transposeFast(s, s.reshape(xp, [r, c1]), [1, 0])                                         // [C+1, R]
+    : transposeFast(s, s.reshape(xp, [n, hq, sh, wq, sw, c1]), [2, 4, 5, 0, 1, 3]);            // [sh, sw, C+1, N, Hq, Wq]
+  const dyGrid = s.reshape(padCrop(s, dy, 0, hq - g.outH, 0, wq - g.outW), [r, co]);
 
-  // Rows and columns of X beyond the last one the forward pass read are cut off, so that the
-  // convolution below produces exactly fh × fw outputs.
-  const needH = (g.fh - 1) * g.dilationH + (g.outH - 1) * g.strideH + 1 - g.padTop;
-  const needW = (g.fw - 1) * g.dilationW + (g.outW - 1) * g.strideW + 1 - g.padLeft;
-  let xin = x;
-  if (needH < g.inH || needW < g.inW) {
-    xin = s.run('Slice', { x }, { begin: [0, 0, 0, 0], size: [n, Math.min(needH, g.inH), Math.min(needW, g.inW), ci] });
+  const out = s.alloc([fh, fw, ci, co]);
+  const parts: { tap: number; t: TensorInfo }[] = [];
+  for (let kh = 0; kh < fh; kh++) {
+    for (let kw = 0; kw < fw; kw++) {
+      const a = (kh * dh) % sh, b = (kw * dw) % sw;
+      const o = Math.floor((kh * dh) / sh) * wq + Math.floor((kw * dw) / sw);
+      const left = s.alias(xt, (a * sw + b) * c1 * r + o, [ci, r]);
+      parts.push({ tap: kh * fw + kw, t: s.run('BatchMatMul', { a: left, b: dyGrid }, { transposeA: false, transposeB: false }) });
+    }
   }
-  const h = xin.shape[1], w = xin.shape[2];
-  const xt = transposeFast(s, xin, [3, 1, 2, 0]);                               // [Ci, H, W, N]
-  const dyt = transposeFast(s, dy, [1, 2, 0, 3]);                               // [OH, OW, N, Co]
-  const r = s.run('Conv2D', { x: xt, filter: dyt }, {
-    strides: [g.dilationH, g.dilationW],
-    dilations: [g.strideH, g.strideW],
-    pad: explicitPad(g.padTop, needH - h, g.padLeft, needW - w),
-    dataFormat: 'NHWC',
-  });                                                                          // [Ci, fh, fw, Co]
-  if (r.shape[1] !== g.fh || r.shape[2] !== g.fw) {
-    throw new Error(`Conv2DBackpropFilter: internal shape ${r.shape} for filter ${attrs.filterShape}`);
-  }
-  return transposeFast(s, r, [1, 2, 0, 3]);
+  const dst = s.view(out);
+  for (const { tap, t } of parts) dst.set(s.view(t), tap * ci * co);
+  return out;
 }
 
 export const conv2dBackpropFilterConfig: KernelConfig = {

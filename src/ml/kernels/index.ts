@@ -4,11 +4,17 @@ import { registerKernel, unregisterKernel, getKernel, type KernelConfig } from '
 import { captureShippedKernel } from './wasm-ops.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { batchMatMulConfig } from './batch-mat-mul.js';
+import { tileConfig } from './tile.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
+import { sumConfig, meanConfig } from './reduce.js';
 
 /** Kernels of the shipped wasm backend that ours are built on (captured before any replacement). */
 const BUILDING_BLOCKS = ['Conv2D', 'BatchMatMul', 'Transpose', 'Reshape', 'Slice', 'StridedSlice', 'Reverse', 'PadV2'];
 
-export const FAST_KERNELS: KernelConfig[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig];
+export const FAST_KERNELS: KernelConfig[] = [
+  conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig,
+];
 
 let registered = false;
 

@@ -21,9 +21,30 @@ export function hasShippedKernel(name: string): boolean {
   return shipped.has(name) || getKernel(name, 'wasm') !== undefined;
 }
 
+interface WasmInternals {
+  dataIdMap: { get(id: object): { id: number; memoryOffset: number }; delete(id: object): void };
+  wasm: { tfjs: { disposeData(id: number): void } };
+}
+
+/** When set, time spent in each building-block kernel called from our kernels accumulates here. */
+export const innerTimings: { enabled: boolean; ms: Map<string, number> } = { enabled: false, ms: new Map() };
+
 export class Scope {
   private readonly owned: TensorInfo[] = [];
+  private readonly aliases: TensorInfo[] = [];
   constructor(readonly backend: BackendWasm) {}
+
+  /**
+   * A tensor that aliases `shape`-many floats of `base`'s memory starting `offset` elements in,
+   * without copying (a window into the wasm heap). It is unregistered, never freed, when the
+   * scope closes; `base` must outlive it.
+   */
+  alias(base: TensorInfo, offset: number, shape: number[]): TensorInfo {
+    const baseOffset = this.backend.getMemoryOffset(base.dataId);
+    const out = this.backend.makeOutput(shape, 'float32', baseOffset + 4 * offset);
+    this.aliases.push(out);
+    return out;
+  }
 
   /** Runs the wasm backend's own kernel `name`; the result is released with the scope. */
   run(name: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
@@ -32,7 +53,14 @@ export class Scope {
       captureShippedKernel(name);
       fn = shipped.get(name)!;
     }
-    const out = fn({ inputs, backend: this.backend, attrs: attrs as NamedAttrMap });
+    let out: TensorInfo;
+    if (innerTimings.enabled) {
+      const t0 = performance.now();
+      out = fn({ inputs, backend: this.backend, attrs: attrs as NamedAttrMap });
+      innerTimings.ms.set(name, (innerTimings.ms.get(name) ?? 0) + performance.now() - t0);
+    } else {
+      out = fn({ inputs, backend: this.backend, attrs: attrs as NamedAttrMap });
+    }
     this.owned.push(out);
     return out;
   }
@@ -66,6 +94,14 @@ export class Scope {
   }
 
   dispose(): void {
+    const internals = this.backend as unknown as WasmInternals;
+    for (const t of this.aliases) {
+      // Unregister without freeing: the memory belongs to the aliased tensor.
+      const d = internals.dataIdMap.get(t.dataId);
+      internals.wasm.tfjs.disposeData(d.id);
+      internals.dataIdMap.delete(t.dataId);
+    }
+    this.aliases.length = 0;
     for (const t of this.owned) this.backend.disposeData(t.dataId);
     this.owned.length = 0;
   }
@@ -79,4 +115,11 @@ export function withScope(backend: BackendWasm, body: (s: Scope) => TensorInfo):
   } finally {
     s.dispose();
   }
+}
+
+/** Runs the shipped wasm kernel `name` (not a replacement) on the active wasm backend; for benchmarks. */
+export function runShipped(backend: BackendWasm, name: string, inputs: Record<string, TensorInfo>, attrs: object): TensorInfo {
+  const fn = shipped.get(name);
+  if (fn === undefined) throw new Error(`no shipped wasm kernel ${name}`);
+  return fn({ inputs, backend, attrs: attrs as NamedAttrMap });
 }

@@ -1,0 +1,75 @@
+// Per-kernel throughput on the wasm backend: the shipped kernel against the project's replacement,
+// on the layer shapes of the reference models (batch 64). Times are process CPU time (the machine
+// may be shared), the minimum over several runs.
+//   npm run bench:kernels [-- --json]
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/ml/backend.js';
+import { runShipped, type BackendWasm } from '../src/ml/kernels/wasm-ops.js';
+
+interface Case { kernel: string; label: string; flops: number; inputs: Record<string, tf.Tensor>; attrs: Record<string, unknown> }
+
+function cpuMs(fn: () => void, reps: number): number {
+  fn();
+  let best = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t = process.cpuUsage();
+    fn();
+    const d = process.cpuUsage(t);
+    best = Math.min(best, (d.user + d.system) / 1000);
+  }
+  return best;
+}
+
+function convCases(): Case[] {
+  const out: Case[] = [];
+  const layers: [string, number, number, number, number, number, number][] = [
+    // label, n, h, ci, co, k, stride
+    ['ref-cnn conv2 16x16 32->64 3x3', 64, 16, 32, 64, 3, 1],
+    ['ref-cnn conv3 8x8 64->128 3x3', 64, 8, 64, 128, 3, 1],
+    ['vgg conv1_2 32x32 16->16 3x3', 64, 32, 16, 16, 3, 1],
+    ['vgg conv4 4x4 128->128 3x3', 64, 4, 128, 128, 3, 1],
+    ['resnet stem 7x7 s2 64x64 3->16', 16, 64, 3, 16, 7, 2],
+    ['resnet 3x3 s2 16x16 32->32', 32, 16, 32, 32, 3, 2],
+    ['resnet 1x1 s1 8x8 64->256', 32, 8, 64, 256, 1, 1],
+  ];
+  for (const [label, n, h, ci, co, k, s] of layers) {
+    const oh = Math.ceil(h / s);
+    const x = tf.randomNormal([n, h, h, ci]), dy = tf.randomNormal([n, oh, oh, co]), filter = tf.randomNormal([k, k, ci, co]);
+    const flops = 2 * n * oh * oh * co * ci * k * k;
+    out.push({ kernel: 'Conv2DBackpropFilter', label, flops, inputs: { x, dy }, attrs: { strides: s, pad: 'same', dataFormat: 'NHWC', filterShape: [k, k, ci, co] } });
+    out.push({ kernel: 'Conv2DBackpropInput', label, flops, inputs: { dy, filter }, attrs: { strides: s, pad: 'same', dataFormat: 'NHWC', inputShape: [n, h, h, ci] } });
+  }
+  const a = tf.randomNormal([64, 1024]), w = tf.randomNormal([1024, 1024]), dy = tf.randomNormal([64, 1024]);
+  out.push({ kernel: 'BatchMatMul', label: 'dense dW = xᵀ·dy 1024x1024', flops: 2 * 64 * 1024 * 1024, inputs: { a, b: dy }, attrs: { transposeA: true, transposeB: false } });
+  out.push({ kernel: 'BatchMatMul', label: 'dense dx = dy·Wᵀ 1024x1024', flops: 2 * 64 * 1024 * 1024, inputs: { a: dy, b: w }, attrs: { transposeA: false, transposeB: true } });
+  const act = tf.randomNormal([64, 32, 32, 32]);
+  out.push({ kernel: 'MaxPoolGrad', label: '2x2 s2 on 64x32x32x32', flops: 0, inputs: { dy: tf.randomNormal([64, 16, 16, 32]), input: act, output: tf.maxPool(act as tf.Tensor4D, 2, 2, 'valid') }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } });
+  out.push({ kernel: 'Sum', label: 'over N,H,W of 64x32x32x32', flops: 0, inputs: { x: act }, attrs: { axis: [0, 1, 2], keepDims: false } });
+  out.push({ kernel: 'Tile', label: '1x1x1x32 to 64x32x32x32', flops: 0, inputs: { x: tf.randomNormal([1, 1, 1, 32]) }, attrs: { reps: [64, 32, 32, 1] } });
+  return out;
+}
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const info = await initBackend('wasm');
+  const backend = tf.backend() as unknown as BackendWasm;
+  const rows: { kernel: string; label: string; shippedMs: number | null; oursMs: number; shippedGflops: number | null; oursGflops: number | null }[] = [];
+  for (const c of convCases()) {
+    const reps = 3;
+    const ours = cpuMs(() => { tf.dispose(tf.engine().runKernel(c.kernel, c.inputs as never, c.attrs as never) as tf.Tensor); }, reps);
+    let shipped: number | null = null;
+    if (c.kernel !== 'Conv2DBackpropFilter') {
+      const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, t]) => [k, { dataId: t.dataId, shape: t.shape, dtype: t.dtype }]));
+      shipped = cpuMs(() => { backend.disposeData(runShipped(backend, c.kernel, inputs, c.attrs).dataId); }, c.kernel === 'BatchMatMul' ? 1 : reps);
+    }
+    const gf = (ms: number | null) => (ms === null || c.flops === 0 ? null : Math.round((c.flops / ms / 1e6) * 10) / 10);
+    rows.push({ kernel: c.kernel, label: c.label, shippedMs: shipped, oursMs: ours, shippedGflops: gf(shipped), oursGflops: gf(ours) });
+    if (!json) {
+      const fmt = (ms: number | null, g: number | null) => (ms === null ? 'missing'.padStart(22) : `${ms.toFixed(2).padStart(9)} ms${g === null ? '' : ` ${g.toFixed(1).padStart(5)} GF/s`}`.padStart(22));
+      console.log(`${c.kernel.padEnd(21)} ${c.label.padEnd(34)} shipped ${fmt(shipped, gf(shipped))}   ours ${fmt(ours, gf(ours))}`);
+    }
+  }
+  if (json) console.log(JSON.stringify({ backend: info.name, detail: info.detail, timing: 'process CPU time, min of runs', rows }, null, 1));
+}
+
+await main();

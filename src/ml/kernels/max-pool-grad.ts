@@ -1,0 +1,83 @@
+// MaxPoolGrad for the wasm backend when windows do not overlap (every pool of the models: 2×2
+// stride 2): each window sends its dy to the first position holding the window's maximum, as the
+// cpu backend does. Overlapping windows fall back to the shipped kernel.
+import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { withScope, type BackendWasm } from './wasm-ops.js';
+
+interface PoolGradAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** The 2×2 stride-2 unpadded case: the first of the four positions holding the maximum gets dy. */
+function pool2x2Grad(x: Float32Array, g: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number): void {
+  const row = w * c;
+  let gi = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      let p00 = (b * h + 2 * oy) * row;
+      for (let ox = 0; ox < ow; ox++, p00 += 2 * c) {
+        for (let k = 0; k < c; k++, gi++) {
+          const i00 = p00 + k, i01 = i00 + c, i10 = i00 + row, i11 = i10 + c;
+          let best = x[i00]!, at = i00;
+          const v01 = x[i01]!, v10 = x[i10]!, v11 = x[i11]!;
+          if (v01 > best) { best = v01; at = i01; }
+          if (v10 > best) { best = v10; at = i10; }
+          if (v11 > best) { at = i11; }
+          out[at] = g[gi]!;
+        }
+      }
+    }
+  }
+}
+
+export const maxPoolGradConfig: KernelConfig = {
+  kernelName: 'MaxPoolGrad',
+  backendName: 'wasm',
+  kernelFunc: (({ inputs, backend, attrs }: { inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo }; backend: BackendWasm; attrs: PoolGradAttrs }) => {
+    const { dy, input } = inputs;
+    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize,
+      attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow,
+      filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+    const pt = info.padInfo.top, pl = info.padInfo.left;
+    return withScope(backend, (s) => {
+      if (fh > sh || fw > sw || input.dtype !== 'float32') {
+        return s.run('MaxPoolGrad', { dy, input, output: inputs.output }, attrs);
+      }
+      const dx = s.alloc(input.shape);
+      const out = s.view(dx), x = s.view(input), g = s.view(dy);
+      out.fill(0);
+      if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && pt === 0 && pl === 0 && 2 * oh <= h && 2 * ow <= w) {
+        pool2x2Grad(x, g, out, n, h, w, c, oh, ow);
+        return dx;
+      }
+      const best = new Float32Array(c);
+      const at = new Int32Array(c);
+      for (let b = 0; b < n; b++) {
+        for (let oy = 0; oy < oh; oy++) {
+          const y0 = Math.max(0, oy * sh - pt), y1 = Math.min(h, oy * sh - pt + fh);
+          for (let ox = 0; ox < ow; ox++) {
+            const x0 = Math.max(0, ox * sw - pl), x1 = Math.min(w, ox * sw - pl + fw);
+            best.fill(-Infinity);
+            at.fill(-1);
+            for (let y = y0; y < y1; y++) {
+              for (let xx = x0; xx < x1; xx++) {
+                const base = ((b * h + y) * w + xx) * c;
+                for (let k = 0; k < c; k++) {
+                  const v = x[base + k]!;
+                  if (v > best[k]! || at[k] === -1) { best[k] = v; at[k] = base + k; }
+                }
+              }
+            }
+            const gBase = ((b * oh + oy) * ow + ox) * c;
+            for (let k = 0; k < c; k++) if (at[k]! >= 0) out[at[k]!] += g[gBase + k]!;
+          }
+        }
+      }
+      return dx;
+    });
+  }) as unknown as KernelFunc,
+};
