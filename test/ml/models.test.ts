@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { buildNetwork, resolveModelSpec, cutPointsOf, checkCutPoint } from '../../src/ml/models/index.js';
+import { buildNetwork, resolveModelSpec, cutPointsOf, checkCutPoint, cutGradients } from '../../src/ml/models/index.js';
 import type { Arch } from '../../src/ml/spec.js';
 import { isUsageError } from '../../src/cli/errors.js';
 
@@ -79,6 +79,36 @@ describe('ml/models', function () {
       assert.deepEqual(g[1].shape, [1, 1, 1, 32]);
       assert.ok(tf.sum(tf.abs(g[1])).dataSync()[0] > 0);
     });
+    net.dispose();
+  });
+
+  it('cutGradients: activations and per-image gradients of the target logit at every cut', () => {
+    const net = buildNetwork(spec('resnet50', 32, 1 / 16), 2);
+    const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    // Warm-up: tfjs-layers caches a few scalars on first use.
+    const warm = cutGradients(net, x, 'predicted');
+    tf.dispose([warm.activations, warm.gradients, warm.logits]);
+    const before = tf.memory().numTensors;
+    const r = cutGradients(net, x, Int32Array.from([1, 3]));
+    assert.equal(r.activations.length, 18);
+    assert.equal(r.gradients.length, 18);
+    r.gradients.forEach((g, i) => assert.deepEqual(g.shape, r.activations[i].shape));
+    // Image 0's gradient at the last cut equals the one computed for image 0 alone.
+    const x0 = x.slice([0], [1]) as tf.Tensor4D;
+    const alone = cutGradients(net, x0, Int32Array.from([1]), ['layer4_3']);
+    const d = tf.tidy(() => tf.max(tf.abs(tf.sub(r.gradients[17].slice([0], [1]), alone.gradients[0]))).dataSync()[0]);
+    assert.ok(d < 1e-5, `${d}`);
+    // For the last cut, the gradient of fc(avgpool(A)) is W[:, c] / (H·W) everywhere.
+    const w = net.model.getLayer('fc').getWeights()[0];
+    const [h, ww] = net.cutShape('layer4_3');
+    const expected = tf.tidy(() => tf.div(w.slice([0, 3], [-1, 1]).reshape([-1]), h * ww));
+    const got = tf.tidy(() => r.gradients[17].slice([1, 0, 0, 0], [1, 1, 1, -1]).reshape([-1]));
+    assert.ok(tf.tidy(() => tf.max(tf.abs(tf.sub(expected, got))).dataSync()[0]) < 1e-6);
+    const p = cutGradients(net, x, 'predicted', ['conv1']);
+    assert.deepEqual(Array.from(p.targets), Array.from(tf.tidy(() => tf.argMax(r.logits, 1).dataSync())));
+    tf.dispose([r.activations, r.gradients, r.logits, alone.activations, alone.gradients, alone.logits, p.activations, p.gradients, p.logits, expected, got, x0]);
+    assert.equal(tf.memory().numTensors, before);
+    x.dispose();
     net.dispose();
   });
 

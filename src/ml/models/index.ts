@@ -7,6 +7,7 @@ import type { Network } from './network.js';
 
 export type { Network, Block, Shape3, ForwardOptions } from './network.js';
 export { VGG16_CUT_POINTS, RESNET50_CUT_POINTS };
+export { cutGradients, type CutGradients } from './gradients.js';
 
 /** The 18 cut points of an architecture, in forward order (no model is built). */
 export function cutPointsOf(arch: Arch): string[] {
