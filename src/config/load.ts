@@ -248,7 +248,8 @@ function loadInstance(
         }
       }
       values.forEach((v, i) => {
-        for (const issue of checkSchema(sub, v, false)) {
+        // On a copy with defaults filled in: the coordinate keeps the value as written.
+        for (const issue of checkSchema(sub, structuredClone(v), true)) {
           const p = [...path, i, ...fromPointer(issue.pointer)];
           problems.add(at(p, issue.atKey), p, issue.message);
         }

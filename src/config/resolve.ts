@@ -29,9 +29,19 @@ export function resolvePipeline(file: string, opts: ResolveOptions, problems: Pr
   const r = new Resolver(opts, problems);
   const layered = r.loadLayer(file, [], undefined, []);
   if (!layered || problems.size) return undefined;
-  r.applySets(layered.tree, opts.sets);
+  // --set of a variable must be seen by every ${vars.x}; any other --set must reach values that
+  // came from a variable (`model: ${vars.model}` then `--set stages.base.params.model.width=…`)
+  // and must be able to override a `use:` name or add siblings to it. Hence: vars sets, then
+  // substitution, then the other sets, then `use:` expansion.
+  const isVarsSet = (s: string) => /^"?vars"?\./.test(s);
+  r.applySets(layered.tree, opts.sets.filter(isVarsSet));
   if (problems.size) return undefined;
-  const doc = r.resolveRoot(layered.tree);
+  r.prepareVars(layered.tree);
+  const substituted = r.resolveRoot(layered.tree, false);
+  if (problems.size) return undefined;
+  r.applySets(substituted, opts.sets.filter((s) => !isVarsSet(s)));
+  if (problems.size) return undefined;
+  const doc = r.resolveRoot(substituted, true);
   if (problems.size) return undefined;
   return { doc, rootOrigin: layered.origin };
 }
@@ -41,6 +51,7 @@ class Resolver {
   private vars: JsonObject = {};
   private readonly resolvedVars = new Map<string, Json>();
   private readonly reportedCycles = new Set<string>();
+  private expandUse = true;
 
   constructor(private readonly opts: ResolveOptions, private readonly problems: Problems) {}
 
@@ -163,12 +174,17 @@ class Resolver {
 
   // ---- vars and use --------------------------------------------------------------------------
 
-  resolveRoot(root: JsonObject): JsonObject {
+  prepareVars(root: JsonObject): void {
     const varsOrigin = childOrigin(root, 'vars');
     if ('vars' in root) {
       if (isObject(root.vars)) this.vars = root.vars;
       else this.problems.add(varsOrigin?.value, ['vars'], `expected a mapping of names to values, got ${describeValue(root.vars)}`);
     }
+  }
+
+  /** Substitutes vars everywhere; with `expandUse`, also replaces `use:` mappings by their configs. */
+  resolveRoot(root: JsonObject, expandUse: boolean): JsonObject {
+    this.expandUse = expandUse;
     const out: JsonObject = {};
     for (const [k, v] of Object.entries(root)) {
       const value = k === 'vars' ? this.resolveAllVars() : this.resolveValue(v, [k], []);
@@ -252,11 +268,11 @@ class Resolver {
     if (!isObject(value)) return value;
     const siblings: JsonObject = {};
     for (const [k, v] of Object.entries(value)) {
-      if (k === 'use') continue;
+      if (k === 'use' && this.expandUse) continue;
       const o = childOrigin(value, k);
       setChild(siblings, k, this.resolveValue(v, [...path, k], useStack, varStack, o?.value), o);
     }
-    if (!('use' in value)) return siblings;
+    if (!('use' in value) || !this.expandUse) return siblings;
     const useOrigin = childOrigin(value, 'use')?.value;
     const name = this.resolveValue(value.use, [...path, 'use'], useStack, varStack, useOrigin);
     const config = this.loadConfig(name, useOrigin, [...path, 'use'], useStack, varStack);

@@ -68,10 +68,34 @@ export function validatorFor(schema: TSchema, defaults: boolean): ValidateFuncti
   const cache = defaults ? compiled : compiledPlain;
   let v = cache.get(schema);
   if (!v) {
-    v = (defaults ? ajvWithDefaults : ajvPlain).compile(schema);
+    v = (defaults ? ajvWithDefaults : ajvPlain).compile(closeObjects(schema) as TSchema);
     cache.set(schema, v);
   }
   return v;
+}
+
+/**
+ * A copy of the schema where every object that lists its properties but says nothing about
+ * others rejects unknown keys: a stage that forgot `additionalProperties: false` must not let a
+ * typo through. Objects under allOf are left alone (closing them would break the intersection).
+ */
+export function closeObjects(schema: unknown, underAllOf = false): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => closeObjects(s, underAllOf));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const src = schema as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(src)) {
+    if (k === 'default' || k === 'const' || k === 'enum' || k === 'examples') out[k] = v;
+    else if (k === 'allOf') out[k] = closeObjects(v, true);
+    else if (k === 'properties' || k === 'patternProperties' || k === '$defs' || k === 'definitions') {
+      out[k] = Object.fromEntries(Object.entries(v as object).map(([name, sub]) => [name, closeObjects(sub, underAllOf)]));
+    } else out[k] = closeObjects(v, underAllOf);
+  }
+  if (!underAllOf && src.properties && typeof src.properties === 'object' && src.additionalProperties === undefined
+    && src.patternProperties === undefined && src.unevaluatedProperties === undefined) {
+    out.additionalProperties = false;
+  }
+  return out;
 }
 
 /** A schema violation at a JSON pointer inside the validated value. */

@@ -194,3 +194,15 @@ describe('config errors', () => {
     await expectConfigError(p.load('pipe.yaml'), `${f}:1:1: expected a mapping at the top`);
   });
 });
+
+describe('schema strictness', () => {
+  it('objects that do not say additionalProperties are closed anyway', async () => {
+    const { checkSchema } = await import('../../src/config/schema.js');
+    const schema = { type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'integer', default: 2 } } } } } as never;
+    const issues = checkSchema(schema, { a: { c: 1 } }, true);
+    assert.deepEqual(issues, [{ pointer: '/a/c', atKey: true, message: 'unknown key "c" (expected one of: b)' }]);
+    const data = { a: {} };
+    assert.deepEqual(checkSchema(schema, data, true), []);
+    assert.deepEqual(data, { a: { b: 2 } });
+  });
+});

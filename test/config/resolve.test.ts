@@ -105,6 +105,31 @@ describe('config resolution', () => {
     assert.equal(l.instances.a.timeoutSec, 2.5);
   });
 
+  it('--set reaches values that came from vars and can replace a use: name; vars.* sets feed substitution', async () => {
+    p.write('configs/text/hello.yaml', 'text: hello\nrepeat: 2\n');
+    p.write('configs/text/bye.yaml', 'text: bye\n');
+    p.write('pipe.yaml', 'name: x\nvars: { t: { use: text/hello }, n: 1 }\nstages:\n  a: { stage: write-text, params: "${vars.t}" }\n  b: { stage: write-text, params: { text: b, repeat: "${vars.n}" } }\n');
+    const l = await p.load('pipe.yaml', { sets: ['stages.a.params.repeat=9', 'vars.n=4'] });
+    assert.deepEqual([l.instances.a.cells[0].params.text, l.instances.a.cells[0].params.repeat], ['hello', 9]);
+    assert.equal(l.instances.b.cells[0].params.repeat, 4);
+    const l2 = await p.load('pipe.yaml', { sets: ['stages.a.params.use=text/bye'] });
+    assert.deepEqual([l2.instances.a.cells[0].params.text, l2.instances.a.cells[0].params.repeat], ['bye', 1]);
+  });
+
+  it('a sweep can range over named configs', async () => {
+    p.write('configs/text/hello.yaml', 'text: hello\n');
+    p.write('configs/text/bye.yaml', 'text: bye\nrepeat: 2\n');
+    p.write('pipe.yaml', 'name: x\nstages:\n  a:\n    stage: write-text\n    params: { text: x }\n    sweep: { grid: { style: [{ prefix: "<" }, { prefix: ">" }], repeat: [1, 3] } }\n');
+    const l = await p.load('pipe.yaml');
+    assert.equal(l.instances.a.cells.length, 4);
+    assert.deepEqual(l.instances.a.cells[3].params.style, { prefix: '>', upper: false });
+    // a use: inside a sweep value is expanded too; here it yields a mapping where a string is expected
+    const p2 = p.path('pipe.yaml');
+    p.write('pipe.yaml', 'name: x\nstages:\n  b:\n    stage: write-text\n    params: { text: x }\n    sweep: { grid: { style: [{ use: text/hello }] } }\n');
+    await expectConfigError(p.load('pipe.yaml'), `${p.path('configs/text/hello.yaml')}:1:1: stages.b.sweep.grid.style[0].text: unknown key "text" (expected one of: upper, prefix)`);
+    void p2;
+  });
+
   it('--set errors name the --set argument', async () => {
     p.write('pipe.yaml', 'name: x\nstages:\n  retrain: { stage: write-text, params: { text: a } }\n');
     await expectConfigError(p.load('pipe.yaml', { sets: ['stages.retrain.params.repeat=three'] }),
