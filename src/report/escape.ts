@@ -57,15 +57,21 @@ export function escapeLatex(text: string): string {
 }
 
 /**
- * Text for GitHub Markdown, safe inside a table cell: ASCII punctuation that Markdown reads is
- * backslash-escaped, and HTML-significant characters become entities (after the backslashes, so
- * an entity's '&' and ';' are not themselves escaped).
+ * Text for GitHub Markdown, safe inside a table cell or paragraph: characters that open inline
+ * markup (emphasis, code, links, math, strike-through, table pipes) are backslash-escaped, block
+ * markers are escaped at the start of the text, autolinks are broken, and HTML-significant
+ * characters become entities (after the backslashes, so an entity is never itself escaped).
  */
 export function escapeMarkdown(text: string): string {
   return text
     .replace(CONTROL, '')
     .replace(/[\r\n]+/g, ' ')
-    .replace(/[\\`*_{}[\]()#+\-.!|~:$^=]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]|~$]/g, (c) => `\\${c}`)
+    .replace(/:\/\//g, '\\://')
+    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}\\.`)
+    .replace(/^(\s*)(#{1,6}|[+-])(?=\s|$)/, '$1\\$2')
+    .replace(/^(\s*\d{1,9})([.)])(?=\s|$)/, '$1\\$2')
+    .replace(/^(\s*)([-=])(?=[-=\s]*$)/, '$1\\$2')
     .replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 

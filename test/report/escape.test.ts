@@ -27,8 +27,15 @@ describe('report escaping', function () {
   it('Markdown: no table break, link, emphasis or HTML', function () {
     const pipe = escapeMarkdown(HOSTILE.pipe);
     assert.equal(pipe, '\\| pipe \\|');
-    assert.equal(escapeMarkdown(HOSTILE.script), '&lt;script&gt;alert\\(1\\)&lt;/script&gt;');
-    assert.equal(escapeMarkdown('[x](http://e) *b* _i_ `c` line\nbreak'), '\\[x\\]\\(http\\://e\\) \\*b\\* \\_i\\_ \\`c\\` line break');
+    assert.equal(escapeMarkdown(HOSTILE.script), '&lt;script&gt;alert(1)&lt;/script&gt;');
+    assert.equal(escapeMarkdown('[x](http://e) *b* _i_ `c` $m$ ~s~ line\nbreak'), '\\[x\\](http\\://e) \\*b\\* \\_i\\_ \\`c\\` \\$m\\$ \\~s\\~ line break');
+    assert.equal(escapeMarkdown('# title'), '\\# title');
+    assert.equal(escapeMarkdown('1. item'), '1\\. item');
+    assert.equal(escapeMarkdown('- x'), '\\- x');
+    assert.equal(escapeMarkdown('=HYPERLINK("http://x")'), '=HYPERLINK(&quot;http\\://x&quot;)');
+    assert.equal(escapeMarkdown('---'), '\\---');
+    assert.equal(escapeMarkdown('-1.5'), '-1.5');
+    assert.equal(escapeMarkdown('0.625'), '0.625');
     assert.equal(escapeMarkdown('a & b'), 'a &amp; b');
   });
 
