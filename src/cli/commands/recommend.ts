@@ -42,13 +42,15 @@ export function register(program: Command): void {
         return n;
       };
       let name = pipelineArg;
-      let requirements: unknown = {};
+      let requirements: unknown;
       if (/\.ya?ml$/i.test(pipelineArg) || existsSync(pipelineArg)) {
         if (!existsSync(pipelineArg)) throw new UsageError(`no pipeline file ${pipelineArg}`);
         const { loadPipeline } = await import('../../config/load.js');
         const loaded = await loadPipeline(pipelineArg, { sets: opts.set ?? [] });
         name = loaded.name;
-        requirements = loaded.settings.requirements ?? {};
+        // A recommend instance's own requirements win over the pipeline's top-level block.
+        const own = Object.values(loaded.instances).find((i) => i.stageName === 'recommend')?.cells[0]?.params.requirements;
+        requirements = own ?? loaded.settings.requirements ?? {};
       }
       if (!storeExists(opts.store)) throw new UsageError(`no store at ${opts.store} (run the pipeline first, or give --store)`);
       const store = openStore(opts.store, { readonly: true });
@@ -64,6 +66,11 @@ export function register(program: Command): void {
             (cells.length ? ` (${cells.length} simulate cells, none done)` : ' (add a simulate stage and run it)'));
         }
         simulations = done.map((c) => c.metrics!);
+        // Given a name only, the requirements are those the pipeline's recommend cell used.
+        if (requirements === undefined) {
+          const rec = store.listCells({ pipeline: name }).find((c) => c.stage === 'recommend' && c.state === 'done');
+          requirements = (rec?.metrics as { requirements?: unknown } | undefined)?.requirements ?? {};
+        }
       } finally {
         store.close();
       }
