@@ -3,7 +3,10 @@
 // with a quantised code).
 import * as tf from '@tensorflow/tfjs';
 import type { PreparedSplit } from '../../data/prepared-types.js';
-import type { BatchSource } from './sources.js';
+import type { ImageGeometry } from '../feed.js';
+import type { Network } from '../models/network.js';
+import type { Normalize } from '../spec.js';
+import { imageSource, type BatchSource } from './sources.js';
 
 export interface EvalResult {
   count: number;
@@ -80,4 +83,19 @@ export async function evaluateSource(source: BatchSource, split: PreparedSplit, 
     await new Promise((r) => setImmediate(r));
   }
   return classificationMetrics(labels, preds, opts.classes, lossSum);
+}
+
+/**
+ * Evaluate a logits function on a prepared split's images (normalised as the model expects).
+ * E.g. evaluateImages(ds.splits.test, geometry, net.spec.normalize, (x) => net.model.predict(x) as tf.Tensor, { classes }).
+ */
+export async function evaluateImages(
+  split: PreparedSplit, geometry: ImageGeometry, normalize: Normalize, logits: LogitsFn, opts: EvalOptions,
+): Promise<EvalResult> {
+  return evaluateSource(imageSource(split, geometry, normalize), split, logits, opts);
+}
+
+/** Logits of a whole network in inference mode. */
+export function networkLogitsFn(net: Network): LogitsFn {
+  return (x) => net.model.apply(x, { training: false }) as tf.Tensor;
 }
