@@ -4,18 +4,18 @@ import { join } from 'node:path';
 import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
 import type { ImportanceParams } from './index.js';
 import { ImportanceAccumulator, argMax, cdeCandidates, importanceOfBatch, log10Curve, strictLocalMaxima } from '../../science/index.js';
-import { loadBase } from '../train-base/model-io.js';
 
 export async function runImportance(ctx: StageContext<ImportanceParams>): Promise<StageOutput> {
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../../ml/backend.js');
   const { imageBatch } = await import('../../ml/feed.js');
   const { openPrepared } = await import('../../data/prepared.js');
+  const { loadNetwork } = await import('../../ml/io.js');
   const backend = await initBackend((ctx.settings.backend as never) ?? 'auto', ctx.log);
   ctx.setProvenance({ backend: backend.name });
   const p = ctx.params;
   const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
-  const base = await loadBase(ctx.inputs.base as UpstreamOutput, data);
+  const { network: net } = await loadNetwork((ctx.inputs.base as UpstreamOutput).dir);
   try {
     const split = data.splits[p.split];
     if (!split) throw new Error(`importance: the dataset has no '${p.split}' split (set importance.split to train or test)`);
@@ -34,7 +34,6 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
     }
     const short = classIndex.filter((k) => taken.get(k)! === 0);
     if (short.length) throw new Error(`importance: no ${p.split} images of class ${short.map((k) => data.classes[k]).join(', ')}`);
-    const net = base.network;
     const cutPoints = net.cutPoints;
     const acc = new ImportanceAccumulator(cutPoints.length, data.classes.length);
     const geometry = { height: data.height, width: data.width, channels: data.channels };
@@ -81,7 +80,7 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
     ctx.log(`importance: best ${metrics.best}, candidates ${metrics.candidates.join(', ') || 'none'}; CDE candidates ${metrics.cdeCandidates.join(', ')}`);
     return { metrics };
   } finally {
-    base.dispose();
+    net.dispose();
     data.close();
   }
 }

@@ -3,17 +3,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
 import type { SplitRetrainParams } from './index.js';
-import { loadBase, networkLayers, saveLayerWeights } from '../train-base/model-io.js';
 import { canonicalJson } from '../../util/hash.js';
-
-/** The split model's layers that hold weights: the network's plus the bottleneck's. */
-export function splitLayers(split: import('../../ml/split.js').SplitModel) {
-  return [...networkLayers(split.network), ...split.encoderBlock.layers, ...split.decoderBlock.layers];
-}
 
 export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Promise<StageOutput> {
   const { initBackend } = await import('../../ml/backend.js');
   const { splitModel, splitParts } = await import('../../ml/split.js');
+  const { loadNetwork, saveSplit } = await import('../../ml/io.js');
   const { withTrainingDefaults } = await import('../../ml/spec.js');
   const { trainModel } = await import('../../ml/train/index.js');
   const { openPrepared } = await import('../../data/prepared.js');
@@ -27,8 +22,7 @@ export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Pr
     throw new Error(`split-retrain.model ${strip(p.model as Record<string, unknown>)} differs from the base's model ${strip(baseModel)}: give both the same spec`);
   }
   const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
-  const base = await loadBase(baseCell, data);
-  const net = base.network;
+  const { network: net } = await loadNetwork(baseCell.dir);
   const split = splitModel(net, p.cut, p.bottleneck, { seed: p.seed });
   try {
     const training = withTrainingDefaults({ ...p.training, seed: p.seed });
@@ -41,7 +35,7 @@ export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Pr
       log: ctx.log,
       signal: ctx.signal,
     });
-    await saveLayerWeights(splitLayers(split), ctx.outDir);
+    await saveSplit(ctx.outDir, split, { seed: p.seed, regime: p.regime });
     await writeFile(join(ctx.outDir, 'history.json'), JSON.stringify(result.history, null, 2));
     const metrics = {
       cut: p.cut,
@@ -61,25 +55,7 @@ export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Pr
     return { metrics };
   } finally {
     split.dispose();
-    base.dispose();
+    net.dispose();
     data.close();
   }
-}
-
-/** Rebuilds a split-retrain cell's model: the base architecture, split at its cut, with its weights. */
-export async function loadSplit(cell: UpstreamOutput, data: import('../../data/prepared-types.js').PreparedDataset) {
-  const tf = await import('@tensorflow/tfjs');
-  const { buildNetwork, resolveModelSpec } = await import('../../ml/models/index.js');
-  const { splitModel } = await import('../../ml/split.js');
-  const { loadLayerWeights, shapeOf } = await import('../train-base/model-io.js');
-  const p = cell.params as SplitRetrainParams;
-  const net = buildNetwork(resolveModelSpec({ ...p.model, pretrained: undefined }, shapeOf(data)), 0);
-  const split = splitModel(net, p.cut, p.bottleneck, { seed: p.seed });
-  try {
-    await loadLayerWeights(tf, splitLayers(split), cell.dir);
-  } catch (e) {
-    split.dispose(); net.dispose();
-    throw e;
-  }
-  return { split, params: p, dispose: () => { split.dispose(); net.dispose(); } };
 }

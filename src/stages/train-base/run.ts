@@ -3,11 +3,17 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
 import type { TrainBaseParams } from './index.js';
-import { networkLayers, saveLayerWeights, shapeOf } from './model-io.js';
+import type { PreparedDataset } from '../../data/prepared-types.js';
+
+/** The dataset sizes a model spec is resolved against. */
+export function shapeOf(data: PreparedDataset) {
+  return { classes: data.classes.length, height: data.height, width: data.width, channels: data.channels };
+}
 
 export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<StageOutput> {
   const { initBackend } = await import('../../ml/backend.js');
-  const { buildNetwork, resolveModelSpec } = await import('../../ml/models/index.js');
+  const { resolveModelSpec } = await import('../../ml/models/index.js');
+  const { createNetwork, saveNetwork } = await import('../../ml/io.js');
   const { networkParts } = await import('../../ml/split.js');
   const { withTrainingDefaults } = await import('../../ml/spec.js');
   const { trainModel, evaluateSource, imageSource } = await import('../../ml/train/index.js');
@@ -16,17 +22,11 @@ export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<
   ctx.setProvenance({ backend: backend.name });
   const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
   const training = withTrainingDefaults(ctx.params.training);
-  const spec = resolveModelSpec(ctx.params.model, shapeOf(data));
-  const net = buildNetwork(spec, training.seed);
+  const { pretrainedPath } = await import('./index.js');
+  const spec = resolveModelSpec({ ...ctx.params.model, pretrained: pretrainedPath(ctx.params) }, shapeOf(data));
+  // Seeded initialisation, then the user's pretrained weights when model.pretrained names a file.
+  const { network: net, pretrained } = await createNetwork(spec, training.seed, { log: ctx.log });
   try {
-    if (spec.pretrained) {
-      const { pretrainedPath } = await import('./index.js');
-      const io = (await import('../../ml/io.js' as string).catch(() => undefined)) as
-        | { loadPretrained?: (net: unknown, path: string, exclude?: string[]) => Promise<unknown> } | undefined;
-      if (!io?.loadPretrained) throw new Error('model.pretrained: loading pretrained weights is not available in this build');
-      await io.loadPretrained(net, pretrainedPath(ctx.params)!, spec.pretrainedExclude);
-      ctx.log(`loaded pretrained weights from ${spec.pretrained}`);
-    }
     const geometry = { height: data.height, width: data.width, channels: data.channels };
     const started = Date.now();
     const result = await trainModel({
@@ -42,7 +42,6 @@ export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<
     const test = await evaluateSource(imageSource(data.splits.test, geometry, spec.normalize), data.splits.test,
       (x) => net.model.apply(x, { training: false }) as import('@tensorflow/tfjs').Tensor,
       { classes: data.classes.length, batchSize: 64, signal: ctx.signal, onBatch: (done, total) => ctx.progress({ phase: 'test', batch: done, batches: total }) });
-    const saved = await saveLayerWeights(networkLayers(net), ctx.outDir);
     const metrics = {
       arch: spec.arch,
       widthMultiplier: spec.widthMultiplier,
@@ -58,10 +57,10 @@ export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<
       stoppedEarly: result.stoppedEarly,
       history: result.history.map((h) => ({ epoch: h.epoch, loss: h.loss, accuracy: h.accuracy, valAccuracy: h.valAccuracy, valLoss: h.valLoss })),
       params: net.model.countParams(),
-      weightBytes: saved.bytes,
       trainSeconds,
-      pretrained: spec.pretrained ?? null,
+      pretrained: pretrained ? { path: spec.pretrained, mapping: pretrained.mapping, loaded: pretrained.loaded.length, keptFresh: pretrained.skipped } : null,
     };
+    await saveNetwork(ctx.outDir, net, { testAccuracy: test.accuracy });
     await writeFile(join(ctx.outDir, 'history.json'), JSON.stringify(result.history, null, 2));
     ctx.log(`base ${spec.arch}×${spec.widthMultiplier}: test accuracy ${test.accuracy.toFixed(4)} after ${result.epochsRun} epochs (${trainSeconds.toFixed(1)} s)`);
     return { metrics };
