@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import sharp from 'sharp';
 type Sharp = ReturnType<typeof sharp>;
 import type { RawImage } from './listing.js';
+import { resample } from './resample.js';
 
 // Each image is touched once: libvips' operation cache would only hold memory.
 sharp.cache(false);
@@ -47,38 +48,49 @@ export function convertChannels(data: Uint8Array, pixels: number, from: number, 
   return out;
 }
 
-function pipeline(img: Sharp, t: Target): Sharp {
-  return img
-    .resize(t.width, t.height, { fit: t.fit, position: 'centre' })
-    // Transparent pixels over black; then the colour space the channel count asks for
-    // (libvips converts CMYK through its ICC profile and scales 16-bit samples).
-    .flatten({ background: '#000000' })
-    .toColourspace(t.channels === 1 ? 'b-w' : 'srgb');
+// Transparent pixels over black; then the colour space the channel count asks for (libvips
+// converts CMYK through its ICC profile and scales 16-bit samples to 8 bits).
+function colour(img: Sharp, t: Target): Sharp {
+  return img.flatten({ background: '#000000' }).toColourspace(t.channels === 1 ? 'b-w' : 'srgb');
 }
 
-async function finish(img: Sharp, t: Target): Promise<Uint8Array> {
+async function rawPixels(img: Sharp, t: Target): Promise<{ data: Uint8Array; width: number; height: number }> {
   const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  const pixels = t.width * t.height;
-  if (info.width !== t.width || info.height !== t.height) throw new DecodeError(`resize gave ${info.width}×${info.height}, expected ${t.width}×${t.height}`);
-  if (data.length !== pixels * info.channels) throw new DecodeError(`decoder returned ${data.length} bytes for ${info.width}×${info.height}×${info.channels}`);
-  return convertChannels(new Uint8Array(data.buffer, data.byteOffset, data.length), pixels, info.channels, t.channels);
+  if (data.length !== info.width * info.height * info.channels) throw new DecodeError(`decoder returned ${data.length} bytes for ${info.width}×${info.height}×${info.channels}`);
+  const px = convertChannels(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width * info.height, info.channels, t.channels);
+  return { data: px, width: info.width, height: info.height };
+}
+
+/** Source images up to this many pixels are decoded whole and resampled in JavaScript. */
+export function smallImagePixels(t: Target): number {
+  return Math.max(4 * t.width * t.height, 128 * 128);
 }
 
 /** Decodes an image file to the target; a file that isn't a readable image throws DecodeError with a reason. */
 export async function decodeFile(file: string, t: Target): Promise<Uint8Array> {
+  const options = { failOn: 'warning' as const, sequentialRead: true };
   try {
-    return await finish(pipeline(sharp(file, { failOn: 'warning', sequentialRead: true }), t), t);
+    // Small images (the usual case: 28×28 … 64×64 datasets): one decode, JS resampling. Larger
+    // ones exceed the pixel limit at the header and take sharp's resize with shrink-on-load.
+    try {
+      const r = await rawPixels(colour(sharp(file, { ...options, limitInputPixels: smallImagePixels(t) }), t), t);
+      return resample(r.data, r.width, r.height, t.channels, t.width, t.height, t.fit);
+    } catch (e) {
+      if (!/pixel limit/i.test(String((e as Error)?.message))) throw e;
+    }
+    const r = await rawPixels(colour(sharp(file, options).resize(t.width, t.height, { fit: t.fit, position: 'centre' }), t), t);
+    if (r.width !== t.width || r.height !== t.height) throw new DecodeError(`resize gave ${r.width}×${r.height}, expected ${t.width}×${t.height}`);
+    return r.data;
   } catch (e) {
     if (e instanceof DecodeError) throw e;
     throw new DecodeError(reasonFor(file, e));
   }
 }
 
-/** Brings in-memory pixels to the target: a plain copy or channel change when the size already fits. */
+/** Brings in-memory pixels (IDX records, drawings: small) to the target size and channels. */
 export async function convertRaw(raw: RawImage, t: Target): Promise<Uint8Array> {
-  if (raw.width === t.width && raw.height === t.height) return convertChannels(raw.data, t.width * t.height, raw.channels, t.channels);
-  const img = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 3 | 4 } });
-  return finish(pipeline(img, t), t);
+  const px = convertChannels(raw.data, raw.width * raw.height, raw.channels, t.channels);
+  return resample(px, raw.width, raw.height, t.channels, t.width, t.height, t.fit);
 }
 
 /** Header facts for inspection: size, channels, format, bit depth, colour space. */
