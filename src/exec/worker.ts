@@ -132,4 +132,7 @@ process.on('message', (msg: ToWorker) => {
 });
 // The orchestrator gone (crashed, killed): nothing left to report to, so stop.
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C reaches the whole process group; the orchestrator decides what stops (it asks the
+// stage to abort, then kills the worker), so a worker must not die on its own and look crashed.
+process.on('SIGINT', () => undefined);
 send({ type: 'ready' });

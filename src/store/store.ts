@@ -184,7 +184,7 @@ export class Store {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").get() !== undefined;
     if (version === 0 && !hasMeta) {
-      if (this.readonly) throw new StoreError(`${this.dir} holds an empty database, not a store`);
+      if (this.readonly) throw new StoreError(`${this.dir} holds an empty database: a store being created, or not a store`);
       const tables = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table'").get() as { n: number };
       if (tables.n > 0) throw new StoreError(`${join(this.dir, DB_FILE)} is an SQLite database of something else, not a store`);
       this.db.transaction(() => {

@@ -119,7 +119,13 @@ describe('orchestrator', function () {
         if (e.type === 'cell-start' && e.cell.id === victim.id && !killed && e.pid) {
           killed = true;
           const pid = e.pid;
-          setTimeout(() => process.kill(pid, 'SIGKILL'), 300);
+          // Kill it once the stage is really running (its start is journaled).
+          const poll = setInterval(() => {
+            if (readJournalSync(journal).some((x) => x.text === 'victim' && x.event === 'start')) {
+              clearInterval(poll);
+              process.kill(pid, 'SIGKILL');
+            }
+          }, 20);
         }
       },
     });
