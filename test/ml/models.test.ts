@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { buildNetwork, resolveModelSpec, cutPointsOf, checkCutPoint, cutGradients } from '../../src/ml/models/index.js';
+import { buildNetwork, resolveModelSpec, cutPointsOf, checkCutPoint, cutGradients, cutShapeOf, checkSplitSpec } from '../../src/ml/models/index.js';
 import type { Arch } from '../../src/ml/spec.js';
 import { isUsageError } from '../../src/cli/errors.js';
 
@@ -110,6 +110,18 @@ describe('ml/models', function () {
     assert.equal(tf.memory().numTensors, before);
     x.dispose();
     net.dispose();
+  });
+
+  it('analytic cut shapes (no tfjs, for the planner) equal the built networks', () => {
+    for (const [arch, h, w, width] of [['vgg16', 32, 32, 1 / 16], ['vgg16', 45, 70, 0.3], ['resnet50', 33, 33, 0.3], ['resnet50', 29, 64, 1 / 16]] as [Arch, number, number, number][]) {
+      const net = buildNetwork(spec(arch, [h, w], width), 0);
+      for (const cut of net.cutPoints) assert.deepEqual(cutShapeOf(arch, cut, h, w, width), net.cutShape(cut), `${arch} ${h}×${w} w${width} ${cut}`);
+      net.dispose();
+    }
+    assert.deepEqual(checkSplitSpec('vgg16', 'block1_pool', 1 / 16, 8), []);
+    assert.match(checkSplitSpec('vgg16', 'block1_pool', 1 / 16, 16)[0], /0 channels at block1_pool/);
+    assert.match(checkSplitSpec('resnet50', 'layer9', 1, 8)[0], /valid cut points: conv1/);
+    assert.match(checkSplitSpec('vgg16', 'block1_pool', 1, 8, 16, 16)[0], /too small/);
   });
 
   it('same seed gives the same weights, another seed different ones', () => {

@@ -1,26 +1,15 @@
 // Model builders by architecture, and the resolution of a ModelSpec against a dataset.
 import { UsageError } from '../../cli/errors.js';
 import { defaultNormalize, type Arch, type ModelSpec, type ResolvedModelSpec } from '../spec.js';
-import { buildResnet50, RESNET50_CLASSIFIER_LAYER, RESNET50_CUT_POINTS } from './resnet50.js';
-import { buildVgg16, VGG16_CLASSIFIER_LAYER, VGG16_CUT_POINTS } from './vgg16.js';
+import { buildResnet50, RESNET50_CLASSIFIER_LAYER } from './resnet50.js';
+import { buildVgg16, VGG16_CLASSIFIER_LAYER } from './vgg16.js';
 import type { Network } from './network.js';
 
 export type { Network, Block, Shape3, ForwardOptions } from './network.js';
-export { VGG16_CUT_POINTS, RESNET50_CUT_POINTS };
+export {
+  VGG16_CUT_POINTS, RESNET50_CUT_POINTS, cutPointsOf, checkCutPoint, cutShapeOf, cutShapesOf, cutChannels, checkSplitSpec, unknownCutMessage,
+} from './cut-points.js';
 export { cutGradients, type CutGradients } from './gradients.js';
-
-/** The 18 cut points of an architecture, in forward order (no model is built). */
-export function cutPointsOf(arch: Arch): string[] {
-  if (arch === 'vgg16') return [...VGG16_CUT_POINTS];
-  if (arch === 'resnet50') return [...RESNET50_CUT_POINTS];
-  throw new UsageError(`unknown model.arch '${arch as string}'; expected vgg16 or resnet50`);
-}
-
-/** Throws a UsageError listing the valid names when `cut` is not a cut point of `arch`. */
-export function checkCutPoint(arch: Arch, cut: string): void {
-  const valid = cutPointsOf(arch);
-  if (!valid.includes(cut)) throw new UsageError(`unknown cut point '${cut}' for ${arch}; valid cut points: ${valid.join(', ')}`);
-}
 
 /** Name of the last FC layer (trained in the 'bottleneck+classifier' regime). */
 export function classifierLayerOf(arch: Arch): string {

@@ -19,7 +19,8 @@ export interface Block {
   apply<T extends AnyTensor>(x: T, kwargs?: Kwargs): T;
 }
 
-export type Shape3 = [number, number, number];
+import type { Shape3 } from './cut-points.js';
+export type { Shape3 };
 
 export interface ForwardOptions {
   training?: boolean;
@@ -46,17 +47,7 @@ export interface Network {
   dispose(): void;
 }
 
-/** Output channels of a layer under a width multiplier; zero channels is the user's error. */
-export function scaledChannels(base: number, width: number, layer: string, arch: string): number {
-  const c = Math.round(base * width);
-  if (c < 1) {
-    throw new UsageError(
-      `model.width ${width} leaves layer ${layer} of ${arch} with 0 channels (${base} × ${width} rounds to 0); ` +
-        `use width ≥ ${(0.5 / base).toPrecision(3)}`,
-    );
-  }
-  return c;
-}
+export { scaledChannels } from './cut-points.js';
 
 export function block(name: string, isCut: boolean, layers: tf.layers.Layer[], apply?: Block['apply']): Block {
   const chain = <T extends AnyTensor>(x: T, kwargs?: Kwargs): T => {

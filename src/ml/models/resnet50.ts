@@ -5,23 +5,15 @@
 // point is a block output after its ReLU: conv1 (stem conv+BN+ReLU), maxpool, layerX_Y.
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelSpec } from '../spec.js';
+import { RESNET50_CUT_POINTS, RESNET50_EXPANSION, RESNET50_LAYOUT } from './cut-points.js';
 import {
   assembleNetwork, block, scaledChannels, tagDenseInit, BN_ARGS,
   type AnyTensor, type Block, type Kwargs, type Network,
 } from './network.js';
 
-const LAYOUT: { planes: number; blocks: number; stride: number }[] = [
-  { planes: 64, blocks: 3, stride: 1 },
-  { planes: 128, blocks: 4, stride: 2 },
-  { planes: 256, blocks: 6, stride: 2 },
-  { planes: 512, blocks: 3, stride: 2 },
-];
-const EXPANSION = 4;
-
-export const RESNET50_CUT_POINTS = [
-  'conv1', 'maxpool',
-  ...LAYOUT.flatMap((l, i) => Array.from({ length: l.blocks }, (_, j) => `layer${i + 1}_${j + 1}`)),
-];
+const LAYOUT = RESNET50_LAYOUT;
+const EXPANSION = RESNET50_EXPANSION;
+export { RESNET50_CUT_POINTS };
 
 const conv = (name: string, filters: number, kernelSize: number, strides = 1) =>
   tf.layers.conv2d({ name, filters, kernelSize, strides, padding: 'valid', useBias: false, kernelInitializer: 'zeros' });

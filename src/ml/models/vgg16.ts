@@ -4,28 +4,15 @@
 // ReLU, as Keras defines the layer; pooling is 2×2/2 'valid' (floor), so the input must be ≥ 32.
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelSpec } from '../spec.js';
+import { VGG16_CUT_POINTS, VGG16_STAGES } from './cut-points.js';
 import { assembleNetwork, block, scaledChannels, tagDenseInit, type Block, type Network } from './network.js';
 
-export const VGG16_CUT_POINTS = [
-  'block1_conv1', 'block1_conv2', 'block1_pool',
-  'block2_conv1', 'block2_conv2', 'block2_pool',
-  'block3_conv1', 'block3_conv2', 'block3_conv3', 'block3_pool',
-  'block4_conv1', 'block4_conv2', 'block4_conv3', 'block4_pool',
-  'block5_conv1', 'block5_conv2', 'block5_conv3', 'block5_pool',
-];
-
-const STAGES: [number, number][] = [
-  [64, 2],
-  [128, 2],
-  [256, 3],
-  [512, 3],
-  [512, 3],
-];
+export { VGG16_CUT_POINTS };
 
 export function buildVgg16(spec: ResolvedModelSpec, seed = 0): Network {
   const w = spec.widthMultiplier;
   const blocks: Block[] = [];
-  STAGES.forEach(([base, convs], s) => {
+  VGG16_STAGES.forEach(([base, convs], s) => {
     const filters = scaledChannels(base, w, `block${s + 1}_conv1`, 'vgg16');
     for (let c = 1; c <= convs; c++) {
       const name = `block${s + 1}_conv${c}`;
