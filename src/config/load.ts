@@ -173,7 +173,7 @@ export async function loadPipeline(file: string, opts: LoadOptions = {}): Promis
   for (const inst of order) {
     // Downstream of a wiring problem the coordinates are unknown: skip the checks that need them.
     if (Object.values(wiring.get(inst)!).some((w) => incomplete.has(w.from) || !instances[w.from])) incomplete.add(inst);
-    const loaded = loadInstance(inst, stagesDoc[inst], stages.get(inst)!, wiring.get(inst)!, instances, ctx, problems, at, incomplete.has(inst));
+    const loaded = loadInstance(inst, stagesDoc[inst], stages.get(inst)!, wiring.get(inst)!, instances, ctx, problems, at, incomplete.has(inst), doc.requirements);
     if (loaded) instances[inst] = loaded;
   }
   problems.throwIfAny();
@@ -195,6 +195,7 @@ function loadInstance(
   problems: Problems,
   at: At,
   axesUnknown: boolean,
+  topLevelRequirements: unknown,
 ): LoadedInstance | undefined {
   const before = problems.size;
   const base = ['stages', inst];
@@ -300,7 +301,13 @@ function loadInstance(
   }
   if (problems.size > before) return undefined;
 
-  const baseParams = (spec.params ?? {}) as Record<string, unknown>;
+  const baseParams = { ...((spec.params ?? {}) as Record<string, unknown>) };
+  // The pipeline's top-level `requirements:` block is handed to every stage that takes a
+  // `requirements` param and does not set its own: so the stage's schema checks it and it
+  // enters the cells' keys (a changed requirement re-runs the recommendation).
+  const injectRequirements = topLevelRequirements !== undefined && !('requirements' in baseParams)
+    && !ownAxes.includes('requirements') && subSchemaAt(schema, ['requirements']) !== undefined;
+  if (injectRequirements) baseParams.requirements = topLevelRequirements;
   const baseText = JSON.stringify(baseParams);
   const axisPaths = ownAxes.map((k) => k.split('.'));
   const cells: OwnCell[] = [];
@@ -315,7 +322,7 @@ function loadInstance(
     for (const issue of issues) {
       const segs = fromPointer(issue.pointer);
       const swept = ownAxes.findIndex((k, i) => axisPaths[i].every((s, j) => segs[j] === s));
-      const path = [...base, 'params', ...segs];
+      const path = injectRequirements && segs[0] === 'requirements' ? segs : [...base, 'params', ...segs];
       const origin = swept >= 0 ? sweepValueOrigin(at, base, sweep, ownAxes[swept], coords[ownAxes[swept]]) : at(path, issue.atKey);
       addCellProblem(origin, path, issue.message + (swept >= 0 ? cellNote : ''));
     }

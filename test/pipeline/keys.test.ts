@@ -135,6 +135,21 @@ describe('plan: cache keys and why a cell is not cached', () => {
     await expectConfigError(p.plan('pipe.yaml'), `${f}:3:42: stages.r.params.path: external input ${p.path('data/missing.txt')} does not exist`);
   });
 
+  it('top-level requirements reach stages with a requirements param: validated there and part of the key', async () => {
+    const pipe = (max: string) => `name: x\nrequirements: { maxLength: ${max} }\nstages:\n  w: { stage: write-text, params: { text: a } }\n  c: { stage: check-limits, inputs: { source: w } }\n  own: { stage: check-limits, inputs: { source: w }, params: { requirements: { maxLength: 1 } } }\n`;
+    p.write('pipe.yaml', pipe('5'));
+    const before = await p.plan('pipe.yaml');
+    const c = before.cells.find((x) => x.instance === 'c')!;
+    assert.deepEqual(c.params, { requirements: { maxLength: 5 } });
+    assert.deepEqual(before.cells.find((x) => x.instance === 'own')!.params, { requirements: { maxLength: 1 } });
+    assert.deepEqual(before.settings.requirements, { maxLength: 5 });
+    p.write('pipe.yaml', pipe('7'));
+    const after = await p.plan('pipe.yaml');
+    assert.deepEqual(reasons(before, after), { c: ['param requirements.maxLength changed: 5 → 7'] });
+    const f = p.write('pipe.yaml', pipe('-1'));
+    await expectConfigError(p.plan('pipe.yaml'), `${f}:2:28: requirements.maxLength: expected integer >= 0, got -1`);
+  });
+
   it('a folder input is hashed by content: a file added, changed or renamed changes the key', async () => {
     p.write('data/set/a.txt', 'A');
     p.write('data/set/sub/b.txt', 'B');
