@@ -263,7 +263,8 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
         const inputs: Record<string, UpstreamOutput | UpstreamOutput[]> = {};
         for (const [name, input] of Object.entries(cell.inputs)) {
           const ups = input.cellIds.map((id) => outputs.get(id)!);
-          inputs[name] = input.kind === 'many' ? ups : ups[0]!;
+          if (input.kind === 'many') inputs[name] = ups;
+          else if (ups.length > 0) inputs[name] = ups[0]!; // an optional input left unwired stays absent
         }
         const spec: CellSpec = {
           cellId: cell.id, key: cell.key, stage: cell.stage, instance: cell.instance, params: cell.params, coords: cell.coords,

@@ -201,6 +201,15 @@ describe('sei engine commands', function () {
     const unchanged = JSON.parse((await sei(['plan', 'p.yaml', '--store', 'st', '--json'])).stdout) as { cached: number; cells: { id: string }[] };
     assert.equal(unchanged.cached, 4);
 
+    // A truncated artifact shows up in the plan as damaged.
+    const s0 = openStore(join(dir, 'st'), { readonly: true });
+    const w0 = s0.listCells({ pipeline: 'sweep' })[0]!;
+    s0.close();
+    writeFileSync(join(w0.dir!, 'text.txt'), '');
+    const damaged = JSON.parse((await sei(['plan', 'p.yaml', '--store', 'st', '--json'])).stdout) as { cached: number; cells: { id: string; why: string[] }[] };
+    assert.equal(damaged.cached, 3);
+    assert.deepEqual(damaged.cells.find((c) => c.id === w0.id)!.why, ['artifact damaged: text.txt has 0 bytes, 2 were recorded']);
+
     const explained = await sei(['explain', unchanged.cells[0]!.id.slice(0, 10), '--store', 'st']);
     exits(explained, 0);
     assert.match(explained.stdout, /instance +words \(stage write-text\)/);

@@ -2,7 +2,7 @@
 // read-only access for reports, cell lookup by prefix, the lock's liveness rules.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isLockStale, openStore, StoreError } from '../../src/store/store.js';
@@ -87,5 +87,46 @@ describe('store', () => {
     assert.equal(isLockStale({ ...base, pid: 2 ** 22 + 777, host: hostname(), heartbeatMs: Date.now() }, 30_000), true);
     assert.equal(isLockStale({ ...base, pid: 1, host: 'elsewhere', heartbeatMs: Date.now() - 5_000 }, 30_000), false);
     assert.equal(isLockStale({ ...base, pid: 1, host: 'elsewhere', heartbeatMs: Date.now() - 60_000 }, 30_000), true);
+  });
+});
+
+describe('store gc', () => {
+  let dir: string;
+  beforeEach(() => { dir = tempDir('sei-gc-'); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('removes unreachable artifacts and their rows, and stray folders no row names; keeps reachable ones', async () => {
+    const { collectGarbage } = await import('../../src/store/gc.js');
+    const { takeManifest } = await import('../../src/store/manifest.js');
+    const s = openStore(join(dir, 'st'));
+    try {
+      const keep = writeText('w', 'keep');
+      const drop = writeText('w', 'drop');
+      const p = plan('pipe', [keep, drop]);
+      s.beginRun({ id: 'r1', pipeline: 'pipe', file: 'p.yaml', planHash: 'h', pid: process.pid, host: hostname(), jobs: 1, total: 2, startedAt: new Date().toISOString() }, p.cells);
+      for (const c of p.cells) {
+        const rel = s.objectRel(c.key);
+        mkdirSync(s.abs(rel), { recursive: true });
+        writeFileSync(join(s.abs(rel), 'result.json'), '{"metrics":{}}');
+        s.markDone(c.key, { runId: 'r1', dirRel: rel, manifest: await takeManifest(s.abs(rel)), metrics: {}, provenance: {}, startedAt: 'a', endedAt: 'b', durationMs: 1 });
+      }
+      const stray = join(s.objectsDir, 'ee', 'e'.repeat(64));
+      mkdirSync(stray, { recursive: true });
+      writeFileSync(join(stray, 'x.bin'), Buffer.alloc(100));
+
+      const dry = collectGarbage(s, new Set([keep.key]), { dryRun: true });
+      assert.deepEqual(dry.removed.map((r) => [r.key.slice(0, 4), r.recorded]).sort(), [[drop.key.slice(0, 4), true], ['eeee', false]].sort());
+      assert.equal(dry.kept, 1);
+      assert.ok(existsSync(stray), 'dry run removes nothing');
+
+      const real = collectGarbage(s, new Set([keep.key]), { dryRun: false });
+      assert.equal(real.bytes, dry.bytes);
+      assert.equal(existsSync(stray), false);
+      assert.equal(existsSync(s.abs(s.objectRel(drop.key))), false);
+      assert.equal(existsSync(s.abs(s.objectRel(keep.key))), true);
+      assert.deepEqual(s.listCells().map((c) => c.key), [keep.key]);
+    } finally {
+      s.close();
+    }
   });
 });

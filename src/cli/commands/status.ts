@@ -31,7 +31,8 @@ export function register(program: Command): void {
         const lock = store.lockHolder();
         const active = lock && !isLockStale(lock, 30_000) ? lock : undefined;
         const report = names.map((p) => {
-          const cells = store.listCells({ pipeline: p });
+          // Cells a dead run left 'running' are shown as what they are: interrupted.
+          const cells = store.listCells({ pipeline: p }).map((c) => (c.state === 'running' && active?.pipeline !== p ? { ...c, state: 'interrupted' as const } : c));
           const instances = new Map<string, Record<string, number>>();
           for (const c of cells) {
             const counts = instances.get(c.instance) ?? { total: 0 };
