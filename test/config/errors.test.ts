@@ -185,6 +185,18 @@ describe('config errors', () => {
     assert.deepEqual(e.problems.map((x) => x.path.join('.')).sort(), ['stages.a.params.repaet', 'stages.b.params.text', 'stages.c.inputs.source']);
   });
 
+  it('a stage\'s own semantic checks (validate) are reported at its params, per cell', async () => {
+    const f = p.write('pipe.yaml', 'name: x\nstages:\n  a:\n    stage: write-text\n    params: { text: ab }\n    sweep: { grid: { repeat: [10, 600000] } }\n');
+    const e = await expectConfigError(p.load('pipe.yaml'), `${f}:5:13: stages.a.params: text × repeat is 1200000 characters; at most 1000000 (in the cell {repeat=600000})`);
+    assert.equal(e.problems.length, 1);
+  });
+
+  it('YAML anchors and aliases resolve to their values', async () => {
+    p.write('pipe.yaml', 'name: x\nvars: { style: &s { prefix: ">" } }\nstages:\n  a: { stage: write-text, params: { text: a, style: *s } }\n');
+    const l = await p.load('pipe.yaml');
+    assert.deepEqual(l.instances.a.cells[0].params.style, { prefix: '>', upper: false });
+  });
+
   it('a missing pipeline file is a usage error', async () => {
     await expectConfigError(p.load('nope.yaml'), 'file not found');
   });

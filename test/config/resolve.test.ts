@@ -141,6 +141,14 @@ describe('config resolution', () => {
     await expectConfigError(p.load('pipe.yaml', { sets: ['stages.retrain.params.text=[1'] }), 'invalid YAML value');
   });
 
+  it('include may be one file name; --set may index into lists', async () => {
+    p.write('frag.yaml', 'stages:\n  a: { stage: write-text, params: { text: a }, sweep: { grid: { repeat: [1, 2, 3] } } }\n');
+    p.write('pipe.yaml', 'name: x\ninclude: frag.yaml\n');
+    const l = await p.load('pipe.yaml', { sets: ['stages.a.sweep.grid.repeat.1=5'] });
+    assert.deepEqual(l.instances.a.cells.map((c) => c.params.repeat), [1, 5, 3]);
+    await expectConfigError(p.load('pipe.yaml', { sets: ['stages.a.sweep.grid.repeat.7=5'] }), 'no list item 7 (the list has 3)');
+  });
+
   it('--set paths: dotted, with quoted keys', () => {
     assert.deepEqual(parseSetPath('a.b.c'), ['a', 'b', 'c']);
     assert.deepEqual(parseSetPath('a."b.c".d'), ['a', 'b.c', 'd']);
