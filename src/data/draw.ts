@@ -4,7 +4,7 @@
 // small CNN learns it in a few epochs while a linear probe on colour alone cannot.
 import { gaussian, rng } from './random.js';
 
-export const PATTERNS = ['disk', 'square', 'triangle', 'hstripes', 'vstripes', 'diagonal', 'ring', 'plus', 'checker', 'dots', 'cross', 'frame'] as const;
+export const PATTERNS = ['disk', 'square', 'triangle', 'hstripes', 'vstripes', 'diagonal', 'ring', 'plus', 'checker', 'halves', 'cross', 'frame'] as const;
 const TINTS = ['', 'red', 'green', 'blue', 'yellow'] as const;
 
 /** Name of synthetic class `c` (patterns first; past 12 classes the pattern gets a tint). */
@@ -13,7 +13,7 @@ export function patternName(c: number): string {
   return tint ? `${tint}-${PATTERNS[c % PATTERNS.length]}` : PATTERNS[c % PATTERNS.length]!;
 }
 
-function mask(kind: string, u: number, v: number, p: { cx: number; cy: number; r: number; period: number; phase: number; cx2: number; cy2: number }): number {
+function mask(kind: string, u: number, v: number, p: { cx: number; cy: number; r: number; period: number; phase: number }): number {
   const dx = u - p.cx;
   const dy = v - p.cy;
   const d = Math.sqrt(dx * dx + dy * dy);
@@ -28,12 +28,7 @@ function mask(kind: string, u: number, v: number, p: { cx: number; cy: number; r
     case 'ring': return d < p.r && d > p.r * 0.55 ? 1 : 0;
     case 'plus': return (Math.abs(dx) < p.r * 0.28 && Math.abs(dy) < p.r) || (Math.abs(dy) < p.r * 0.28 && Math.abs(dx) < p.r) ? 1 : 0;
     case 'checker': return (Math.floor(u / p.period + p.phase) + Math.floor(v / p.period + p.phase)) % 2 === 0 ? 1 : 0;
-    case 'dots': {
-      const e1 = (u - p.cx) ** 2 + (v - p.cy) ** 2;
-      const e2 = (u - p.cx2) ** 2 + (v - p.cy2) ** 2;
-      const s = (p.r * 0.45) ** 2;
-      return e1 < s || e2 < s ? 1 : 0;
-    }
+    case 'halves': return dx * Math.cos(p.phase) + dy * Math.sin(p.phase) > 0 ? 1 : 0;
     case 'cross': return m < p.r && (Math.abs(dx - dy) < p.r * 0.3 || Math.abs(dx + dy) < p.r * 0.3) ? 1 : 0;
     case 'frame': return m < p.r && m > p.r * 0.62 ? 1 : 0;
     default: throw new Error(`unknown pattern ${kind}`);
@@ -49,9 +44,8 @@ export function drawPattern(c: number, width: number, height: number, channels: 
   const kind = PATTERNS[c % PATTERNS.length]!;
   const tint = TINT_RGB[TINTS[Math.floor(c / PATTERNS.length) % TINTS.length]!];
   const p = {
-    cx: 0.35 + 0.3 * next(), cy: 0.35 + 0.3 * next(), r: 0.2 + 0.12 * next(),
+    cx: 0.4 + 0.2 * next(), cy: 0.4 + 0.2 * next(), r: 0.27 + 0.1 * next(),
     period: 0.14 + 0.1 * next(), phase: 2 * Math.PI * next(),
-    cx2: 0.2 + 0.6 * next(), cy2: 0.2 + 0.6 * next(),
   };
   // Foreground and background intensities at least 0.35 apart, either one the brighter.
   let fg = next();
