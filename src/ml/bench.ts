@@ -63,7 +63,7 @@ export function measureModel(name: ReferenceModelName, p: BenchProtocol = DEFAUL
   };
   const inferEpoch = () => {
     for (let i = 0; i < p.batches; i++) {
-      const out = model.predict(data.xs[i]!) as tf.Tensor;
+      const out = model.predict(data.xs[i]!, { batchSize: p.batch }) as tf.Tensor;
       out.dataSync();
       out.dispose();
     }
@@ -99,23 +99,58 @@ export function runEngineBench(p: BenchProtocol = DEFAULT_PROTOCOL, models: read
   return { engine: `tfjs ${tf.version.tfjs} ${tf.getBackend()}`, protocol: p, models: out };
 }
 
-/** Milliseconds per kernel name over one training step of a reference model (after a warm-up step). */
-export async function profileTrainingStep(name: ReferenceModelName, batch = 64): Promise<{ kernel: string; ms: number; calls: number }[]> {
+/** Runs `fn` with every kernel of the active backend wrapped to accumulate its process CPU time. */
+export function profileKernels(fn: () => void): { kernel: string; ms: number; calls: number }[] {
+  const backendName = tf.getBackend();
+  const originals = tf.getKernelsForBackend(backendName);
+  const totals = new Map<string, { ms: number; calls: number }>();
+  let depth = 0;
+  for (const k of originals) {
+    tf.unregisterKernel(k.kernelName, backendName);
+    const inner = k.kernelFunc;
+    tf.registerKernel({
+      kernelName: k.kernelName, backendName,
+      kernelFunc: ((args: Parameters<tf.KernelFunc>[0]) => {
+        if (depth > 0) return inner(args);
+        depth++;
+        const t = process.cpuUsage();
+        try {
+          return inner(args);
+        } finally {
+          const d = process.cpuUsage(t);
+          depth--;
+          const e = totals.get(k.kernelName) ?? { ms: 0, calls: 0 };
+          e.ms += (d.user + d.system) / 1000;
+          e.calls++;
+          totals.set(k.kernelName, e);
+        }
+      }) as tf.KernelFunc,
+    });
+  }
+  try {
+    fn();
+  } finally {
+    for (const k of originals) {
+      tf.unregisterKernel(k.kernelName, backendName);
+      tf.registerKernel({ kernelName: k.kernelName, backendName, kernelFunc: k.kernelFunc });
+    }
+  }
+  return [...totals.entries()].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
+}
+
+/** Process CPU milliseconds per kernel over `steps` training steps of a reference model (after a warm-up step). */
+export function profileTrainingStep(name: ReferenceModelName, batch = 64, steps = 1): { kernel: string; ms: number; calls: number }[] {
   const model = buildReferenceModel(name);
   const data = makeData({ batch, batches: 1, repeats: 1 }, 32, 10, 0);
   const step = makeTrainStep(model);
-  step(data.xs[0]!, data.ys[0]!);
-  const info = await tf.profile(() => { step(data.xs[0]!, data.ys[0]!); });
-  const byName = new Map<string, { ms: number; calls: number }>();
-  for (const k of info.kernels) {
-    const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    e.calls += 1;
-    byName.set(k.name, e);
+  try {
+    step(data.xs[0]!, data.ys[0]!);
+    return profileKernels(() => { for (let i = 0; i < steps; i++) step(data.xs[0]!, data.ys[0]!); })
+      .map((e) => ({ ...e, ms: e.ms / steps, calls: e.calls / steps }));
+  } finally {
+    data.dispose();
+    model.dispose();
   }
-  data.dispose();
-  model.dispose();
-  return [...byName.entries()].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
 }
 
 // ---------------------------------------------------------------------------------------------

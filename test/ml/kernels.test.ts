@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/ml/backend.js';
+import { filterGradOptions } from '../../src/ml/kernels/conv2d-backprop-filter.js';
 
 /** Deterministic pseudo-random values in [-1, 1). */
 function rand(n: number, seed: number): Float32Array {
@@ -80,10 +81,17 @@ describe('fast wasm kernels vs the cpu backend', function () {
       const inputs = { x: { shape: c.x, values: rand(size(c.x), 11 + ci) }, dy: { shape: dyShape, values: rand(size(dyShape), 97 + ci) } };
       const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f };
       const ref = await runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs);
-      const got = await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs);
-      assert.deepEqual(got.shape, ref.shape);
-      const err = relativeError(got.values, ref.values);
-      assert.ok(err < 1e-4, `relative error ${err}`);
+      try {
+        for (const orientation of ['auto', 'transpose-x', 'transpose-dy'] as const) {
+          filterGradOptions.orientation = orientation;
+          const got = await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs);
+          assert.deepEqual(got.shape, ref.shape);
+          const err = relativeError(got.values, ref.values);
+          assert.ok(err < 1e-4, `${orientation}: relative error ${err}`);
+        }
+      } finally {
+        filterGradOptions.orientation = 'auto';
+      }
     });
 
     it(`Conv2DBackpropInput ${c.name}`, async () => {
@@ -151,11 +159,19 @@ describe('fast wasm kernels vs the cpu backend', function () {
     let seed = 600;
     for (const [shape, axis, keepDims] of [
       [[4, 5, 6, 7], [0, 1, 2], false], [[4, 5, 6, 7], [0, 1, 2], true], [[4, 5, 6, 7], [0], false],
-      [[4, 5, 6], [0, 1, 2], false], [[4, 5, 6, 7], [1, 2], false], [[4, 5, 6, 7], [3], true], [[9, 3], -2, false],
+      [[4, 5, 6], [0, 1, 2], false], [[64, 9, 7, 5], [0, 1, 2], false], [[37, 11, 3], [0, 1], true], [[4, 5, 6, 7], [1, 2], false], [[4, 5, 6, 7], [3], true], [[9, 3], -2, false],
     ] as [number[], number | number[], boolean][]) {
       await compare('Sum', { x: input(shape, seed++) }, { axis, keepDims });
       await compare('Mean', { x: input(shape, seed++) }, { axis, keepDims });
     }
+  });
+
+  it('FusedBatchNorm: per-channel statistics with and without scale/offset, and broadcast statistics', async () => {
+    let seed = 700;
+    const pos = (shape: number[], sd: number) => ({ shape, values: rand(size(shape), sd).map((v) => Math.abs(v) + 0.1) });
+    await compare('FusedBatchNorm', { x: input([4, 5, 6, 7], seed++), mean: input([7], seed++), variance: pos([7], seed++), offset: input([7], seed++), scale: input([7], seed++) }, { varianceEpsilon: 1e-5 });
+    await compare('FusedBatchNorm', { x: input([3, 10], seed++), mean: input([10], seed++), variance: pos([10], seed++) }, { varianceEpsilon: 1e-3 });
+    await compare('FusedBatchNorm', { x: input([2, 3, 3, 4], seed++), mean: input([2, 3, 3, 4], seed++), variance: pos([2, 3, 3, 4], seed++), offset: input([2, 3, 3, 4], seed++), scale: input([2, 3, 3, 4], seed++) }, { varianceEpsilon: 1e-3 });
   });
 
   it('kernels are deterministic (same inputs, same output bits)', async () => {

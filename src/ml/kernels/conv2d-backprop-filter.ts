@@ -1,18 +1,15 @@
 // Conv2DBackpropFilter for the wasm backend (the backend ships none), as matrix products on the
-// backend's XNNPACK GEMM with no im2col matrix and one transpose of X.
+// backend's XNNPACK GEMM with no im2col matrix and a single transpose.
 //
 // dW[kh,kw,ci,co] = Σ_{n,y,x} X[n, y·s + kh·d − pt, x·s + kw·d − pl, ci] · dy[n,y,x,co].
-// Lay dy on a grid of Hq×Wq pixels per image (zeros beyond OH×OW), Hq = OH + ⌊(fh−1)d/s⌋, and
-// split the padded X into its s×s phases Xab[n,i,j] = Xpad[n, a + s·i, b + s·j], each transposed
-// to channels-first over the same grid: XTab[ci, r], r = (n·Hq + i)·Wq + j. For the tap (kh,kw)
-// with phase a = kh·d mod s, b = kw·d mod s and grid offset o = ⌊kh·d/s⌋·Wq + ⌊kw·d/s⌋:
-//   dW[kh,kw] = XTab[:, o : o+R] · dyGrid            ([Ci, R] · [R, Co], R = N·Hq·Wq)
-// The left operand is a window of XTab's memory at offset o (no copy): its rows wrap into the next
-// channel only at grid positions where dyGrid is zero, and a zero channel at the end keeps the last
-// window inside finite memory. The right operand is the same for every tap, so XNNPACK packs it
-// once.
+// X and dy are laid on a common pixel grid so that every tap (kh,kw) becomes a fixed offset o on
+// it: dW[kh,kw] = Σ_r X̂[r + o] ⊗ dŷ[r], one GEMM per tap whose long inner dimension runs over the
+// grid. The shifted operand is a window into the transposed tensor's memory (no copy); its rows
+// wrap into the neighbouring channel only at grid positions where the other operand is zero, and a
+// zero channel keeps every window inside finite memory. The other operand is the same for every
+// tap, so XNNPACK packs it once.
 import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import { convGeometry } from './conv-geometry.js';
+import { convGeometry, type ConvGeometry } from './conv-geometry.js';
 import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
 import { transposeFast } from './transpose.js';
 
@@ -38,6 +35,10 @@ export function padCrop(s: Scope, x: TensorInfo, top: number, bottom: number, le
   return s.run('PadV2', { x: src }, { paddings: [[0, 0], [pT, pB], [pL, pR], [0, extraC]], constantValue: 0 });
 }
 
+/** Which operand is transposed (the GEMM's left side) and which is packed by XNNPACK (right side). */
+export type FilterGradOrientation = 'auto' | 'transpose-x' | 'transpose-dy';
+export const filterGradOptions: { orientation: FilterGradOrientation } = { orientation: 'auto' };
+
 export function conv2dBackpropFilter(s: Scope, x: TensorInfo, dy: TensorInfo, attrs: FilterGradAttrs): TensorInfo {
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
     throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${attrs.dataFormat}`);
@@ -46,31 +47,96 @@ export function conv2dBackpropFilter(s: Scope, x: TensorInfo, dy: TensorInfo, at
   if (dy.shape[1] !== g.outH || dy.shape[2] !== g.outW) {
     throw new Error(`Conv2DBackpropFilter: dy shape ${dy.shape} does not match the convolution's output ${g.outH}x${g.outW}`);
   }
+  return g.strideH === 1 && g.strideW === 1 ? filterGradStride1(s, x, dy, g) : filterGradStrided(s, x, dy, g);
+}
+
+/**
+ * Stride 1: X sits on a grid whose rows and columns start with t zero rows/columns (t = the larger
+ * of the padding before and the padding actually read after), shared between neighbouring images,
+ * followed by enough zero images to absorb the largest tap offset. dy sits on the same grid at the
+ * top-left of each image's cell. With o = (t_h − pt + kh·d)·Wg + (t_w − pl + kw·d):
+ *   dW[kh,kw] = Σ_r dyGrid[r] ⊗ XGrid[r + o].
+ * Either X is transposed (left operand: windows of XGridᵀ at +o, right: dyGrid packed once) or dy
+ * is (left: windows of dyGridᵀ at −o behind a zero row, right: XGrid packed once); XNNPACK's
+ * packing is the slower pass, so the tensor with fewer channels is the one packed.
+ */
+function filterGradStride1(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+  const { batch: n, inC: ci, outC: co, fh, fw, dilationH: dh, dilationW: dw, padTop: pt, padLeft: pl } = g;
+  const readBelow = Math.max(0, g.outH - 1 + (fh - 1) * dh - pt - (g.inH - 1));
+  const readRight = Math.max(0, g.outW - 1 + (fw - 1) * dw - pl - (g.inW - 1));
+  const th = Math.max(pt, readBelow), tw = Math.max(pl, readRight);
+  // Rows of X beyond the last one read are dropped so every image's cell is th + used rows.
+  const usedH = Math.min(g.inH, g.outH + (fh - 1) * dh - pt), usedW = Math.min(g.inW, g.outW + (fw - 1) * dw - pl);
+  const ph = th + usedH, wg = tw + usedW;
+  const cell = ph * wg;
+  const offsets: number[] = [];
+  for (let kh = 0; kh < fh; kh++) for (let kw = 0; kw < fw; kw++) offsets.push((th - pt + kh * dh) * wg + (tw - pl + kw * dw));
+  const maxOff = Math.max(...offsets);
+  const extraImages = Math.max(1, Math.ceil((maxOff + 1) / cell));
+  const nn = n + extraImages, r = nn * cell;
+
+  const orientation = filterGradOptions.orientation === 'auto' ? (ci <= co ? 'transpose-dy' : 'transpose-x') : filterGradOptions.orientation;
+  let xs = x;
+  if (usedH < g.inH || usedW < g.inW) xs = s.run('Slice', { x }, { begin: [0, 0, 0, 0], size: [n, usedH, usedW, ci] });
+  const dyPads = (extraC: [number, number]) => [[0, extraImages], [0, ph - g.outH], [0, wg - g.outW], extraC];
+  const xPads = (extraC: [number, number]) => [[0, extraImages], [th, 0], [tw, 0], extraC];
+
+  const taps: TensorInfo[] = [];
+  if (orientation === 'transpose-x') {
+    const xg = s.run('PadV2', { x: xs }, { paddings: xPads([0, 1]), constantValue: 0 });        // [nn, ph, wg, Ci+1]
+    const xt = transposeFast(s, s.reshape(xg, [r, ci + 1]), [1, 0]);                            // [Ci+1, R]
+    const dyGrid = s.reshape(s.run('PadV2', { x: dy }, { paddings: dyPads([0, 0]), constantValue: 0 }), [r, co]);
+    for (const o of offsets) taps.push(gemm(s, s.alias(xt, o, [ci, r]), dyGrid));              // [Ci, Co]
+    return stackTaps(s, taps, [fh, fw, ci, co]);
+  }
+  const dyg = s.run('PadV2', { x: dy }, { paddings: dyPads([1, 0]), constantValue: 0 });         // [nn, ph, wg, 1+Co]
+  const dyt = transposeFast(s, s.reshape(dyg, [r, co + 1]), [1, 0]);                            // [1+Co, R], row 0 zero
+  const xGrid = s.reshape(s.run('PadV2', { x: xs }, { paddings: xPads([0, 0]), constantValue: 0 }), [r, ci]);
+  for (const o of offsets) taps.push(gemm(s, s.alias(dyt, r - o, [co, r]), xGrid));             // [Co, Ci]
+  const stacked = stackTaps(s, taps, [fh * fw, co, ci]);
+  return s.reshape(transposeFast(s, stacked, [0, 2, 1]), [fh, fw, ci, co]);
+}
+
+/**
+ * Stride s > 1: the padded X is split into its s×s phases Xab[n,i,j] = Xpad[n, a + s·i, b + s·j],
+ * each transposed to channels-first over a grid of Hq×Wq pixels per image (Hq = OH + ⌊(fh−1)d/s⌋),
+ * on which dy is laid with zeros beyond OH×OW. For the tap (kh,kw): phase a = kh·d mod s,
+ * b = kw·d mod s, grid offset o = ⌊kh·d/s⌋·Wq + ⌊kw·d/s⌋, and dW[kh,kw] = XTab[:, o : o+R] · dyGrid.
+ */
+function filterGradStrided(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
   const { batch: n, inC: ci, outC: co, fh, fw, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw } = g;
   const hq = g.outH + Math.floor(((fh - 1) * dh) / sh);
   const wq = g.outW + Math.floor(((fw - 1) * dw) / sw);
   const r = n * hq * wq;
-
-  // X padded to exactly sh·Hq × sw·Wq pixels (+1 zero channel), split into phases, channels first.
   const xp = padCrop(s, x, g.padTop, sh * hq - g.inH - g.padTop, g.padLeft, sw * wq - g.inW - g.padLeft, 1);
   const c1 = ci + 1;
-  const xt = sh === 1 && sw === 1
-    ? transposeFast(s, s.reshape(xp, [r, c1]), [1, 0])                                         // [C+1, R]
-    : transposeFast(s, s.reshape(xp, [n, hq, sh, wq, sw, c1]), [2, 4, 5, 0, 1, 3]);            // [sh, sw, C+1, N, Hq, Wq]
+  const xt = transposeFast(s, s.reshape(xp, [n, hq, sh, wq, sw, c1]), [2, 4, 5, 0, 1, 3]);      // [sh, sw, C+1, N, Hq, Wq]
   const dyGrid = s.reshape(padCrop(s, dy, 0, hq - g.outH, 0, wq - g.outW), [r, co]);
-
-  const out = s.alloc([fh, fw, ci, co]);
-  const parts: { tap: number; t: TensorInfo }[] = [];
+  const taps: TensorInfo[] = [];
   for (let kh = 0; kh < fh; kh++) {
     for (let kw = 0; kw < fw; kw++) {
       const a = (kh * dh) % sh, b = (kw * dw) % sw;
       const o = Math.floor((kh * dh) / sh) * wq + Math.floor((kw * dw) / sw);
-      const left = s.alias(xt, (a * sw + b) * c1 * r + o, [ci, r]);
-      parts.push({ tap: kh * fw + kw, t: s.run('BatchMatMul', { a: left, b: dyGrid }, { transposeA: false, transposeB: false }) });
+      taps.push(gemm(s, s.alias(xt, (a * sw + b) * c1 * r + o, [ci, r]), dyGrid));
     }
   }
+  return stackTaps(s, taps, [fh, fw, ci, co]);
+}
+
+function gemm(s: Scope, a: TensorInfo, b: TensorInfo): TensorInfo {
+  return s.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
+}
+
+/** Copies the per-tap results, in order, into one tensor of `shape`. */
+function stackTaps(s: Scope, taps: TensorInfo[], shape: number[]): TensorInfo {
+  const out = s.alloc(shape);
   const dst = s.view(out);
-  for (const { tap, t } of parts) dst.set(s.view(t), tap * ci * co);
+  let o = 0;
+  for (const t of taps) {
+    const v = s.view(t);
+    dst.set(v, o);
+    o += v.length;
+  }
   return out;
 }
 

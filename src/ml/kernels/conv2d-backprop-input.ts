@@ -9,7 +9,6 @@
 import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, explicitPad } from './conv-geometry.js';
 import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
-import { transposeFast } from './transpose.js';
 
 interface InputGradAttrs {
   strides: number | [number, number];
@@ -59,6 +58,23 @@ function phaseFilter(s: Scope, wFlipped: TensorInfo, fh: number, fw: number, ty:
   });
 }
 
+/** W̃[a,b,co,ci] = W[fh−1−a, fw−1−b, ci, co] in one pass (the backend's Reverse kernel is slow). */
+function flipFilter(s: Scope, filter: TensorInfo): TensorInfo {
+  const [fh, fw, ci, co] = filter.shape as [number, number, number, number];
+  const out = s.alloc([fh, fw, co, ci]);
+  const src = s.view(filter), dst = s.view(out);
+  const taps = fh * fw, block = ci * co;
+  for (let t = 0; t < taps; t++) {
+    const so = (taps - 1 - t) * block, dOff = t * block;
+    for (let i = 0; i < ci; i++) {
+      let sIdx = so + i * co;
+      let dIdx = dOff + i;
+      for (let o = 0; o < co; o++, sIdx++, dIdx += ci) dst[dIdx] = src[sIdx]!;
+    }
+  }
+  return out;
+}
+
 export function conv2dBackpropInput(s: Scope, dy: TensorInfo, filter: TensorInfo, attrs: InputGradAttrs): TensorInfo {
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
     throw new Error(`Conv2DBackpropInput on wasm supports NHWC only, got ${attrs.dataFormat}`);
@@ -67,7 +83,7 @@ export function conv2dBackpropInput(s: Scope, dy: TensorInfo, filter: TensorInfo
   const [n, h, w, ci] = attrs.inputShape;
   const co = g.outC;
   // W̃: flipped in space, channels swapped → [fh, fw, Co, Ci] (filter-sized, cheap).
-  const wFlipped = transposeFast(s, s.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
+  const wFlipped = flipFilter(s, filter);
 
   const sh = g.strideH, sw = g.strideW;
   const phasesY = Array.from({ length: sh }, (_, p) => phaseAxis(p, sh, g.padTop, g.fh, h, g.outH));

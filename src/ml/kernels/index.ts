@@ -8,12 +8,13 @@ import { batchMatMulConfig } from './batch-mat-mul.js';
 import { tileConfig } from './tile.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { sumConfig, meanConfig } from './reduce.js';
+import { fusedBatchNormConfig } from './batch-norm.js';
 
 /** Kernels of the shipped wasm backend that ours are built on (captured before any replacement). */
-const BUILDING_BLOCKS = ['Conv2D', 'BatchMatMul', 'Transpose', 'Reshape', 'Slice', 'StridedSlice', 'Reverse', 'PadV2'];
+const BUILDING_BLOCKS = ['Conv2D', 'BatchMatMul', 'Transpose', 'Reshape', 'Slice', 'StridedSlice', 'Reverse', 'PadV2', 'Add', 'Multiply'];
 
 export const FAST_KERNELS: KernelConfig[] = [
-  conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig,
+  conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig, fusedBatchNormConfig,
 ];
 
 let registered = false;

@@ -1,6 +1,6 @@
 // Sum and Mean over leading axes for the wasm backend. Reducing an NHWC activation over N, H, W
 // (bias, batch-norm and Adam gradients) makes the shipped kernels transpose the whole tensor to
-// put those axes last; here the rows are accumulated in place, in float64.
+// put those axes last; here halves of the rows are added pairwise in place.
 import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { withScope, type BackendWasm } from './wasm-ops.js';
 
@@ -23,12 +23,28 @@ function reduceLeading(name: 'Sum' | 'Mean') {
       const keptShape = x.shape.slice(k);
       const cols = keptShape.reduce((a, b) => a * b, 1);
       const outShape = attrs.keepDims ? [...x.shape.slice(0, k).map(() => 1), ...keptShape] : keptShape;
+      // Pairwise: add the two halves of the rows with the backend's vectorised Add (on zero-copy
+      // windows) until few rows remain, then finish in float64.
+      let cur = x, n = rows;
+      let leftovers: TensorInfo[] = [];
+      while (n > 8) {
+        const half = n >> 1;
+        if (n % 2 === 1) leftovers.push(s.alias(cur, (n - 1) * cols, [cols]));
+        cur = s.run('Add', { a: s.alias(cur, 0, [half, cols]), b: s.alias(cur, half * cols, [half, cols]) });
+        n = half;
+      }
       const out = s.alloc(outShape);
-      const src = s.view(x), dst = s.view(out);
+      const dst = s.view(out);
       const acc = new Float64Array(cols);
-      for (let r = 0, o = 0; r < rows; r++, o += cols) {
+      const src = s.view(cur);
+      for (let r = 0, o = 0; r < n; r++, o += cols) {
         for (let c = 0; c < cols; c++) acc[c]! += src[o + c]!;
       }
+      for (const l of leftovers) {
+        const v = s.view(l);
+        for (let c = 0; c < cols; c++) acc[c]! += v[c]!;
+      }
+      leftovers = [];
       const scale = name === 'Mean' ? 1 / rows : 1;
       for (let c = 0; c < cols; c++) dst[c] = acc[c]! * scale;
       return out;

@@ -26,7 +26,7 @@ interface WasmInternals {
   wasm: { tfjs: { disposeData(id: number): void } };
 }
 
-/** When set, time spent in each building-block kernel called from our kernels accumulates here. */
+/** When set, process CPU time spent in each building-block kernel called from our kernels accumulates here. */
 export const innerTimings: { enabled: boolean; ms: Map<string, number> } = { enabled: false, ms: new Map() };
 
 export class Scope {
@@ -55,9 +55,10 @@ export class Scope {
     }
     let out: TensorInfo;
     if (innerTimings.enabled) {
-      const t0 = performance.now();
+      const t0 = process.cpuUsage();
       out = fn({ inputs, backend: this.backend, attrs: attrs as NamedAttrMap });
-      innerTimings.ms.set(name, (innerTimings.ms.get(name) ?? 0) + performance.now() - t0);
+      const d = process.cpuUsage(t0);
+      innerTimings.ms.set(name, (innerTimings.ms.get(name) ?? 0) + (d.user + d.system) / 1000);
     } else {
       out = fn({ inputs, backend: this.backend, attrs: attrs as NamedAttrMap });
     }
