@@ -125,7 +125,10 @@ export function explainErrors(errors: ErrorObject[]): SchemaIssue[] {
   for (const e of errors) {
     if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf') continue;
     const prefix = `${e.schemaPath}/`;
-    const children = errors.filter((c) => c !== e && c.schemaPath.startsWith(prefix));
+    // Children: below this anyOf in the schema *and* at or below the same value (one schema
+    // serves every entry of a record, so the schema path alone is not enough).
+    const children = errors.filter((c) => c !== e && c.schemaPath.startsWith(prefix)
+      && (c.instancePath === e.instancePath || c.instancePath.startsWith(`${e.instancePath}/`)));
     const branches = (e.schema as TSchema[]) ?? [];
     const data = e.data;
     // When the value is a mapping and exactly one branch is a mapping, that branch's own
@@ -212,7 +215,8 @@ export function describeSchema(schema: TSchema): string {
     }
     case 'array': {
       const items = s.items as TSchema | undefined;
-      const base = items && !Array.isArray(items) ? `list of ${describeSchema(items)}` : 'list';
+      const itemText = items && !Array.isArray(items) ? describeSchema(items) : 'a value';
+      const base = itemText === 'a value' ? 'list' : `list of ${itemText}`;
       const n: string[] = [];
       if (typeof s.minItems === 'number' && s.minItems > 0) n.push(`at least ${s.minItems} items`);
       if (typeof s.maxItems === 'number') n.push(`at most ${s.maxItems} items`);

@@ -126,6 +126,22 @@ describe('config errors', () => {
     assert.equal(e.problems.length, 5);
   });
 
+  it('in a union, each entry is explained on its own (a mapping: its unknown keys)', async () => {
+    const f = p.write('pipe.yaml', [
+      'name: x',
+      'stages:',
+      '  w: { stage: write-text, params: { text: a } }',
+      '  a: { stage: append-text, inputs: { source: { from: w, gahter: [x] } } }',
+      '  b: { stage: append-text, inputs: { source: 5 } }',
+      '  c: { stage: write-text, params: { text: a }, sweep: { grid: { text: a } } }',
+    ].join('\n'));
+    const e = await expectConfigError(p.load('pipe.yaml'),
+      `${f}:4:57: stages.a.inputs.source.gahter: unknown key "gahter" (expected one of: from, gather)`,
+      `${f}:5:46: stages.b.inputs.source: expected string that is not empty or mapping with keys from, gather, got 5`,
+      `${f}:6:71: stages.c.sweep.grid.text: expected list, got "a"`);
+    assert.equal(e.problems.length, 3);
+  });
+
   it('empty sweep: an empty list, or exclusions that remove everything', async () => {
     const f = p.write('pipe.yaml', 'name: x\nstages:\n  a:\n    stage: write-text\n    sweep: { grid: { text: [] } }\n');
     await expectConfigError(p.load('pipe.yaml'), `${f}:5:28: stages.a.sweep.grid.text: empty sweep`);
