@@ -1,12 +1,16 @@
 // Dataset benchmarks (npm run bench:data):
 //  1. preprocessing throughput of 64×64 JPEGs (files/s wall, files per CPU-second = per core),
 //     with the peak resident memory while preprocessing;
-//  2. reopening a cached 100,000-image prepared dataset (generated once in the temp folder).
+//  2. reopening a cached 100,000-image prepared dataset (generated once in the temp folder);
+//  3. the synthetic demo set is learnable: a small CNN (PyTorch, when python3-torch is installed)
+//     trained a few epochs on configs/datasets/synthetic-demo.yaml, test accuracy per epoch.
 // Goals: ≥ 1,000 JPEGs/s per core; reopening < 1 s.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { parse } from 'yaml';
 import { drawPattern } from '../src/data/draw.js';
 import { prepareDataset } from '../src/data/prepare.js';
 import { openPrepared } from '../src/data/prepared.js';
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
     // 2. Reopening a cached 100,000-image dataset.
     const cached = join(tmpdir(), 'sei-bench-prepared-100k');
     const marker = join(cached, 'meta.json');
-    if (!existsSync(marker) || !(await import('node:fs')).readFileSync(marker, 'utf8').includes(PREPARED_FORMAT)) {
+    if (!existsSync(marker) || !readFileSync(marker, 'utf8').includes(PREPARED_FORMAT)) {
       rmSync(cached, { recursive: true, force: true });
       const m = await measure(() => prepareDataset({ kind: 'synthetic', resolution: 32, channels: 3, synthetic: { classes: 10, perClass: CACHED / 10 - 1000, testPerClass: 1000, seed: 0 } }, cached));
       console.log(`\n   (generated the ${CACHED}-image synthetic dataset once in ${m.wall.toFixed(1)} s, peak RSS ${mb(m.peakRss)}: ${cached})`);
@@ -88,9 +92,50 @@ async function main(): Promise<void> {
     }
     times.sort((a, b) => a - b);
     console.log(`   → openPrepared: median ${times[2]!.toFixed(1)} ms (min ${times[0]!.toFixed(1)}, max ${times[4]!.toFixed(1)}); a random batch of 128 images: ${(batchMs / 5).toFixed(2)} ms`);
+
+    // 3. Learnability of the synthetic demo set.
+    await learnability(work);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+const PROBE = `
+import json, sys, numpy as np, torch, torch.nn as nn
+torch.manual_seed(0); torch.set_num_threads(1)
+d = sys.argv[1]; meta = json.load(open(d + '/meta.json'))
+H, W, C, K = meta['height'], meta['width'], meta['channels'], len(meta['classes'])
+def load(s):
+    x = np.fromfile(f"{d}/{s}.images.u8", dtype=np.uint8).reshape(-1, H, W, C)
+    y = np.fromfile(f"{d}/{s}.labels.i32", dtype='<i4')
+    return torch.tensor(x).permute(0, 3, 1, 2).float() / 255., torch.tensor(y).long()
+xtr, ytr = load('train'); xte, yte = load('test')
+net = nn.Sequential(nn.Conv2d(C, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * (H // 8) * (W // 8), 64), nn.ReLU(), nn.Linear(64, K))
+opt = torch.optim.Adam(net.parameters(), 1e-3)
+for ep in range(6):
+    perm = torch.randperm(len(xtr))
+    for i in range(0, len(xtr), 64):
+        idx = perm[i:i + 64]; opt.zero_grad(); nn.functional.cross_entropy(net(xtr[idx]), ytr[idx]).backward(); opt.step()
+    with torch.no_grad(): acc = (net(xte).argmax(1) == yte).float().mean().item()
+    print(f"   epoch {ep + 1}: test accuracy {acc:.3f} (chance {1 / K:.3f})", flush=True)
+`;
+
+async function learnability(work: string): Promise<void> {
+  console.log('\n3. learnability of configs/datasets/synthetic-demo.yaml (small CNN: 3 conv + 2 dense, Adam 1e-3, batch 64; PyTorch)');
+  const python = '/usr/bin/python3';
+  const check = spawnSync(python, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+  if (check.status !== 0) {
+    console.log('   skipped: /usr/bin/python3 with torch and numpy not found (Debian python3-torch)');
+    return;
+  }
+  const spec = parse(readFileSync(join(import.meta.dirname ?? '.', '..', '..', 'configs', 'datasets', 'synthetic-demo.yaml'), 'utf8'));
+  const out = join(work, 'synthetic-demo');
+  const m = await measure(() => prepareDataset(spec, out));
+  console.log(`   prepared ${m.result.splits.train.count} train / ${m.result.splits.val.count} val / ${m.result.splits.test.count} test images in ${m.wall.toFixed(2)} s`);
+  const r = spawnSync(python, ['-c', PROBE, out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  process.stdout.write(r.stdout);
+  if (r.status !== 0) console.log(`   probe failed: ${r.stderr.trim().split('\n').pop()}`);
 }
 
 await main();
