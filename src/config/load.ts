@@ -327,7 +327,20 @@ function loadInstance(
       addCellProblem(origin, path, issue.message + (swept >= 0 ? cellNote : ''));
     }
     if (issues.length === 0 && stage.validate) {
-      for (const msg of stage.validate(params, ctx)) addCellProblem(at([...base, 'params']), [...base, 'params'], msg + cellNote);
+      for (const msg of stage.validate(params, ctx)) {
+        // Messages written "<param path>: what is wrong" are placed at that param (or at the
+        // sweep value that set it).
+        const m = /^([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*): (.+)$/s.exec(msg);
+        const segs = m ? m[1].split('.') : [];
+        if (m && hasPath(params, segs)) {
+          const swept = ownAxes.findIndex((k, i) => axisPaths[i].every((s, j) => segs[j] === s));
+          const path = injectRequirements && segs[0] === 'requirements' ? segs : [...base, 'params', ...segs];
+          const origin = swept >= 0 ? sweepValueOrigin(at, base, sweep, ownAxes[swept], coords[ownAxes[swept]]) : at(path);
+          addCellProblem(origin, path, m[2] + cellNote);
+        } else {
+          addCellProblem(at([...base, 'params']), [...base, 'params'], msg + cellNote);
+        }
+      }
     }
     const text = canonicalJson(params);
     const dup = seenParams.get(text);
@@ -373,8 +386,17 @@ function sweepValueOrigin(at: At, base: (string | number)[], sweep: { grid?: Rec
   return at([...base, 'sweep', kind, key, ...(i >= 0 ? [i] : [])]);
 }
 
+function hasPath(value: unknown, segs: string[]): boolean {
+  let cur = value;
+  for (const seg of segs) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.hasOwn(cur, seg)) return false;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return segs.length > 0;
+}
+
 export function describeCoords(coords: Coords): string {
-  const parts = Object.entries(coords).map(([k, v]) => `${k}=${typeof v === 'string' ? v : describeValue(v)}`);
+  const parts = Object.entries(coords).map(([k, v]) => `${k}=${typeof v === 'string' && /^[\w./:@+-]+$/.test(v) ? v : describeValue(v)}`);
   return parts.length ? `{${parts.join(', ')}}` : '{}';
 }
 

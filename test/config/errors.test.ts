@@ -205,6 +205,9 @@ describe('config errors', () => {
     const f = p.write('pipe.yaml', 'name: x\nstages:\n  a:\n    stage: write-text\n    params: { text: ab }\n    sweep: { grid: { repeat: [10, 600000] } }\n');
     const e = await expectConfigError(p.load('pipe.yaml'), `${f}:5:13: stages.a.params: text × repeat is 1200000 characters; at most 1000000 (in the cell {repeat=600000})`);
     assert.equal(e.problems.length, 1);
+    // A message naming a param is placed at it, or at the sweep value that set it.
+    p.write('pipe.yaml', 'name: x\nstages:\n  a:\n    stage: write-text\n    params: { text: ab }\n    sweep: { grid: { "style.prefix": [x, "y\\nz"] } }\n');
+    await expectConfigError(p.load('pipe.yaml'), `${f}:6:42: stages.a.params.style.prefix: a prefix is one line (no line breaks) (in the cell {style.prefix="y\\nz"})`);
   });
 
   it('YAML anchors and aliases resolve to their values', async () => {
