@@ -31,14 +31,15 @@ export function tidyTables(m: ReportModel): CsvTable[] {
   const perClass: CsvTable = { name: 'per_class_cui', columns: [...GROUP_COLUMNS, 'class', 'cut', 'cut_index', 'log10_cui', 'best_for_class'], rows: [] };
   const designs: CsvTable = {
     name: 'designs',
-    columns: [...GROUP_COLUMNS, 'setting', 'network', 'device', 'cut', 'precision', 'payload_bytes', 'device_ms', 'transfer_ms_p50', 'server_ms',
-      'e2e_ms_p50', 'e2e_ms_p95', 'frame_loss_rate', 'simulator', 'accuracy', 'pareto', 'chosen_by'],
+    columns: [...GROUP_COLUMNS, 'setting', 'design_id', 'kind', 'variant', 'network', 'device', 'cut', 'precision', 'payload_bytes', 'device_ms', 'transfer_ms_p50', 'server_ms',
+      'e2e_ms_p50', 'e2e_ms_p95', 'e2e_ms_p99', 'e2e_ms_mean', 'frame_loss_rate', 'simulator', 'accuracy', 'pareto', 'chosen_by'],
     rows: [],
   };
   const validation: CsvTable = {
     name: 'validation',
     columns: [...GROUP_COLUMNS, 'setting', 'spearman', 'spearman_ci_low', 'spearman_ci_high', 'kendall', 'kendall_ci_low', 'kendall_ci_high',
-      'isplit_best', 'retrained_best', 'hit', 'regret_isplit', 'regret_cde', 'payload_budget_bytes', 'calibration_loo_mae'],
+      'isplit_best', 'isplit_rank', 'isplit_best_overall', 'retrained_best', 'hit', 'regret_isplit', 'regret_cde', 'cde_choice', 'payload_budget_bytes',
+      'regret_precision', 'calibration_loo_mae', 'baseline_loo_mae'],
     rows: [],
   };
   for (const g of m.groups) {
@@ -55,27 +56,30 @@ export function tidyTables(m: ReportModel): CsvTable[] {
           g.baseAccuracy, r.deltaFromBase, ...PRECISIONS.map((p) => r.quantized[p]?.mean ?? null), r.deviceMs, r.serverMs, r.status, r.doneCells, r.expectedCells]);
       }
       for (const d of v.designs) {
-        designs.rows.push([...groupCols(m, g, v), d.network, d.device, d.cut, d.precision, d.payloadBytes, d.deviceMs, d.transferP50, d.serverMs,
-          d.e2eP50, d.e2eP95, d.frameLossRate, d.simulator, d.accuracy, d.pareto, d.chosenBy.join(';') || null]);
+        designs.rows.push([...groupCols(m, g, v), d.id, d.kind, d.variant || null, d.network, d.device, d.cut, d.precision, d.payloadBytes, d.deviceMs, d.transferP50, d.serverMs,
+          d.e2e.p50, d.e2e.p95, d.e2e.p99, d.e2e.mean, d.frameLossRate, d.simulator, d.accuracy, d.pareto, d.chosenBy.join(';') || null]);
       }
       for (const val of v.validation) {
         validation.rows.push([...groupCols(m, g, v), val.spearman.value, val.spearman.ci95[0], val.spearman.ci95[1], val.kendall.value, val.kendall.ci95[0], val.kendall.ci95[1],
-          val.isplitBest, val.retrainedBest, val.hit, val.regretIsplit, val.regretCde, val.payloadBudgetBytes, val.looMae]);
+          val.isplitBest, val.isplitRank, val.isplitBestOverall, val.retrainedBest, val.hit, val.regretIsplit, val.regretCde, val.cdeChoice,
+          val.payloadBudgetBytes, val.regretPrecision, val.looMae, val.baselineLooMae]);
       }
     }
   }
   const recs: CsvTable = {
     name: 'recommendations',
-    columns: ['pipeline', 'requirements', 'cell_state', 'outcome', 'network', 'cut', 'precision', 'accuracy', 'e2e_ms_p50', 'constraint', 'limit', 'actual', 'by'],
+    columns: ['pipeline', 'requirements', 'cell_state', 'outcome', 'design_id', 'network', 'cut', 'precision', 'variant', 'accuracy', 'e2e_ms_p50',
+      'latency_percentile', 'latency_ms', 'constraint', 'limit', 'actual', 'by'],
     rows: [],
   };
-  const d = (x: DesignSummary | null): unknown[] => [x?.network ?? null, x?.cut ?? null, x?.precision ?? null, x?.accuracy ?? null, x?.e2eP50 ?? null];
+  const d = (x: DesignSummary | null, pct: string): unknown[] => [x?.id ?? null, x?.network ?? null, x?.cut ?? null, x?.precision ?? null, x?.variant || null,
+    x?.accuracy ?? null, x?.e2eP50 ?? null, pct, x?.latency ?? null];
   for (const r of m.recommendations) {
-    if (r.state !== 'done') { recs.rows.push([m.pipeline.name, r.label, r.state, 'missing', ...d(null), null, null, null, null]); continue; }
-    recs.rows.push([m.pipeline.name, r.label, r.state, r.chosen ? 'chosen' : 'none-feasible', ...d(r.chosen), r.binding, null, null, null]);
+    if (r.state !== 'done') { recs.rows.push([m.pipeline.name, r.label, r.state, 'missing', ...d(null, r.percentile), null, null, null, null]); continue; }
+    recs.rows.push([m.pipeline.name, r.label, r.state, r.chosen ? 'chosen' : 'none-feasible', ...d(r.chosen, r.percentile), r.binding, null, null, null]);
     for (const x of r.rejected) {
-      if (x.violations.length === 0) recs.rows.push([m.pipeline.name, r.label, r.state, 'rejected', ...d(x.design), null, null, null, null]);
-      for (const v of x.violations) recs.rows.push([m.pipeline.name, r.label, r.state, 'rejected', ...d(x.design), v.constraint, v.limit, v.actual, v.by]);
+      if (x.violations.length === 0) recs.rows.push([m.pipeline.name, r.label, r.state, 'rejected', ...d(x.design, r.percentile), null, null, null, null]);
+      for (const v of x.violations) recs.rows.push([m.pipeline.name, r.label, r.state, 'rejected', ...d(x.design, r.percentile), v.constraint, v.limit, v.actual, v.by]);
     }
   }
   const p = m.provenance;

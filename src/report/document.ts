@@ -143,16 +143,16 @@ function validationTable(g: GroupModel): Table | null {
   return {
     id: `${g.id}-validation`,
     title: `Validation of I-SPLIT — ${g.title}`,
-    caption: 'Rank correlation between CUI and retrained accuracy across cuts (95% bootstrap intervals); whether the CUI maximum is the best retrained cut; regret = accuracy lost against the best retrained cut by following each heuristic at equal payload budget; leave-one-out error of the calibrated accuracy prediction.',
+    caption: 'Rank correlation between CUI and retrained accuracy across the retrained cuts (95% bootstrap intervals); I-SPLIT\'s choice (highest CUI among the retrained cuts) and its rank among the retrained accuracies; whether it is the best retrained cut; regret = accuracy lost against the best retrained cut within the payload budget by following each heuristic; leave-one-out mean absolute error of the calibrated accuracy prediction, next to that of predicting the mean of the other cuts.',
     columns: [
       { label: 'Setting', numeric: false },
       { label: 'Spearman ρ [95% CI]', numeric: true },
       { label: 'Kendall τ [95% CI]', numeric: true },
-      { label: 'I-SPLIT best', numeric: false },
+      { label: 'I-SPLIT best (rank)', numeric: false },
       { label: 'Retrained best', numeric: false },
       { label: 'Hit', numeric: false },
       { label: 'Regret I-SPLIT', numeric: true },
-      { label: 'Regret CDE', numeric: true },
+      { label: 'Regret CDE (its cut)', numeric: true },
       { label: 'Payload budget B', numeric: true },
       { label: 'Calibrated LOO MAE', numeric: true },
     ],
@@ -162,22 +162,28 @@ function validationTable(g: GroupModel): Table | null {
 
 function validationRow(g: GroupModel, v: VariantModel, val: ValidationModel): TableCell[] {
   const extra = coordsText(Object.fromEntries(Object.entries(val.coords).filter(([k]) => !(k in g.coords))));
+  const best: TableCell = val.isplitBest === null ? missing()
+    : { text: `${val.isplitBest}${val.isplitRank !== null ? ` (rank ${val.isplitRank})` : ''}`, sort: val.isplitRank ?? val.isplitBest };
+  const cde: TableCell = val.regretCde === null ? (val.cdeChoice === null && val.regretIsplit !== null ? { text: 'none within budget', sort: null, kind: 'na' } : missing())
+    : { text: `${val.regretCde.toFixed(4)}${val.cdeChoice ? ` (${val.cdeChoice})` : ''}`, sort: val.regretCde };
+  const mae: TableCell = val.looMae === null ? missing()
+    : { text: `${val.looMae.toFixed(4)}${val.baselineLooMae !== null ? ` (baseline ${val.baselineLooMae.toFixed(4)})` : ''}`, sort: val.looMae };
   return [
     { text: extra || v.label, sort: extra || v.label },
     ciText(val.spearman),
     ciText(val.kendall),
-    textCell(val.isplitBest),
+    best,
     textCell(val.retrainedBest),
     val.hit === null ? missing() : { text: val.hit ? 'yes' : 'no', sort: val.hit ? 1 : 0 },
     numCell(val.regretIsplit, 4),
-    numCell(val.regretCde, 4),
-    intCell(val.payloadBudgetBytes),
-    numCell(val.looMae, 4),
+    cde,
+    val.payloadBudgetBytes === null ? missing() : { text: `${Math.round(val.payloadBudgetBytes).toLocaleString('en-US')}${val.regretPrecision ? ` (${val.regretPrecision})` : ''}`, sort: val.payloadBudgetBytes },
+    mae,
   ];
 }
 
 export function designText(d: DesignSummary): string {
-  return [d.cut ?? '?', d.precision ?? '?', d.network ?? '?'].join(' · ');
+  return [d.cut ?? '?', d.precision ?? '?', d.network ?? '?'].join(' · ') + (d.variant ? ` [${d.variant}]` : '');
 }
 
 function fmt(v: number | null): string {
@@ -197,13 +203,13 @@ function rejectionTable(r: RecommendationModel, index: number): Table {
     columns: [
       { label: 'Design (cut · precision · network)', numeric: false },
       { label: 'Accuracy', numeric: true },
-      { label: 'E2E p50 ms', numeric: true },
+      { label: `E2E ${r.percentile} ms`, numeric: true },
       { label: 'Violated constraints', numeric: false },
     ],
     rows: r.rejected.map((x) => [
       { text: designText(x.design), sort: designText(x.design) },
       numCell(x.design.accuracy, 4),
-      numCell(x.design.e2eP50, 2),
+      numCell(x.design.latency, 2),
       {
         text: x.violations.map((v) => `${v.constraint}: ${fmt(v.actual)} vs limit ${fmt(v.limit)} (off by ${fmt(v.by)})`).join('; ') || 'not stated',
         sort: x.violations.length,
@@ -298,9 +304,14 @@ export function buildDocument(m: ReportModel): ReportDocument {
         return;
       }
       blocks.push({ kind: 'list', items: requirementItems(r) });
+      if (r.summary) blocks.push({ kind: 'paragraph', text: r.summary });
       blocks.push({ kind: 'paragraph', text: r.chosen
-        ? `Chosen design: ${designText(r.chosen)} — accuracy ${fmt(r.chosen.accuracy)}, end-to-end p50 ${fmt(r.chosen.e2eP50)} ms. ${r.feasibleCount ?? '?'} design(s) feasible${r.binding ? `; binding constraint: ${r.binding}` : ''}.`
-        : `No design satisfies these requirements (${r.feasibleCount ?? 0} feasible); the rejections below say which constraint each design broke and by how much.` });
+        ? `Chosen design: ${designText(r.chosen)} — accuracy ${fmt(r.chosen.accuracy)}, end-to-end ${r.percentile} ${fmt(r.chosen.latency)} ms. ${r.feasibleCount ?? '?'} design(s) feasible, ${r.rejected.length} rejected.`
+        : `No design satisfies these requirements (${r.feasibleCount ?? 0} feasible)${r.binding ? `; binding constraint: ${r.binding}` : ''}. The rejections below say which constraint each design broke and by how much.` });
+      const relax = r.relax.filter((x) => x.relaxTo !== null);
+      if (!r.chosen && relax.length) {
+        blocks.push({ kind: 'list', items: relax.map((x) => `relaxing ${x.constraint} to ${fmt(x.relaxTo)} would admit ${x.admitsIfRelaxed ?? '?'} design(s)`) });
+      }
       if (r.rejected.length) addTable(rejectionTable(r, i));
     });
   }

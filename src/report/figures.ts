@@ -155,12 +155,16 @@ export function perClassFigure(g: GroupModel): Figure | null {
 /** CUI against retrained accuracy, with the fitted monotone calibration. */
 export function calibrationFigure(g: GroupModel): Figure | null {
   const pts: Record<string, unknown>[] = [];
+  const curve: Record<string, unknown>[] = [];
   for (const v of g.variants) {
     for (const val of v.validation) {
       for (const p of val.calibration) {
         if (p.log10Cui === null) continue;
         pts.push({ variant: variantLabel(g, v), cut: p.cut ?? '', log10Cui: p.log10Cui, actual: p.actual, predicted: p.predicted });
       }
+      // The fitted curve when the validation recorded it, else its per-cut predictions.
+      const line = val.fit.length ? val.fit : val.calibration.filter((p) => p.log10Cui !== null && p.predicted !== null).map((p) => ({ log10Cui: p.log10Cui!, accuracy: p.predicted! }));
+      for (const q of line) curve.push({ variant: variantLabel(g, v), log10Cui: q.log10Cui, fitted: q.accuracy });
     }
   }
   if (pts.length === 0) return null;
@@ -177,8 +181,8 @@ export function calibrationFigure(g: GroupModel): Figure | null {
       width: 420, height: 260,
       data: { values: pts },
       layer: [
-        { transform: [{ filter: 'isValid(datum.predicted)' }], mark: { type: 'line', interpolate: 'step-after', strokeDash: [5, 3], color: '#555' },
-          encoding: { x: { field: 'log10Cui', type: 'quantitative', title: 'log10 CUI', scale: { zero: false } }, y: { field: 'predicted', type: 'quantitative' },
+        { data: { values: curve }, mark: { type: 'line', strokeDash: [5, 3], color: '#555', point: { filled: false, size: 14, color: '#555' } },
+          encoding: { x: { field: 'log10Cui', type: 'quantitative', title: 'log10 CUI', scale: { zero: false } }, y: { field: 'fitted', type: 'quantitative' },
             detail: { field: 'variant' }, order: { field: 'log10Cui' } } },
         { transform: [{ filter: 'isValid(datum.actual)' }], mark: { type: 'point', filled: true, size: 60 },
           encoding: { x: { field: 'log10Cui', type: 'quantitative' }, y: { field: 'actual', type: 'quantitative', title: 'retrained accuracy', scale: { zero: false } },
@@ -191,34 +195,45 @@ export function calibrationFigure(g: GroupModel): Figure | null {
   };
 }
 
+/** How a design appears in the legend: its payload precision, or which baseline it is. */
+function seriesOf(kind: string, precision: string): string {
+  if (kind === 'local') return 'local (all on device)';
+  if (kind === 'remote') return `remote (raw input${precision && precision !== '?' ? `, ${precision}` : ''})`;
+  return precision;
+}
+
 /** Accuracy against end-to-end latency, one panel per network, Pareto front and chosen designs. */
 export function latencyFigure(g: GroupModel, v: VariantModel): Figure | null {
-  const pts = v.designs.filter((d) => d.accuracy !== null && d.e2eP50 !== null && d.e2eP50 > 0).map((d) => ({
-    network: d.network, cut: d.cut, precision: d.precision, accuracy: d.accuracy, latency: d.e2eP50,
+  const pct = v.latencyPercentile;
+  const devices = new Set(v.designs.map((d) => d.device));
+  const pts = v.designs.filter((d) => d.accuracy !== null && (d.e2e[pct] ?? 0) > 0).map((d) => ({
+    panel: devices.size > 1 ? `${d.network} · ${d.device ?? '?'}` : d.network,
+    cut: d.cut, series: seriesOf(d.kind, d.precision), variant: d.variant, accuracy: d.accuracy, latency: d.e2e[pct],
     pareto: d.pareto === true, chosen: d.chosenBy.length > 0, chosenBy: d.chosenBy.join(', '),
   }));
   if (pts.length === 0) return null;
   const hasFront = v.designs.some((d) => d.pareto !== null);
   const suffix = g.variants.length > 1 ? `${g.id}-${v.label}` : g.id;
+  const series = [...new Set(pts.map((p) => p.series))].sort((a, b) => rankSeries(a) - rankSeries(b) || a.localeCompare(b));
   return {
     id: `${suffix.replace(/[^A-Za-z0-9_-]+/g, '-')}-latency`,
     title: `Accuracy against end-to-end latency per network — ${g.title}${g.variants.length > 1 ? ` (${v.label})` : ''}`,
-    caption: `Each point is a design (cut × payload precision) simulated on one network: p50 end-to-end latency (device + transfer + server) against retrained accuracy. ${hasFront ? 'The line joins the Pareto-optimal designs recorded by the recommendation; ringed points are the designs chosen for a requirements block.' : 'No recommendation is in the store, so no Pareto front is drawn.'}`,
+    caption: `Each point is a design simulated on one network: its ${pct} end-to-end latency (device + transfer + server) against its accuracy; colours tell the payload precision of split designs from the local and remote baselines. ${hasFront ? 'The line joins the Pareto-optimal designs recorded by the recommendation; ringed points are the designs chosen for a requirements block.' : 'No recommendation is in the store, so no Pareto front is drawn.'}`,
     spec: {
-      ...base(`Accuracy vs end-to-end latency — ${g.title}`),
+      ...base(`Accuracy vs end-to-end latency (${pct}) — ${g.title}`),
       data: { values: pts },
-      facet: { column: { field: 'network', type: 'nominal', title: null, header: { labelFontSize: 11, labelFontWeight: 'bold' } } },
+      facet: { column: { field: 'panel', type: 'nominal', title: null, header: { labelFontSize: 11, labelFontWeight: 'bold' } } },
       spec: {
         width: 260, height: 220,
         layer: [
           { transform: [{ filter: 'datum.pareto' }], mark: { type: 'line', interpolate: 'step-after', color: '#333', strokeWidth: 1.2 },
             encoding: { x: { field: 'latency', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, order: { field: 'latency' } } },
           { mark: { type: 'point', filled: true, size: 50, opacity: 0.8 },
-            encoding: { x: { field: 'latency', type: 'quantitative', scale: { type: 'log' }, title: 'end-to-end latency p50 (ms)' },
+            encoding: { x: { field: 'latency', type: 'quantitative', scale: { type: 'log' }, title: `end-to-end latency ${pct} (ms)` },
               y: { field: 'accuracy', type: 'quantitative', scale: { zero: false }, title: 'accuracy' },
-              color: { field: 'precision', type: 'nominal', title: 'payload', scale: { range: PRECISION_COLORS } },
+              color: { field: 'series', type: 'nominal', title: 'design', scale: { domain: series, range: PRECISION_COLORS } },
               shape: { field: 'pareto', type: 'nominal', title: 'Pareto', scale: { domain: [true, false], range: ['diamond', 'circle'] }, legend: hasFront ? {} : null },
-              tooltip: [{ field: 'cut' }, { field: 'precision' }, { field: 'latency', format: '.2f', title: 'p50 ms' }, { field: 'accuracy', format: '.4f' }] } },
+              tooltip: [{ field: 'cut' }, { field: 'series', title: 'design' }, { field: 'variant' }, { field: 'latency', format: '.2f', title: `${pct} ms` }, { field: 'accuracy', format: '.4f' }] } },
           { transform: [{ filter: 'datum.chosen' }], mark: { type: 'point', filled: false, size: 360, color: '#d62728', strokeWidth: 2.2 },
             encoding: { x: { field: 'latency', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' } } },
           { transform: [{ filter: 'datum.chosen' }], mark: { type: 'text', dy: -16, fontSize: 9, color: '#d62728', fontWeight: 'bold' },
@@ -227,6 +242,12 @@ export function latencyFigure(g: GroupModel, v: VariantModel): Figure | null {
       },
     },
   };
+}
+
+/** Precisions first in a fixed order, baselines after. */
+function rankSeries(s: string): number {
+  const i = (PRECISIONS as string[]).indexOf(s);
+  return i >= 0 ? i : 10;
 }
 
 /** Accuracy and payload of the transmitted tensor at fp32, fp16 and int8. */

@@ -63,7 +63,16 @@ export interface CutRow {
   seeds: number[];
 }
 
+export type Percentile = 'p50' | 'p95' | 'p99' | 'mean';
+export const PERCENTILES: Percentile[] = ['p50', 'p95', 'p99', 'mean'];
+
 export interface DesignPoint {
+  /** The simulate stage's design id, when it records one. */
+  id: string | null;
+  /** 'split', or a baseline: 'local' (all on the device) or 'remote' (raw input to the server). */
+  kind: string;
+  /** The evaluate cell's other coordinates (e.g. "ratio=8 seed=0"). */
+  variant: string;
   network: string;
   device: string | null;
   cut: string;
@@ -74,6 +83,8 @@ export interface DesignPoint {
   serverMs: number | null;
   e2eP50: number | null;
   e2eP95: number | null;
+  /** End-to-end latency per percentile (null when every frame was lost). */
+  e2e: Record<Percentile, number | null>;
   frameLossRate: number | null;
   simulator: string | null;
   accuracy: number | null;
@@ -85,6 +96,15 @@ export interface DesignPoint {
 
 export interface ValidationModel {
   coords: Record<string, unknown>;
+  /** Rank (1 = best) of I-SPLIT's choice among the retrained accuracies. */
+  isplitRank: number | null;
+  isplitBestOverall: string | null;
+  cdeChoice: string | null;
+  oracleCut: string | null;
+  regretPrecision: string | null;
+  baselineLooMae: number | null;
+  /** The fitted monotone calibration curve (log10 CUI → accuracy). */
+  fit: { log10Cui: number; accuracy: number }[];
   spearman: { value: number | null; ci95: [number | null, number | null] };
   kendall: { value: number | null; ci95: [number | null, number | null] };
   isplitBest: string | null;
@@ -106,6 +126,8 @@ export interface VariantModel {
   /** The precision whose latency the cut table shows. */
   mainPrecision: string | null;
   designs: DesignPoint[];
+  /** The latency percentile of the recommendation's Pareto front (p50 when none is recorded). */
+  latencyPercentile: Percentile;
   validation: ValidationModel[];
 }
 
@@ -136,6 +158,8 @@ export interface GroupModel {
   model: string | null;
   dataset: string | null;
   classes: string[] | null;
+  /** How the class subset was chosen (names, seeded draw, WordNet ancestor), when it was. */
+  subset: string | null;
   baseAccuracy: number | null;
   importance: ImportanceModel | null;
   importanceState: CellState | 'absent';
@@ -143,11 +167,15 @@ export interface GroupModel {
 }
 
 export interface DesignSummary {
+  id: string | null;
   network: string | null;
   cut: string | null;
   precision: string | null;
+  variant: string | null;
   accuracy: number | null;
   e2eP50: number | null;
+  /** Latency at the requirement's percentile. */
+  latency: number | null;
 }
 
 export interface RecommendationModel {
@@ -156,8 +184,14 @@ export interface RecommendationModel {
   state: CellState;
   error: string | null;
   requirements: Json | null;
+  /** The percentile the latency requirement looks at (p95 unless the requirements say). */
+  percentile: Percentile;
+  /** The recommendation's own one-sentence summary. */
+  summary: string | null;
   chosen: DesignSummary | null;
   binding: string | null;
+  /** For each constraint: how far to relax it to admit a design (when nothing is feasible). */
+  relax: { constraint: string; relaxTo: number | null; admitsIfRelaxed: number | null }[];
   feasibleCount: number | null;
   rejected: { design: DesignSummary; violations: { constraint: string; limit: number | null; actual: number | null; by: number | null }[] }[];
 }
@@ -275,8 +309,9 @@ function buildGroup(coords: Record<string, unknown>, cells: CellRecord[], axes: 
   const impCell = impCells.find((c) => c.state === 'done' && obj(c.metrics)) ?? impCells[0];
   const importance = impCell?.state === 'done' ? readImportance(impCell.metrics) : null;
 
-  const model = labelOf(baseCell?.params, ['model.name', 'model.arch', 'model.id', 'arch']) ?? strAt(baseCell?.metrics, 'arch');
-  const dataset = labelOf(dataCell?.params, ['dataset.name', 'dataset.id', 'dataset.kind', 'dataset.format', 'name']);
+  const model = modelLabel(baseCell);
+  const dataset = datasetLabel(dataCell);
+  const subset = subsetLabel(at(dataCell?.params, 'dataset.classes'));
   const classesArr = strArr(at(dataCell?.metrics, 'classes'));
   const classes = classesArr.length ? classesArr : null;
 
@@ -288,6 +323,7 @@ function buildGroup(coords: Record<string, unknown>, cells: CellRecord[], axes: 
     : strArr(at(baseCell?.state === 'done' ? baseCell.metrics : undefined, 'cutPoints'));
 
   const titleParts = [model ?? 'model ?', dataset ?? 'dataset ?'];
+  if (subset) titleParts.push(subset);
   if (classes) titleParts.push(classes.length <= 6 ? `classes: ${classes.join(', ')}` : `${classes.length} classes: ${classes.slice(0, 4).join(', ')}, …`);
   const coordLabel = coordsText(coords);
   if (coordLabel) titleParts.push(coordLabel);
@@ -300,11 +336,40 @@ function buildGroup(coords: Record<string, unknown>, cells: CellRecord[], axes: 
     model,
     dataset,
     classes,
+    subset,
     baseAccuracy,
     importance,
     importanceState: impCell ? impCell.state : 'absent',
     variants,
   };
+}
+
+function modelLabel(cell: CellRecord | undefined): string | null {
+  const named = labelOf(cell?.params, ['model.name', 'model.id']);
+  if (named) return named;
+  const arch = strAt(cell?.params, 'model.arch') ?? strAt(cell?.metrics, 'arch');
+  if (!arch) return null;
+  const width = numAt(cell?.params, 'model.width');
+  return width !== null && width !== 1 ? `${arch} ×${width}` : arch;
+}
+
+function datasetLabel(cell: CellRecord | undefined): string | null {
+  const named = labelOf(cell?.params, ['dataset.name', 'dataset.id']);
+  if (named) return named;
+  const kind = strAt(cell?.params, 'dataset.kind');
+  if (!kind) return null;
+  const res = num(at(cell?.params, 'dataset.resolution'));
+  return res !== null ? `${kind} ${res}px` : kind;
+}
+
+function subsetLabel(spec: unknown): string | null {
+  if (!obj(spec)) return null;
+  const ancestor = strAt(spec, 'wordnetAncestor');
+  if (ancestor) return `classes under WordNet ${ancestor}`;
+  const count = numAt(spec, 'count');
+  if (count !== null) return `${count} random classes (seed ${numAt(spec, 'seed') ?? 0})`;
+  const names = arr(at(spec, 'names'));
+  return names.length ? `subset of ${names.length} classes` : null;
 }
 
 function readImportance(m: unknown): ImportanceModel {
@@ -369,20 +434,28 @@ function buildVariant(coords: Record<string, unknown>, cells: CellRecord[], cutO
   // Designs simulated on each network (precision × cut).
   const designs: DesignPoint[] = [];
   for (const s of sims) {
+    // A simulate cell may cover several networks and devices: each design names its own.
     const network = strAt(s.metrics, 'network') ?? '?';
     const device = strAt(s.metrics, 'device');
     for (const d of arr(at(s.metrics, 'designs'))) {
       const cut = str(at(d, 'cut'));
       if (!cut) continue;
+      const e2e = Object.fromEntries(PERCENTILES.map((p) => [p, numAt(d, `endToEndMs.${p}`)])) as Record<Percentile, number | null>;
       designs.push({
-        network, device, cut,
+        id: str(at(d, 'id')),
+        kind: str(at(d, 'kind')) ?? 'split',
+        variant: str(at(d, 'variant')) ?? '',
+        network: str(at(d, 'network')) ?? network,
+        device: str(at(d, 'device')) ?? device,
+        cut,
         precision: str(at(d, 'precision')) ?? '?',
         payloadBytes: num(at(d, 'payloadBytes')),
         deviceMs: num(at(d, 'deviceMs')),
         transferP50: numAt(d, 'transferMs.p50'),
         serverMs: num(at(d, 'serverMs')),
-        e2eP50: numAt(d, 'endToEndMs.p50'),
-        e2eP95: numAt(d, 'endToEndMs.p95'),
+        e2eP50: e2e.p50,
+        e2eP95: e2e.p95,
+        e2e,
         frameLossRate: num(at(d, 'frameLossRate')),
         simulator: str(at(d, 'simulator')),
         accuracy: num(at(d, 'accuracy')),
@@ -392,7 +465,7 @@ function buildVariant(coords: Record<string, unknown>, cells: CellRecord[], cutO
     }
   }
   const networks = [...new Set(designs.map((d) => d.network))].sort();
-  const precisions = [...new Set(designs.map((d) => d.precision))].sort();
+  const precisions = [...new Set(designs.filter((d) => d.kind === 'split').map((d) => d.precision))].sort();
   const mainPrecision = precisions.find((p) => precisionOf(p) === 'fp32') ?? precisions[0] ?? null;
 
   // Every cut named anywhere, in forward order; cuts unknown to the importance cell go last.
@@ -424,7 +497,8 @@ function buildVariant(coords: Record<string, unknown>, cells: CellRecord[], cutO
     const meanOf = (path: string): number | null => stat(ms.map((m) => numAt(m, path)))?.mean ?? null;
     const latency: Record<string, number | null> = {};
     for (const n of networks) {
-      latency[n] = designs.find((d) => d.network === n && d.cut === cut && d.precision === mainPrecision)?.e2eP50 ?? null;
+      // Mean over the designs of this cut (one per seed and device): compute barely differs between seeds.
+      latency[n] = stat(designs.filter((d) => d.kind === 'split' && d.network === n && d.cut === cut && d.precision === mainPrecision).map((d) => d.e2eP50))?.mean ?? null;
     }
     return {
       cut,
@@ -472,6 +546,7 @@ function buildVariant(coords: Record<string, unknown>, cells: CellRecord[], cutO
     networks,
     mainPrecision,
     designs,
+    latencyPercentile: 'p50',
     validation,
   };
 }
@@ -485,8 +560,18 @@ function readValidation(c: CellRecord): ValidationModel {
   const m = c.metrics;
   const cuts = strArr(at(m, 'cuts'));
   const points = arr(at(m, 'calibration.points'));
+  const fitX = numArr(at(m, 'calibration.fit.log10Cui'));
+  const fitY = numArr(at(m, 'calibration.fit.accuracy'));
+  const fit = fitX.flatMap((x, i) => (x !== null && fitY[i] !== null && fitY[i] !== undefined ? [{ log10Cui: x, accuracy: fitY[i]! }] : []));
   return {
     coords: c.coords,
+    isplitRank: numAt(m, 'isplitRank'),
+    isplitBestOverall: strAt(m, 'isplitBestOverall'),
+    cdeChoice: strAt(m, 'regret.cdeChoice'),
+    oracleCut: strAt(m, 'regret.oracleCut'),
+    regretPrecision: strAt(m, 'regret.precision'),
+    baselineLooMae: numAt(m, 'calibration.baselineLooMae'),
+    fit,
     spearman: { value: numAt(m, 'spearman.value'), ci95: ci(at(m, 'spearman.ci95')) },
     kendall: { value: numAt(m, 'kendall.value'), ci95: ci(at(m, 'kendall.ci95')) },
     isplitBest: strAt(m, 'isplitBest'),
@@ -507,37 +592,54 @@ function readValidation(c: CellRecord): ValidationModel {
 
 // ---- recommendations --------------------------------------------------------------------------
 
-function summarizeDesign(d: unknown): DesignSummary {
+function summarizeDesign(d: unknown, percentile: Percentile): DesignSummary {
+  const p50 = numAt(d, 'endToEndMs.p50') ?? num(at(d, 'endToEndMs')) ?? num(at(d, 'latencyMs'));
   return {
+    id: str(at(d, 'id')),
     network: str(at(d, 'network')),
     cut: str(at(d, 'cut')),
     precision: str(at(d, 'precision')),
+    variant: str(at(d, 'variant')),
     accuracy: num(at(d, 'accuracy')),
-    e2eP50: numAt(d, 'endToEndMs.p50') ?? num(at(d, 'endToEndMs')) ?? num(at(d, 'latencyMs')),
+    e2eP50: p50,
+    latency: numAt(d, `endToEndMs.${percentile}`) ?? (percentile === 'p50' ? p50 : null),
   };
+}
+
+function percentileOf(requirements: unknown): Percentile {
+  const p = strAt(requirements, 'latencyPercentile');
+  return p && (PERCENTILES as string[]).includes(p) ? (p as Percentile) : 'p95';
 }
 
 function recommendationLabel(c: CellRecord): string {
   const own = Object.entries(c.coords).filter(([k]) => isRequirementsAxis(k));
   if (own.length) return own.map(([, v]) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
-  return strAt(c.params, 'requirements.name') ?? strAt(c.metrics, 'requirements.name') ?? c.instance;
+  return strAt(c.params, 'requirements.name') ?? strAt(c.params, 'requirements.description')
+    ?? strAt(c.metrics, 'requirements.name') ?? strAt(c.metrics, 'requirements.description') ?? c.instance;
 }
 
 function buildRecommendations(cells: CellRecord[], _groups: GroupModel[]): RecommendationModel[] {
   return cells.filter((c) => c.stage === 'recommend').map((c) => {
     const m = c.state === 'done' ? c.metrics : undefined;
     const chosen = at(m, 'chosen');
+    const requirements = obj(at(m, 'requirements')) ?? obj(at(c.params, 'requirements'));
+    const percentile = percentileOf(requirements);
     return {
       label: recommendationLabel(c),
       coords: c.coords,
       state: c.state,
       error: c.error ?? null,
-      requirements: obj(at(m, 'requirements')) ?? obj(at(c.params, 'requirements')),
-      chosen: obj(chosen) ? summarizeDesign(chosen) : null,
+      requirements,
+      percentile,
+      summary: strAt(m, 'summary'),
+      chosen: obj(chosen) ? summarizeDesign(chosen, percentile) : null,
       binding: strAt(m, 'binding'),
+      relax: arr(at(m, 'bindingDetail')).map((b) => ({
+        constraint: str(at(b, 'constraint')) ?? '?', relaxTo: num(at(b, 'relaxTo')), admitsIfRelaxed: num(at(b, 'admitsIfRelaxed')),
+      })),
       feasibleCount: m ? arr(at(m, 'feasible')).length : null,
       rejected: arr(at(m, 'rejected')).map((r) => ({
-        design: summarizeDesign(at(r, 'design')),
+        design: summarizeDesign(at(r, 'design'), percentile),
         violations: arr(at(r, 'violations')).map((v) => ({
           constraint: str(at(v, 'constraint')) ?? '?',
           limit: num(at(v, 'limit')),
@@ -556,8 +658,14 @@ function markChosenAndPareto(groups: GroupModel[], cells: CellRecord[]): void {
     for (const v of g.variants) {
       const mine = recs.filter((r) => compatible(r.coords, g.coords) && compatible(r.coords, v.coords));
       if (mine.length === 0) continue;
-      const same = (d: DesignPoint, x: unknown, network: string | null): boolean =>
-        str(at(x, 'cut')) === d.cut && str(at(x, 'precision')) === d.precision && (network ?? str(at(x, 'network')) ?? d.network) === d.network;
+      v.latencyPercentile = percentileOf(at(mine[0]!.metrics, 'requirements'));
+      // Designs match by id when both carry one, else by what they are.
+      const same = (d: DesignPoint, x: unknown, network: string | null): boolean => {
+        const id = str(at(x, 'id'));
+        if (id !== null && d.id !== null) return id === d.id;
+        return str(at(x, 'cut')) === d.cut && str(at(x, 'precision')) === d.precision && (network ?? str(at(x, 'network')) ?? d.network) === d.network
+          && (str(at(x, 'variant')) ?? d.variant) === d.variant;
+      };
       for (const d of v.designs) {
         d.pareto = mine.some((r) => {
           const fronts = obj(at(r.metrics, 'pareto')) ?? {};

@@ -104,49 +104,74 @@ export function sweepFixture(o: FixtureOptions = {}): CellRecord[] {
     out.push(cell(pipeline, 'validate', 'validate', {}, 'done', {
       cuts: doneCuts, cui: doneCuts.map((c) => cui[cuts.indexOf(c)]!), accuracy: doneCuts.map(meanAcc),
       spearman: { value: 0.83, ci95: [0.41, 1] }, kendall: { value: 0.67, ci95: [0.2, 1] },
-      isplitBest: cuts[2], retrainedBest: cuts[2], hit: true,
-      regret: { isplit: 0, cde: 0.021, payloadBudgetBytes: 65536 },
-      calibration: { points: doneCuts.map((c) => ({ cui: cui[cuts.indexOf(c)]!, predicted: meanAcc(c) - 0.003, actual: meanAcc(c) })), looMae: 0.0123 },
+      isplitBest: cuts[2], isplitBestOverall: cuts[2], retrainedBest: cuts[2], hit: true, isplitRank: 1,
+      regret: { isplit: 0, cde: 0.021, payloadBudgetBytes: 65536, precision: 'fp32', cdeChoice: cuts[4], cdeWithinBudget: true, oracleCut: cuts[2], oracleAccuracy: meanAcc(cuts[2]!) },
+      calibration: {
+        points: doneCuts.map((c) => ({ cut: c, cui: cui[cuts.indexOf(c)]!, predicted: meanAcc(c) - 0.003, actual: meanAcc(c) })), looMae: 0.0123, baselineLooMae: 0.02,
+        fit: { log10Cui: doneCuts.map((c) => Math.log10(cui[cuts.indexOf(c)]!)).sort((a, b) => a - b), accuracy: doneCuts.map(meanAcc).sort((a, b) => a - b) },
+      },
     }));
   }
-  interface D { cut: string; precision: string; payloadBytes: number; deviceMs: number; transferMs: Record<string, number>;
-    serverMs: number; endToEndMs: { p50: number; p95: number; p99: number; mean: number }; frameLossRate: number; simulator: string }
-  const designsFor = (network: string, k: number): D[] => doneCuts.flatMap((cut) => ['fp32', 'int8'].map((precision) => {
-    const i = cuts.indexOf(cut);
-    const bytes = precision === 'fp32' ? raw[i]! / 16 : raw[i]! / 64;
-    const transfer = bytes / (k === 0 ? 5000 : 800);
-    const e2e = 2 + i + transfer + 1;
-    return { cut, precision, payloadBytes: bytes, deviceMs: 2 + i, transferMs: { p50: transfer, p95: transfer * 1.5, p99: transfer * 2, mean: transfer * 1.1 },
-      serverMs: 1, endToEndMs: { p50: e2e, p95: e2e * 1.3, p99: e2e * 1.6, mean: e2e * 1.1 }, frameLossRate: 0, simulator: 'analytic' };
-  }));
+  // simulate: one cell over every network (as the simulate stage does), designs in its shape
+  // (src/netsim/designs.ts): one per (evaluate cell × precision × network), plus baselines.
+  interface D { id: string; kind: string; cut: string; precision: string; variant: string; network: string; device: string; server: string;
+    accuracy: number | null; payloadBytes: number; deviceMs: number; transferMs: Record<string, number>; serverMs: number;
+    endToEndMs: { p50: number; p95: number; p99: number; mean: number }; frameLossRate: number; simulator: string }
+  const pct = (x: number) => ({ p50: x, p95: x * 1.3, p99: x * 1.6, mean: x * 1.1 });
+  const designs: D[] = [];
   networks.forEach((network, k) => {
-    out.push(cell(pipeline, 'simulate', 'simulate', { network }, 'done', { network, device: 'jetson-nano', designs: designsFor(network, k) as unknown[] }, { network: { name: network } }));
-  });
-  if (o.withRecommend !== false && doneCuts.length) {
-    const all = networks.flatMap((n, k) => designsFor(n, k).map((d) => ({ ...d, network: n, accuracy: meanAcc(d.cut) - (d.precision === 'int8' ? 0.012 : 0) })));
-    const front: Record<string, unknown[]> = {};
-    for (const n of networks) {
-      const mine = all.filter((d) => d.network === n).sort((a, b) => (a.endToEndMs.p50 - b.endToEndMs.p50));
-      let best = -Infinity;
-      front[n] = mine.filter((d) => (d.accuracy > best ? ((best = d.accuracy), true) : false));
+    for (const e of evalDone) {
+      const i = cuts.indexOf(e.cut);
+      for (const precision of ['fp32', 'int8']) {
+        const bytes = precision === 'fp32' ? raw[i]! / 16 : raw[i]! / 64;
+        const transfer = bytes / (k === 0 ? 5000 : 800);
+        designs.push({ id: `${e.cut}[seed=${e.seed}]/${precision}@${network}`, kind: 'split', cut: e.cut, precision, variant: `seed=${e.seed}`, network,
+          device: 'raspberry-pi-4', server: 'server-gpu', accuracy: e.acc - (precision === 'int8' ? 0.012 : 0), payloadBytes: bytes, deviceMs: 2 + i,
+          transferMs: pct(transfer), serverMs: 1, endToEndMs: pct(2 + i + transfer + 1), frameLossRate: 0, simulator: 'analytic' });
+      }
     }
+    if (evalDone.length) {
+      designs.push({ id: `local@${network}`, kind: 'local', cut: 'all-on-device', precision: 'none', variant: '', network, device: 'raspberry-pi-4', server: 'server-gpu',
+        accuracy: 0.72, payloadBytes: 0, deviceMs: 30, transferMs: pct(0), serverMs: 0, endToEndMs: pct(30), frameLossRate: 0, simulator: 'analytic' });
+      const t = 3072 / (k === 0 ? 5000 : 800);
+      designs.push({ id: `remote@${network}`, kind: 'remote', cut: 'all-on-server', precision: 'uint8', variant: '', network, device: 'raspberry-pi-4', server: 'server-gpu',
+        accuracy: 0.72, payloadBytes: 3072, deviceMs: 0, transferMs: pct(t), serverMs: 2, endToEndMs: pct(t + 2), frameLossRate: 0, simulator: 'analytic' });
+    }
+  });
+  if (networks.length) {
+    out.push(cell(pipeline, 'simulate', 'simulate', {}, 'done', {
+      network: networks.join(','), device: 'raspberry-pi-4', server: 'server-gpu', networks, devices: ['raspberry-pi-4'], simulator: 'analytic',
+      frameRateHz: 10, frames: 30, seed: 0, notes: [], designs,
+    }, { networks, devices: ['raspberry-pi-4'], server: 'server-gpu', frames: 30 }));
+  }
+  if (o.withRecommend !== false && designs.length) {
     const blocks = [
-      { name: 'realtime', minAccuracy: 0.6, maxLatencyMs: 9 },
-      { name: HOSTILE.formula, minAccuracy: 0.9, maxLatencyMs: 4 },
+      { name: 'realtime', req: { minAccuracy: 0.6, maxLatencyMs: 9, latencyPercentile: 'p95' as const } },
+      { name: HOSTILE.formula, req: { minAccuracy: 0.9, maxLatencyMs: 4, latencyPercentile: 'p50' as const } },
     ];
-    for (const req of blocks) {
-      const feasible = all.filter((d) => d.accuracy >= req.minAccuracy && d.endToEndMs.p50 <= req.maxLatencyMs);
-      const chosen = [...feasible].sort((a, b) => b.accuracy - a.accuracy)[0] ?? null;
-      const rejected = all.filter((d) => !feasible.includes(d)).map((d) => ({
+    for (const { name, req } of blocks) {
+      const lat = (d: D) => d.endToEndMs[req.latencyPercentile];
+      const front: Record<string, D[]> = {};
+      for (const n of networks) {
+        const mine = designs.filter((d) => d.network === n).sort((a, b) => lat(a) - lat(b));
+        let best = -Infinity;
+        front[n] = mine.filter((d) => ((d.accuracy ?? -1) > best ? ((best = d.accuracy ?? -1), true) : false));
+      }
+      const feasible = designs.filter((d) => (d.accuracy ?? 0) >= req.minAccuracy && lat(d) <= req.maxLatencyMs);
+      const chosen = [...feasible].sort((a, b) => lat(a) - lat(b))[0] ?? null;
+      const rejected = designs.filter((d) => !feasible.includes(d)).map((d) => ({
         design: d,
         violations: [
-          ...(d.accuracy < req.minAccuracy ? [{ constraint: 'minAccuracy', limit: req.minAccuracy, actual: d.accuracy, by: req.minAccuracy - d.accuracy }] : []),
-          ...(d.endToEndMs.p50 > req.maxLatencyMs ? [{ constraint: 'maxLatencyMs', limit: req.maxLatencyMs, actual: d.endToEndMs.p50, by: d.endToEndMs.p50 - req.maxLatencyMs }] : []),
+          ...((d.accuracy ?? 0) < req.minAccuracy ? [{ constraint: 'min-accuracy', limit: req.minAccuracy, actual: d.accuracy, by: req.minAccuracy - (d.accuracy ?? 0) }] : []),
+          ...(lat(d) > req.maxLatencyMs ? [{ constraint: 'max-latency', limit: req.maxLatencyMs, actual: lat(d), by: lat(d) - req.maxLatencyMs }] : []),
         ],
       }));
-      out.push(cell(pipeline, 'recommend', 'recommend', { requirements: req.name }, 'done', {
-        requirements: req, chosen, feasible, pareto: front, rejected, binding: chosen ? 'maxLatencyMs' : undefined,
-      }, { requirements: req }));
+      out.push(cell(pipeline, 'recommend', 'recommend', { requirements: name }, 'done', {
+        requirements: { ...req, objective: 'latency', tieBreak: ['accuracy', 'latency', 'bytes'] },
+        chosen, feasible, pareto: front, rejected,
+        ...(chosen ? {} : { binding: 'min-accuracy', bindingDetail: [{ constraint: 'min-accuracy', admitsIfRelaxed: 3, relaxTo: 0.72, relaxBy: 0.18, violatedBy: rejected.length }] }),
+        summary: chosen ? `chose ${chosen.id} (${feasible.length} of ${designs.length} feasible)` : `no design meets the requirements; binding: min-accuracy`,
+      }, { requirements: { ...req, description: name } }));
     }
   }
   return out;

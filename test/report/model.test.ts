@@ -34,7 +34,15 @@ describe('report model', function () {
     assert.equal(v.validation[0]!.spearman.value, 0.83);
     assert.deepEqual(v.validation[0]!.spearman.ci95, [0.41, 1]);
     const chosen = v.designs.filter((d) => d.chosenBy.length > 0);
-    assert.deepEqual(chosen.map((d) => [d.cut, d.precision, d.network, d.chosenBy]), [['block2_pool', 'fp32', 'wifi', ['realtime']]]);
+    // The fastest feasible design is the remote baseline on wifi (matched to the recommendation by id).
+    assert.deepEqual(chosen.map((d) => [d.kind, d.cut, d.precision, d.network, d.chosenBy]), [['remote', 'all-on-server', 'uint8', 'wifi', ['realtime']]]);
+    assert.equal(v.latencyPercentile, 'p95', 'the percentile of the first requirements block');
+    assert.ok(v.designs.every((d) => d.accuracy !== null));
+    assert.equal(m.recommendations[0]!.percentile, 'p95');
+    assert.equal(m.recommendations[0]!.chosen!.latency, v.designs.find((d) => d.id === 'remote@wifi')!.e2e.p95);
+    assert.deepEqual(m.recommendations[1]!.relax, [{ constraint: 'min-accuracy', relaxTo: 0.72, admitsIfRelaxed: 3 }]);
+    assert.equal(v.validation[0]!.isplitRank, 1);
+    assert.equal(v.validation[0]!.fit.length, 6);
     assert.ok(v.designs.some((d) => d.pareto === true) && v.designs.some((d) => d.pareto === false));
     assert.equal(m.recommendations.length, 2);
     assert.equal(m.recommendations[1]!.chosen, null);
