@@ -28,8 +28,21 @@ export function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function readDirSorted(dir: string): Dirent[] {
-  return readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodeUnits(a.name, b.name));
+/** A folder entry; symbolic links report what they point to (a linked class folder is a folder). */
+export interface Entry { name: string; isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }
+
+export function readDirSorted(dir: string): Entry[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .map((e: Dirent): Entry => {
+      if (!e.isSymbolicLink()) return e;
+      try {
+        const st = statSync(join(dir, e.name));
+        return { name: e.name, isDirectory: () => st.isDirectory(), isFile: () => st.isFile(), isSymbolicLink: () => true };
+      } catch {
+        return e; // a broken link: neither file nor folder
+      }
+    })
+    .sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
 export function isDir(path: string): boolean {
@@ -93,8 +106,8 @@ export function collectImages(dir: string, root: string, skips: SkipLog, opts: {
       } else if (e.isDirectory()) {
         if (opts.recursive) walk(full);
         else skips.add(rel, `unexpected folder inside a class folder (${countFiles(full)} files)`);
-      } else if (!e.isFile() && !e.isSymbolicLink()) {
-        skips.add(rel, 'not a regular file');
+      } else if (!e.isFile()) {
+        skips.add(rel, e.isSymbolicLink() ? 'broken symbolic link' : 'not a regular file');
       } else if (!isImageName(e.name)) {
         skips.add(rel, `not an image file (${extensionOf(e.name) || 'no extension'})`);
       } else {

@@ -1,7 +1,7 @@
 // Every dataset kind on fixtures in its published layout (real JPEG/PNG/IDX bytes), prepared into
 // uint8 tensors: counts, labels, the traps skipped with their reasons, odd images converted.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareDataset, type PrepareMetrics } from '../../src/data/prepare.js';
 import { openPrepared } from '../../src/data/prepared.js';
@@ -149,5 +149,31 @@ describe('dataset loaders on fixtures', function () {
     for (let i = 0; i < 256; i++) diff += Math.abs(g[i]! - (0.299 * c[3 * i]! + 0.587 * c[3 * i + 1]! + 0.114 * c[3 * i + 2]!));
     assert.ok(diff / 256 < 6, `mean |luma - gray| = ${diff / 256}`);
     gray.ds.close(); rgb.ds.close();
+  });
+
+  it('tiny-imagenet-200: val sorted into val/<wnid>/images/ folders is read too', async () => {
+    const fx = await fixture('tiny-imagenet-200', { perClass: 2, traps: false });
+    const ann = readFileSync(join(fx.root, 'val', 'val_annotations.txt'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
+    for (const [file, wnid] of ann) {
+      mkdirSync(join(fx.root, 'val', wnid!, 'images'), { recursive: true });
+      renameSync(join(fx.root, 'val', 'images', file!), join(fx.root, 'val', wnid!, 'images', file!));
+    }
+    rmSync(join(fx.root, 'val', 'images'), { recursive: true });
+    const { m, ds } = await prep('tiny-imagenet-200', fx);
+    assert.deepEqual(m.splits.test.perClass, new Array(7).fill(2));
+    assert.match(m.splitProtocol, /sorted into val\/<wnid>\/ folders/);
+    ds.close();
+  });
+
+  it('imagefolder: symbolically linked class folders and images are followed; broken links are skipped', async () => {
+    const fx = await fixture('imagefolder', { perClass: 3, traps: false });
+    const linked = scratch();
+    for (const c of readdirSync(fx.root)) symlinkSync(join(fx.root, c), join(linked, c));
+    symlinkSync(join(fx.root, 'nowhere.png'), join(fx.root, 'circles', 'broken.png'));
+    const { m, ds } = await prep('imagefolder', { ...fx, root: linked }, { split: { testFraction: 0.34 } });
+    assert.deepEqual(m.classes, ['circles', 'squares', 'stripes']);
+    assert.equal(m.splits.train.count + m.splits.test.count, 9);
+    assert.deepEqual(m.skipped, [{ file: 'circles/broken.png', reason: 'broken symbolic link' }]);
+    ds.close();
   });
 });

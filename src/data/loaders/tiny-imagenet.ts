@@ -97,11 +97,27 @@ export function listTinyImageNet(path: string | undefined): Listing {
     for (const file of files) train.push({ label: label.get(w)!, file, name: relative(root, file) });
   }
 
-  // Val: labelled by val_annotations.txt (file, wnid, box).
+  // Val: labelled by val_annotations.txt (file, wnid, box), or already sorted into
+  // val/<wnid>/[images/] folders by a common post-download script.
   let test: Item[] | undefined;
   const valDir = join(root, 'val');
   const annFile = join(valDir, 'val_annotations.txt');
-  if (isFile(annFile)) {
+  const sortedVal = isDir(valDir) && !isDir(join(valDir, 'images')) && wnids.some((w) => isDir(join(valDir, w)));
+  if (sortedVal) {
+    test = [];
+    for (const e of readDirSorted(valDir)) {
+      const full = join(valDir, e.name);
+      if (e.name === 'val_annotations.txt' || (label.has(e.name) && e.isDirectory())) continue;
+      skips.add(relative(root, full), isMetadataName(e.name) ? 'operating-system metadata file' : e.isDirectory() ? `class folder not listed in wnids.txt (${countFiles(full)} files)` : 'file outside the class folders');
+    }
+    for (const w of wnids) {
+      const classDir = isDir(join(valDir, w, 'images')) ? join(valDir, w, 'images') : join(valDir, w);
+      if (!isDir(classDir)) continue;
+      for (const file of collectImages(classDir, root, skips, { recursive: true })) test.push({ label: label.get(w)!, file, name: relative(root, file) });
+    }
+    if (test.length === 0) throw new UsageError(`${valDir}: the val/<wnid>/ folders hold no images`);
+    notes.push('test: the official val split (sorted into val/<wnid>/ folders; test/ labels are not public)');
+  } else if (isFile(annFile)) {
     test = [];
     const valImages = join(valDir, 'images');
     if (!isDir(valImages)) throw new UsageError(`missing val/images/ next to ${annFile}`);
