@@ -143,7 +143,7 @@ export function openStore(dir: string, options: OpenStoreOptions = {}): Store {
 export class Store {
   readonly dir: string;
   readonly readonly: boolean;
-  private readonly db: Database.Database;
+  private db!: Database.Database;
   private readonly stmts = new Map<string, Database.Statement>();
 
   constructor(dir: string, options: OpenStoreOptions = {}) {
@@ -155,7 +155,7 @@ export class Store {
       if (!create) throw new StoreError(`no store at ${dir} (no ${DB_FILE}); run a pipeline first or pass --store`);
       if (existsSync(dir)) {
         if (!statSync(dir).isDirectory()) throw new StoreError(`store path ${dir} is not a folder`);
-        const foreign = readdirSync(dir).filter((f) => !IGNORABLE.has(f));
+        const foreign = readdirSync(dir).filter((f) => !IGNORABLE.has(f) && !f.startsWith(`${DB_FILE}-`));
         if (foreign.length > 0) {
           throw new StoreError(
             `${dir} is not a split-et-impera store (no ${DB_FILE}, but it holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose another --store`,
@@ -164,18 +164,32 @@ export class Store {
       }
       mkdirSync(dir, { recursive: true });
     }
-    try {
-      this.db = new Database(dbPath, this.readonly ? { readonly: true, fileMustExist: true } : {});
-      this.db.pragma('busy_timeout = 10000');
-      if (!this.readonly) {
-        this.db.pragma('journal_mode = WAL');
-        // WAL + NORMAL survives process crashes; an artifact is fsynced before its row says done.
-        this.db.pragma('synchronous = NORMAL');
+    // Switching to WAL takes a lock that SQLite's busy handler does not wait for, so a store being
+    // created by another process at the same moment answers SQLITE_BUSY: retry for a while.
+    const deadline = Date.now() + 15_000;
+    let db: Database.Database | undefined;
+    for (;;) {
+      try {
+        db = new Database(dbPath, this.readonly ? { readonly: true, fileMustExist: true } : {});
+        this.db = db;
+        db.pragma('busy_timeout = 10000');
+        if (!this.readonly) {
+          db.pragma('journal_mode = WAL');
+          // WAL + NORMAL survives process crashes; an artifact is fsynced before its row says done.
+          db.pragma('synchronous = NORMAL');
+        }
+        this.checkOrInit();
+        break;
+      } catch (e) {
+        if (db?.open) db.close();
+        if (e instanceof StoreError) throw e;
+        const code = (e as { code?: string }).code ?? '';
+        if (code.startsWith('SQLITE_BUSY') && Date.now() < deadline) {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+          continue;
+        }
+        throw new StoreError(`cannot open the store database ${dbPath}: ${(e as Error).message}`);
       }
-      this.checkOrInit();
-    } catch (e) {
-      if (e instanceof StoreError) throw e;
-      throw new StoreError(`cannot open the store database ${dbPath}: ${(e as Error).message}`);
     }
     if (!this.readonly) for (const sub of ['objects', 'tmp', 'logs', 'cache']) mkdirSync(join(dir, sub), { recursive: true });
   }
@@ -187,10 +201,11 @@ export class Store {
       if (this.readonly) throw new StoreError(`${this.dir} holds an empty database: a store being created, or not a store`);
       const tables = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table'").get() as { n: number };
       if (tables.n > 0) throw new StoreError(`${join(this.dir, DB_FILE)} is an SQLite database of something else, not a store`);
+      // Idempotent: two runs creating the same store at once both end up with one schema.
       this.db.transaction(() => {
         this.db.exec(SCHEMA_SQL);
-        this.db.prepare('INSERT INTO meta(name, value) VALUES (?, ?)').run('format', STORE_FORMAT);
-        this.db.prepare('INSERT INTO meta(name, value) VALUES (?, ?)').run('created_at', nowIso());
+        this.db.prepare('INSERT OR IGNORE INTO meta(name, value) VALUES (?, ?)').run('format', STORE_FORMAT);
+        this.db.prepare('INSERT OR IGNORE INTO meta(name, value) VALUES (?, ?)').run('created_at', nowIso());
         this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
       }).immediate();
       return;

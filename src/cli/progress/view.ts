@@ -184,6 +184,7 @@ export class ProgressView {
     this.timer = undefined;
     if (this.live) {
       this.live.clear();
+      this.live.done(); // shows the cursor again
       this.live = undefined;
     }
   }
