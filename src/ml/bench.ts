@@ -12,7 +12,8 @@ import { buildReferenceModel, REFERENCE_MODELS, type ReferenceModelName } from '
 export interface BenchProtocol { batch: number; batches: number; repeats: number }
 export const DEFAULT_PROTOCOL: BenchProtocol = { batch: 64, batches: 8, repeats: 3 };
 
-export interface Throughput { train_img_s: number; infer_img_s: number }
+/** Images per second, median over the timed epochs, by wall-clock and by process CPU time. */
+export interface Throughput { train_img_s: number; infer_img_s: number; train_cpu_img_s?: number; infer_cpu_img_s?: number }
 export interface EngineBenchResult {
   engine: string;
   protocol: BenchProtocol;
@@ -69,20 +70,23 @@ export function measureModel(name: ReferenceModelName, p: BenchProtocol = DEFAUL
     }
   };
   const images = p.batch * p.batches;
-  const timeIt = (fn: () => void) => {
+  const timeIt = (fn: () => void): [number, number] => {
     fn(); // warm-up
-    const times: number[] = [];
+    const wall: number[] = [], cpu: number[] = [];
     for (let r = 0; r < p.repeats; r++) {
+      const c = process.cpuUsage();
       const t = performance.now();
       fn();
-      times.push((performance.now() - t) / 1000);
+      wall.push((performance.now() - t) / 1000);
+      const d = process.cpuUsage(c);
+      cpu.push((d.user + d.system) / 1e6);
     }
-    return round1(images / median(times));
+    return [round1(images / median(wall)), round1(images / median(cpu))];
   };
   try {
-    const train_img_s = timeIt(trainEpoch);
-    const infer_img_s = timeIt(inferEpoch);
-    return { train_img_s, infer_img_s };
+    const [train_img_s, train_cpu_img_s] = timeIt(trainEpoch);
+    const [infer_img_s, infer_cpu_img_s] = timeIt(inferEpoch);
+    return { train_img_s, infer_img_s, train_cpu_img_s, infer_cpu_img_s };
   } finally {
     data.dispose();
     model.dispose();
@@ -167,6 +171,20 @@ export function torchReferenceScript(): string {
   throw new Error('the PyTorch reference script src/ml/torch_reference.py is missing from this installation');
 }
 
+/** null when `python` can import torch, else the reason it cannot. */
+export function checkTorch(python: string): Promise<string | null> {
+  if (!existsSync(python)) return Promise.resolve(`${python} not found: the PyTorch reference needs Python 3 with torch (Debian: apt-get install python3-torch)`);
+  return new Promise((resolve) => {
+    const child = spawn(python, ['-c', 'import torch'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', (e) => resolve(`could not run ${python}: ${e.message}`));
+    child.on('close', (code) => resolve(code === 0 ? null
+      : /No module named/.test(err) ? `${python} has no torch module (Debian: apt-get install python3-torch)`
+        : `${python} -c 'import torch' failed: ${err.trim().split('\n').pop()}`));
+  });
+}
+
 export interface TorchResult { engine: string; threads: number; models: Record<string, Throughput> }
 
 /** Runs the PyTorch reference script; rejects with a readable reason when Python or torch is missing. */
@@ -223,4 +241,102 @@ export function modelFlops(name: ReferenceModelName): { forward: number; train: 
   }
   model.dispose();
   return { forward, train: forward + backward };
+}
+
+/** Process-CPU GFLOP/s of a 1024×1024 matrix product on the active backend (its GEMM peak). */
+export function measureMatMulPeak(size = 512): number {
+  const a = tf.randomNormal([size, size]), b = tf.randomNormal([size, size]);
+  const run = () => { const c = tf.matMul(a, b); c.dataSync(); c.dispose(); };
+  run();
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t = process.cpuUsage();
+    run();
+    const d = process.cpuUsage(t);
+    best = Math.min(best, (d.user + d.system) / 1e6);
+  }
+  tf.dispose([a, b]);
+  return (2 * size ** 3) / best / 1e9;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `sei bench` report
+
+export interface BenchReport {
+  backend: { name: string; detail: string };
+  protocol: BenchProtocol & { warmup: 1; optimizer: string; loss: string };
+  machine: { cores: number; loadBefore: number[]; loadAfter: number[] };
+  tfjs: EngineBenchResult;
+  gemmPeakGflops: number;
+  flops: Record<string, { forward: number; train: number }>;
+  torch?: TorchResult;
+  torchError?: string;
+}
+
+export interface BenchOptions {
+  protocol: BenchProtocol;
+  models: ReferenceModelName[];
+  torch: boolean;
+  python?: string;
+  log: (m: string) => void;
+}
+
+export async function runBench(backend: { name: string; detail: string }, o: BenchOptions): Promise<BenchReport> {
+  const { loadavg, availableParallelism } = await import('node:os');
+  const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
+  const flops: Record<string, { forward: number; train: number }> = {};
+  for (const m of o.models) flops[m] = modelFlops(m);
+  const gemmPeakGflops = Math.round(measureMatMulPeak() * 10) / 10;
+  const tfjsRes = runEngineBench(o.protocol, o.models, (m, t) => o.log(`${m}: train ${t.train_img_s} img/s, infer ${t.infer_img_s} img/s`));
+  let torch: TorchResult | undefined, torchError: string | undefined;
+  if (o.torch) {
+    o.log('running the PyTorch reference (single thread)…');
+    try {
+      torch = await runTorchReference(o.protocol, { python: o.python });
+    } catch (e) {
+      torchError = (e as Error).message;
+    }
+  }
+  return {
+    backend,
+    protocol: { ...o.protocol, warmup: 1, optimizer: 'Adam lr 1e-3', loss: 'softmax cross-entropy' },
+    machine: { cores: availableParallelism(), loadBefore, loadAfter: loadavg().map((x) => Math.round(x * 100) / 100) },
+    tfjs: tfjsRes, gemmPeakGflops, flops, torch, torchError,
+  };
+}
+
+const pad = (s: string, n: number) => s.padStart(n);
+const num = (x: number | undefined, n: number) => pad(x === undefined ? '—' : x >= 100 ? x.toFixed(0) : x.toFixed(1), n);
+const ratio = (a: number | undefined, b: number | undefined, n: number) => pad(a === undefined || b === undefined || b === 0 ? '—' : `${(a / b).toFixed(2)}×`, n);
+
+export function formatBench(r: BenchReport): string {
+  const lines: string[] = [];
+  lines.push(`backend   ${r.backend.name}: ${r.backend.detail}`);
+  lines.push(`machine   ${r.machine.cores} cores; load average (1/5/15 min) ${r.machine.loadBefore.join(' ')} before, ${r.machine.loadAfter.join(' ')} after`);
+  lines.push(`protocol  batch ${r.protocol.batch}, ${r.protocol.batches} batches, 1 warm-up epoch, median of ${r.protocol.repeats}; ${r.protocol.optimizer}, ${r.protocol.loss}`);
+  lines.push(`gemm peak ${r.gemmPeakGflops} GFLOP/s (512² matMul, CPU time) on ${r.backend.name}`);
+  if (r.torch) lines.push(`reference ${r.torch.engine}, ${r.torch.threads} thread(s), run in this session right after tfjs`);
+  if (r.torchError) lines.push(`reference PyTorch not run: ${r.torchError}`);
+  lines.push('');
+  lines.push('images/s: wall-clock (the protocol) and, in brackets, by process CPU time (less disturbed by other load)');
+  const head = ['model', 'phase', 'tfjs', '[cpu]'];
+  if (r.torch) head.push('torch', '[cpu]', 'ratio', '[cpu]');
+  head.push('GFLOP/s', 'ceiling');
+  const widths = [12, 6, 8, 8, 8, 8, 7, 7, 8, 8];
+  const w = (i: number) => widths[i] ?? 8;
+  lines.push(head.map((h, i) => (i < 2 ? h.padEnd(w(i)) : pad(h, i < 4 || !r.torch ? w(i) : w(i)))).join(' '));
+  for (const [m, t] of Object.entries(r.tfjs.models)) {
+    for (const phase of ['train', 'infer'] as const) {
+      const ours = t[`${phase}_img_s`], oursCpu = t[`${phase}_cpu_img_s`];
+      const ref = r.torch?.models[m]?.[`${phase}_img_s`], refCpu = r.torch?.models[m]?.[`${phase}_cpu_img_s`];
+      const f = r.flops[m]?.[phase === 'train' ? 'train' : 'forward'] ?? 0;
+      const row = [m.padEnd(w(0)), phase.padEnd(w(1)), num(ours, w(2)), pad(`[${num(oursCpu, 0)}]`, w(3))];
+      if (r.torch) row.push(num(ref, w(4)), pad(`[${num(refCpu, 0)}]`, w(5)), ratio(ours, ref, w(6)), pad(`[${ratio(oursCpu, refCpu, 0)}]`, w(7)));
+      row.push(num(((oursCpu ?? ours) * f) / 1e9, 8), num((r.gemmPeakGflops * 1e9) / f, 8));
+      lines.push(row.join(' '));
+    }
+  }
+  lines.push('');
+  lines.push('GFLOP/s: convolution and dense FLOPs per image × CPU-time images/s; ceiling: images/s if every FLOP ran at the gemm peak.');
+  return lines.join('\n');
 }

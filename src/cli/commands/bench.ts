@@ -1,0 +1,64 @@
+// `sei bench`: training and inference throughput of the reference models on the chosen
+// TensorFlow.js backend, with the protocol of the PyTorch reference script, optionally side by
+// side with PyTorch itself.
+import { InvalidArgumentError, type Command } from 'commander';
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be an integer ≥ 1, got "${value}"`);
+    return n;
+  };
+}
+
+interface BenchCliOptions {
+  json?: boolean; backend: string; torch?: boolean; python?: string; models: string;
+  batch: number; batches: number; repeats: number; profile?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description('Images/s of training and inference for the reference models (ref-cnn, vgg16-w0.25) on the active backend; --torch runs the PyTorch reference alongside')
+    .option('--json', 'print the report as JSON')
+    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
+    .option('--torch', 'also run the PyTorch CPU reference (single thread) in this session and print the ratios')
+    .option('--python <path>', 'Python with torch for --torch', '/usr/bin/python3')
+    .option('--models <list>', 'comma-separated reference models', 'ref-cnn,vgg16-w0.25')
+    .option('--batch <n>', 'batch size (protocol: 64)', positiveInt('--batch'), 64)
+    .option('--batches <n>', 'batches per epoch (protocol: 8)', positiveInt('--batches'), 8)
+    .option('--repeats <n>', 'timed epochs, median taken (protocol: 3)', positiveInt('--repeats'), 3)
+    .option('--profile', 'also print the CPU time per kernel of one training step of each model')
+    .action(async (opts: BenchCliOptions) => {
+      const { UsageError } = await import('../errors.js');
+      const { initBackend, isBackendRequest, BACKEND_CHOICES } = await import('../../ml/backend.js');
+      const { REFERENCE_MODELS } = await import('../../ml/reference-models.js');
+      if (!isBackendRequest(opts.backend)) throw new UsageError(`unknown backend "${opts.backend}": expected one of ${BACKEND_CHOICES.join(', ')}`);
+      const models = opts.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
+      for (const m of models) {
+        if (!(REFERENCE_MODELS as readonly string[]).includes(m)) throw new UsageError(`unknown reference model "${m}": expected ${REFERENCE_MODELS.join(', ')}`);
+      }
+      const bench = await import('../../ml/bench.js');
+      if (opts.torch) {
+        const problem = await bench.checkTorch(opts.python ?? bench.DEFAULT_PYTHON);
+        if (problem !== null) throw new UsageError(`--torch: ${problem}`);
+      }
+      const log = (m: string) => { if (!opts.json) process.stderr.write(`${m}\n`); };
+      const backend = await initBackend(opts.backend, log);
+      const report = await bench.runBench(backend, {
+        protocol: { batch: opts.batch, batches: opts.batches, repeats: opts.repeats },
+        models: models as never, torch: opts.torch === true, python: opts.python, log,
+      });
+      const profiles: Record<string, { kernel: string; ms: number; calls: number }[]> = {};
+      if (opts.profile) for (const m of models) profiles[m] = bench.profileTrainingStep(m as never, opts.batch, 2);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(opts.profile ? { ...report, profiles } : report, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${bench.formatBench(report)}\n`);
+      for (const [m, rows] of Object.entries(profiles)) {
+        process.stdout.write(`\nCPU ms per kernel, one training step of ${m} (batch ${opts.batch}):\n`);
+        for (const row of rows.slice(0, 15)) process.stdout.write(`  ${row.kernel.padEnd(26)} ${row.ms.toFixed(2).padStart(8)}  ×${row.calls}\n`);
+      }
+    });
+}
