@@ -127,13 +127,13 @@ describe('ml/train', function () {
   });
 
   it('frozen head computed once gives the same result as the uncached run', async () => {
-    const run = async (cache: boolean, memoryLimitBytes?: number) => {
+    const run = async (cache: boolean, memoryLimitBytes?: number, extra: { precision?: 'float16'; maxBytes?: number } = {}) => {
       const net = buildNetwork(spec('resnet50'), 4);
       const s = splitModel(net, 'layer2_1', { ratio: 8, expansion: 2 }, { seed: 5 });
       const parts = splitParts(s, 'bottleneck+classifier');
       const r = await trainModel({
         parts, data, normalize: net.spec.normalize, training: tspec({ epochs: 2 }),
-        cache: cache ? { memoryLimitBytes } : false,
+        cache: cache ? { memoryLimitBytes, ...extra } : false,
       });
       const w = allWeights([...s.encoderBlock.layers, ...s.decoderBlock.layers, net.model.getLayer('fc')]);
       s.dispose();
@@ -147,6 +147,14 @@ describe('ml/train', function () {
     assert.equal(mem.r.cache, 'memory');
     assert.deepEqual(mem.r.cachedParts, ['head']);
     assert.equal(file.r.cache, 'file');
+    const half = await run(true, 1, { precision: 'float16' });
+    assert.equal(half.r.cache, 'file');
+    // Adam turns tiny gradient differences into full steps, so compare losses, not weights.
+    half.r.history.forEach((h, i) => assert.ok(Math.abs(h.loss - plain.r.history[i].loss) < 1e-2 * plain.r.history[i].loss, `float16 cache: loss ${h.loss} vs ${plain.r.history[i].loss}`));
+    const over = await run(true, undefined, { maxBytes: 1000 });
+    assert.equal(over.r.cache, 'none');
+    assert.deepEqual(over.r.cachedParts, []);
+    assert.equal(maxDiff(plain.w, over.w), 0);
     for (const other of [mem, file]) {
       assert.ok(maxDiff(plain.w, other.w) < 1e-5, `weights differ by ${maxDiff(plain.w, other.w)}`);
       other.r.history.forEach((h, i) => assert.ok(Math.abs(h.loss - plain.r.history[i].loss) < 1e-5));
@@ -168,8 +176,8 @@ describe('ml/train', function () {
     it('same seed → same numbers', async () => {
       const run = async () => {
         const net = buildNetwork(spec('resnet50'), 1);
-        const r = await trainModel({ parts: networkParts(net), data, normalize: net.spec.normalize,
-          training: tspec({ epochs: 1, augment: { flip: true }, maxBatchesPerEpoch: 1 }) });
+        const r = await trainModel({ parts: networkParts(net), data: { ...data, val: undefined }, normalize: net.spec.normalize,
+          training: tspec({ epochs: 1, batchSize: 8, augment: { flip: true }, maxBatchesPerEpoch: 1 }) });
         const w = allWeights(net.model.layers);
         net.dispose();
         return { r, w };

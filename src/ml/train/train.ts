@@ -14,7 +14,7 @@ import { allIndices, evaluateSource, type EvalResult } from './evaluate.js';
 import { adam, sgd, type Optimizer } from './optimizers.js';
 import { Rng, deriveSeed } from './rng.js';
 import { learningRateAt } from './schedule.js';
-import { buildActivationCache, imageSource, runParts, type BatchSource, type CacheOptions } from './sources.js';
+import { buildActivationCache, cacheBytes, defaultCacheCeiling, imageSource, runParts, type BatchSource, type CacheOptions } from './sources.js';
 
 export interface TrainData {
   train: PreparedSplit;
@@ -104,6 +104,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     throw new UsageError('training.earlyStopping needs validation images: the dataset has no val split; set training.valFraction');
   }
   const sets = splitIndices(data, t);
+  if (sets.train.length === 0) throw new UsageError('training: the dataset has no training images');
   const classes = data.classes;
   const vars = trainableVariables(parts);
   if (vars.length === 0) throw new Error('trainModel: nothing to train (no trainable layer in any part)');
@@ -124,10 +125,23 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const mutable = mutableLayers(parts);
 
   try {
-    if (useCache) {
+    const cacheOpts: CacheOptions = opts.cache === false ? {} : (opts.cache ?? {});
+    let caching = useCache;
+    if (caching) {
+      // Size check first: a cut early in a wide network on a large dataset can need more than memory or disk holds.
+      const one = tf.tidy(() => runParts(parts.slice(0, k), images.batch(sets.train.subarray(0, 1)), true));
+      const elements = one.size;
+      one.dispose();
+      const need = cacheBytes(elements, sets.train.length + (sets.val?.length ?? 0), cacheOpts.precision);
+      const ceiling = cacheOpts.maxBytes ?? defaultCacheCeiling(cacheOpts.dir);
+      if (need > ceiling) {
+        caching = false;
+        opts.log?.(`frozen-prefix cache not used: it would take ${(need / 2 ** 30).toFixed(2)} GiB (ceiling ${(ceiling / 2 ** 30).toFixed(2)} GiB); the head runs every batch`);
+      }
+    }
+    if (caching) {
       const prefix = parts.slice(0, k);
       opts.onProgress?.({ phase: 'cache', message: `computing ${prefix.map((p) => p.name).join('+')} activations once` });
-      const cacheOpts = opts.cache === false ? {} : (opts.cache ?? {});
       const tc = await buildActivationCache(images, prefix, sets.train, { batchSize: t.batchSize, ...cacheOpts }, opts.signal);
       toDispose.push(tc);
       trainSrc = tc;
@@ -233,7 +247,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       valAccuracy: kept?.valAccuracy,
       trainCount: n,
       valCount: sets.val?.length ?? 0,
-      cachedParts: useCache ? parts.slice(0, k).map((p) => p.name) : [],
+      cachedParts: cacheKind !== 'none' ? parts.slice(0, k).map((p) => p.name) : [],
       cache: cacheKind,
     };
   } finally {
