@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import splitRetrain from '../../src/stages/split-retrain/index.js';
 import trainBase from '../../src/stages/train-base/index.js';
-import { CUT_CHANNELS, cutChannels } from '../../src/stages/split-retrain/cut-channels.js';
 
 const model = { arch: 'vgg16' as const, width: 0.125, inputSize: 32 };
 const params = (cut: string, ratio: number) => ({
@@ -18,15 +17,15 @@ describe('stages: plan-time checks', () => {
 
   it('names the valid cut points when the sweep names an unknown one', () => {
     const [msg] = splitRetrain.validate!(params('block6_pool', 8), ctx);
-    assert.match(msg!, /'block6_pool' is not a cut point of vgg16; valid cut points: block1_conv1, .*block5_pool/);
+    assert.match(msg!, /cut: unknown cut point 'block6_pool' for vgg16; valid cut points: block1_conv1, .*block5_pool/);
     const [resnet] = splitRetrain.validate!({ ...params('block1_pool', 8), model: { arch: 'resnet50', width: 1 } }, ctx);
-    assert.match(resnet!, /not a cut point of resnet50; valid cut points: conv1, maxpool, layer1_1/);
+    assert.match(resnet!, /unknown cut point 'block1_pool' for resnet50; valid cut points: conv1, maxpool, layer1_1/);
   });
 
   it('refuses a ratio that leaves the bottleneck with zero channels', () => {
     // block1_pool at width 0.125 has 8 channels: round(8/17) = 0.
     const [msg] = splitRetrain.validate!(params('block1_pool', 17), ctx);
-    assert.match(msg!, /bottleneck.ratio: 17 leaves the bottleneck at block1_pool with 0 channels \(C = 8/);
+    assert.match(msg!, /bottleneck.ratio 17 leaves the encoder with 0 channels at block1_pool \(C = 8/);
     assert.deepEqual(splitRetrain.validate!(params('block1_pool', 16), ctx), []);
   });
 
@@ -34,17 +33,5 @@ describe('stages: plan-time checks', () => {
     assert.deepEqual(trainBase.externalInputs!({ model: { ...model, width: 1 }, training: params('x', 1).training }, ctx), []);
     const ext = trainBase.externalInputs!({ model: { ...model, width: 1, pretrained: '/data/w/model.json' }, training: params('x', 1).training }, ctx);
     assert.deepEqual(ext, ['/data/w/model.json']);
-  });
-
-  it('agrees with the channel counts of the built networks', async function () {
-    this.timeout(60000);
-    const { buildNetwork, resolveModelSpec } = await import('../../src/ml/models/index.js');
-    for (const arch of ['vgg16', 'resnet50'] as const) {
-      const net = buildNetwork(resolveModelSpec({ arch, width: 0.125, inputSize: 32, inputChannels: 1, classes: 3 }));
-      try {
-        assert.deepEqual(net.cutPoints, [...CUT_CHANNELS[arch]!.keys()]);
-        for (const cut of net.cutPoints) assert.equal(net.cutShape(cut)[2], cutChannels(arch, cut, 0.125), `${arch} ${cut}`);
-      } finally { net.dispose(); }
-    }
   });
 });

@@ -1,12 +1,16 @@
-// Plan-time checks shared by the stages that take a model spec and a cut.
+// Plan-time checks of the stages that take a model spec and a cut, from the params alone (the
+// architecture formulas of src/ml/models/cut-points.ts; no TensorFlow.js).
+import { ARCHS, checkSplitSpec } from '../../ml/models/cut-points.js';
 import type { ModelSpec } from '../../ml/spec.js';
-import { CUT_CHANNELS, checkCutAndRatio } from './cut-channels.js';
 
 export function checkModelSpec(model: ModelSpec): string[] {
-  if (!CUT_CHANNELS[model.arch]) return [`model.arch: unknown architecture '${model.arch}'`];
+  if (!ARCHS.includes(model.arch)) return [`model.arch: unknown architecture '${model.arch}' (expected ${ARCHS.join(' or ')})`];
   return [];
 }
 
+/** Unknown cut (listing the valid ones), an input too small, a ratio leaving zero bottleneck channels. */
 export function checkSplit(model: ModelSpec, cut: string, ratio: number): string[] {
-  return checkCutAndRatio(model.arch, model.width ?? 1, cut, ratio);
+  const size = model.inputSize;
+  const [h, w] = size === undefined ? [224, 224] : typeof size === 'number' ? [size, size] : size;
+  return checkSplitSpec(model.arch, cut, model.width ?? 1, ratio, h, w).map((m) => (m.startsWith('unknown cut') ? `cut: ${m}` : m));
 }
