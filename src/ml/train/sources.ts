@@ -36,6 +36,17 @@ export function runParts(parts: TrainPart[], x: tf.Tensor, forceInference = fals
   return h;
 }
 
+/**
+ * Batches of a frozen prefix's output, computed per batch outside any gradient tape (used when
+ * caching does not apply, e.g. with flip augmentation): the same numbers, less memory.
+ */
+export function prefixSource(source: BatchSource, prefix: TrainPart[]): BatchSource {
+  return {
+    batch: (indices, flip) => tf.tidy(() => runParts(prefix, source.batch(indices, flip), true)),
+    dispose() {},
+  };
+}
+
 export interface CacheOptions {
   /** Keep activations in memory up to this many bytes, else use a temporary file. Default 256 MiB. */
   memoryLimitBytes?: number;

@@ -14,7 +14,7 @@ import { allIndices, evaluateSource, type EvalResult } from './evaluate.js';
 import { adam, sgd, type Optimizer } from './optimizers.js';
 import { Rng, deriveSeed } from './rng.js';
 import { learningRateAt } from './schedule.js';
-import { buildActivationCache, cacheBytes, defaultCacheCeiling, imageSource, runParts, type BatchSource, type CacheOptions } from './sources.js';
+import { buildActivationCache, cacheBytes, defaultCacheCeiling, imageSource, prefixSource, runParts, type BatchSource, type CacheOptions } from './sources.js';
 
 export interface TrainData {
   train: PreparedSplit;
@@ -109,7 +109,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const vars = trainableVariables(parts);
   if (vars.length === 0) throw new Error('trainModel: nothing to train (no trainable layer in any part)');
 
-  // A leading run of frozen parts (inference mode, no trainable layer) is cached when inputs are not augmented.
+  // A leading run of frozen parts (inference mode, no trainable layer) runs outside the gradient tape;
+  // its output is computed once and cached when inputs are not augmented.
   let k = 0;
   while (k < parts.length - 1 && !parts[k].trainingMode && parts[k].trainableLayers.length === 0) k++;
   const useCache = k > 0 && !t.augment.flip && opts.cache !== false;
@@ -117,7 +118,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const valImages = sets.valSplit ? imageSource(sets.valSplit, data.geometry, opts.normalize) : undefined;
   let trainSrc: BatchSource = images;
   let valSrc: BatchSource | undefined = valImages;
-  let run = parts;
+  let run: TrainPart[];
   let cacheKind: TrainResult['cache'] = 'none';
   const toDispose: BatchSource[] = [];
   const optimizer: Optimizer = t.optimizer === 'adam' ? adam() : sgd(t.momentum);
@@ -152,9 +153,14 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         valSrc = vc;
         if (vc.kind === 'file') cacheKind = 'file';
       }
-      run = parts.slice(k);
       opts.log?.(`frozen ${prefix.map((p) => p.name).join('+')} computed once (${cacheKind}, ${(tc.bytes / 2 ** 20).toFixed(1)} MiB for train)`);
     }
+
+    if (k > 0 && !caching) {
+      trainSrc = prefixSource(images, parts.slice(0, k));
+      valSrc = valImages && prefixSource(valImages, parts.slice(0, k));
+    }
+    run = parts.slice(k);
 
     const history: EpochRecord[] = [];
     const es = t.earlyStopping;
