@@ -147,7 +147,7 @@ export function readSavedMeta(dir: string): SavedMeta {
 export async function loadNetwork(dir: string): Promise<{ network: Network; meta: SavedMeta }> {
   const meta = readSavedMeta(dir);
   const network = buildNetwork(meta.spec, 0);
-  await assignByName(network.model.layers, join(dir, MODEL_FILE), { allowExtra: meta.kind === 'split' });
+  await assignByName(network.model.layers, join(dir, MODEL_FILE));
   return { network, meta };
 }
 
@@ -157,7 +157,7 @@ export async function loadSplit(dir: string): Promise<{ split: SplitModel; meta:
   if (meta.kind !== 'split' || !meta.cut || !meta.bottleneck) throw new UsageError(`${join(dir, MODEL_FILE)}: holds a whole network, not a split model`);
   const network = buildNetwork(meta.spec, 0);
   const split = splitModel(network, meta.cut, meta.bottleneck, { seed: 0 });
-  await assignByName(split.full.layers, join(dir, MODEL_FILE), { allowExtra: false });
+  await assignByName(split.full.layers, join(dir, MODEL_FILE));
   return { split, meta };
 }
 
@@ -172,8 +172,8 @@ function mismatch(path: string, layer: string, weight: string, expected: readonl
   );
 }
 
-/** Assign weights saved under our own names; every weight of `layers` must be present. */
-async function assignByName(layers: tf.layers.Layer[], path: string, opts: { allowExtra: boolean }): Promise<void> {
+/** Assign weights saved under our own names; every weight of `layers` must be present (extra ones, e.g. a bottleneck, are ignored). */
+async function assignByName(layers: tf.layers.Layer[], path: string): Promise<void> {
   const { weights } = await readWeights(path);
   try {
     for (const l of layers) {
@@ -189,7 +189,6 @@ async function assignByName(layers: tf.layers.Layer[], path: string, opts: { all
   } finally {
     tf.dispose(Object.values(weights));
   }
-  void opts;
 }
 
 export interface PretrainedReport {
