@@ -82,6 +82,10 @@ export function tidyTables(m: ReportModel): CsvTable[] {
       for (const v of x.violations) recs.rows.push([m.pipeline.name, r.label, r.state, 'rejected', ...d(x.design, r.percentile), v.constraint, v.limit, v.actual, v.by]);
     }
   }
+  const subsets: CsvTable = { name: 'class_subsets', columns: ['pipeline', 'comparison', 'subset', 'isplit_best', 'retrained_best', 'hit', 'spearman'], rows: [] };
+  m.subsetComparisons.forEach((c, i) => {
+    for (const x of c.subsets) subsets.rows.push([m.pipeline.name, i + 1, x.label, x.isplitBest, x.retrainedBest, x.hit, x.spearman]);
+  });
   const p = m.provenance;
   const prov: CsvTable = { name: 'provenance', columns: ['field', 'value'], rows: [] };
   prov.rows.push(['pipeline', m.pipeline.name]);
@@ -94,7 +98,7 @@ export function tidyTables(m: ReportModel): CsvTable[] {
   prov.rows.push(['compute_ms', p.totalDurationMs]);
   prov.rows.push(['seeds', p.seeds.join(';')]);
   for (const f of p.fields) for (const v of f.values) prov.rows.push([f.key, v]);
-  return [cuts, perClass, designs, validation, recs, prov];
+  return [cuts, perClass, designs, validation, recs, subsets, prov];
 }
 
 export function toCsv(t: CsvTable): string {

@@ -295,6 +295,19 @@ export function buildDocument(m: ReportModel): ReportDocument {
     else blocks.push({ kind: 'paragraph', text: 'Validation summary: missing (no finished validate cell for this group).' });
   }
 
+  m.subsetComparisons.forEach((c, i) => {
+    if (i === 0) blocks.push({ kind: 'heading', level: 2, text: 'Class dependence of the best cut', id: 'class-dependence' });
+    const yesNo = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no');
+    blocks.push({ kind: 'paragraph', text: `Across ${c.subsets.length} class subsets${coordsText(c.coords) ? ` (${coordsText(c.coords)})` : ''}: does I-SPLIT's best cut move? ${yesNo(c.isplitBestMoves)}. Does the retrained best cut move? ${yesNo(c.retrainedBestMoves)}. Share of subset pairs whose movement I-SPLIT predicted: ${c.moveAgreement === null ? 'n/a' : c.moveAgreement.toFixed(2)}; best-cut hit rate: ${c.hitRate === null ? 'missing' : c.hitRate.toFixed(2)}.` });
+    addTable({
+      id: `class-dependence-${i + 1}`,
+      title: 'Best cut per class subset',
+      columns: [{ label: 'Subset', numeric: false }, { label: 'I-SPLIT best', numeric: false }, { label: 'Retrained best', numeric: false }, { label: 'Hit', numeric: false }, { label: 'Spearman ρ', numeric: true }],
+      rows: c.subsets.map((x) => [textCell(x.label), textCell(x.isplitBest), textCell(x.retrainedBest),
+        x.hit === null ? missing() : { text: x.hit ? 'yes' : 'no', sort: x.hit ? 1 : 0 }, numCell(x.spearman, 3)]),
+    });
+  });
+
   if (m.recommendations.length) {
     blocks.push({ kind: 'heading', level: 2, text: 'Recommendation', id: 'recommendation' });
     m.recommendations.forEach((r, i) => {

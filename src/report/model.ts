@@ -196,6 +196,16 @@ export interface RecommendationModel {
   rejected: { design: DesignSummary; violations: { constraint: string; limit: number | null; actual: number | null; by: number | null }[] }[];
 }
 
+/** How the best cut moves between class subsets (the compare-subsets stage). */
+export interface SubsetComparisonModel {
+  coords: Record<string, unknown>;
+  subsets: { label: string; isplitBest: string | null; retrainedBest: string | null; hit: boolean | null; spearman: number | null }[];
+  isplitBestMoves: boolean | null;
+  retrainedBestMoves: boolean | null;
+  moveAgreement: number | null;
+  hitRate: number | null;
+}
+
 export interface StageCount {
   instance: string;
   stage: string;
@@ -221,6 +231,7 @@ export interface ReportModel {
   empty: boolean;
   groups: GroupModel[];
   recommendations: RecommendationModel[];
+  subsetComparisons: SubsetComparisonModel[];
   provenance: ProvenanceModel;
   notes: string[];
 }
@@ -248,6 +259,7 @@ export function buildReportModel(cells: CellRecord[], pipeline: PipelineInfo): R
     empty: done.length === 0,
     groups,
     recommendations,
+    subsetComparisons: cells.filter((c) => c.stage === 'compare-subsets' && c.state === 'done' && obj(c.metrics)).map((c) => readSubsetComparison(c)),
     provenance: buildProvenance(cells, pipeline.run ?? null),
     notes,
   };
@@ -587,6 +599,21 @@ function readValidation(c: CellRecord): ValidationModel {
       predicted: num(at(p, 'predicted')),
       actual: num(at(p, 'actual')),
     })),
+  };
+}
+
+function readSubsetComparison(c: CellRecord): SubsetComparisonModel {
+  const m = c.metrics;
+  return {
+    coords: c.coords,
+    subsets: arr(at(m, 'subsets')).map((x) => ({
+      label: str(at(x, 'label')) ?? '?', isplitBest: str(at(x, 'isplitBest')), retrainedBest: str(at(x, 'retrainedBest')),
+      hit: bool(at(x, 'hit')), spearman: num(at(x, 'spearman')),
+    })),
+    isplitBestMoves: bool(at(m, 'isplitBestMoves')),
+    retrainedBestMoves: bool(at(m, 'retrainedBestMoves')),
+    moveAgreement: num(at(m, 'moveAgreement')),
+    hitRate: num(at(m, 'hitRate')),
   };
 }
 

@@ -98,6 +98,21 @@ describe('report model', function () {
     assert.equal(m.groups[0]!.variants.length, 1);
     assert.deepEqual(m.groups[1]!.variants.map((v) => v.label), ['bottleneck.ratio=4', 'bottleneck.ratio=8']);
     assert.ok(m.groups[1]!.variants.every((v) => v.rows.find((r) => r.cut === 'block2_pool')!.accuracy!.n === 2));
+
+    // compare-subsets gathers over the subset axis: it belongs to the pipeline, not to one group.
+    const compare: CellRecord = {
+      id: 'c'.repeat(64), key: 'd'.repeat(64), pipeline: 'x', instance: 'compare', stage: 'compare-subsets', coords: {}, params: {}, state: 'done', attempts: 1,
+      metrics: { subsets: [{ label: 'subset=ab', isplitBest: 'block2_pool', retrainedBest: 'block2_pool', hit: true, spearman: 0.8 },
+        { label: 'subset=cd', isplitBest: 'block3_pool', retrainedBest: 'block2_pool', hit: false, spearman: 0.4 }],
+        isplitBestCuts: ['block2_pool', 'block3_pool'], retrainedBestCuts: ['block2_pool'], isplitBestMoves: true, retrainedBestMoves: false,
+        pairs: [], moveAgreement: 0, hitRate: 0.5 },
+    };
+    const withCompare = buildReportModel([...a, ...bb, ...extra, compare], { name: 'x' });
+    assert.equal(withCompare.groups.length, 2);
+    assert.equal(withCompare.subsetComparisons[0]!.subsets.length, 2);
+    const doc = buildDocument(withCompare);
+    const t = doc.tables.find((x) => x.id === 'class-dependence-1')!;
+    assert.deepEqual(t.rows.map((r) => r.map((c) => c.text)), [['subset=ab', 'block2_pool', 'block2_pool', 'yes', '0.800'], ['subset=cd', 'block3_pool', 'block2_pool', 'no', '0.400']]);
   });
 
   it('an empty or unfinished pipeline is a model that says so', function () {
