@@ -22,9 +22,11 @@ export function reasonFor(file: string, e: unknown): string {
   } catch {
     return 'file vanished or unreadable';
   }
-  const msg = String((e as Error)?.message ?? e).split('\n')[0]!.trim();
+  let msg = String((e as Error)?.message ?? e).split('\n')[0]!.trim();
+  // libvips sometimes reports only that a warning was fatal, not which one.
+  if (/warning treated as error/i.test(msg)) msg = 'the decoder warned of damaged or incomplete data';
   if (/unsupported image format|not a known file format|bad seek|no loader/i.test(msg)) return `not a decodable image (${msg})`;
-  if (/premature end|truncat|short read|unexpected end|out of data|end of file|corrupt|incomplete|read error|treated as error|invalid|bad huffman/i.test(msg)) return `truncated or corrupt image (${msg})`;
+  if (/premature end|truncat|short read|unexpected end|out of data|end of file|corrupt|incomplete|read error|damaged|invalid|bad huffman/i.test(msg)) return `truncated or corrupt image (${msg})`;
   return `unreadable image (${msg})`;
 }
 

@@ -93,26 +93,37 @@ export async function writeSplitTensor(items: readonly Item[], t: Target, path: 
     wake = undefined;
     w?.();
   };
+  // A failure (abort, disk full) stops every worker; the file is closed only once all have
+  // stopped, so no late write can land on a reused descriptor.
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
-      hooks.signal?.throwIfAborted();
-      // Don't run far ahead of a slow image at the head: bounded memory.
-      if (next - head >= 4 * window) {
-        await new Promise<void>((resolve) => { const prev = wake; wake = () => { prev?.(); resolve(); }; });
-        continue;
+    try {
+      while (next < items.length && failure === undefined) {
+        hooks.signal?.throwIfAborted();
+        // Don't run far ahead of a slow image at the head: bounded memory.
+        if (next - head >= 4 * window) {
+          await new Promise<void>((resolve) => { const prev = wake; wake = () => { prev?.(); resolve(); }; });
+          continue;
+        }
+        const i = next++;
+        try {
+          done.set(i, await decodeItem(items[i]!, t));
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+          done.set(i, e.reason);
+        }
+        if (failure === undefined) advance();
       }
-      const i = next++;
-      try {
-        done.set(i, await decodeItem(items[i]!, t));
-      } catch (e) {
-        if (!(e instanceof DecodeError)) throw e;
-        done.set(i, e.reason);
-      }
-      advance();
+    } catch (e) {
+      failure ??= { error: e };
+      const w = wake;
+      wake = undefined;
+      w?.();
     }
   };
   try {
     await Promise.all(Array.from({ length: Math.min(window, Math.max(1, items.length)) }, worker));
+    if (failure) throw failure.error;
     flushChunk();
   } finally {
     closeSync(fd);

@@ -64,6 +64,17 @@ describe('prepare-dataset stage, configs and CLI', function () {
     openPrepared(out).close();
   });
 
+  it('stops cleanly when cancelled mid-way', async () => {
+    const { prepareDataset } = await import('../../src/data/prepare.js');
+    const ac = new AbortController();
+    const spec: DatasetSpec = { kind: 'synthetic', resolution: 32, channels: 3, synthetic: { classes: 4, perClass: 3000, seed: 0 } };
+    let events = 0;
+    await assert.rejects(
+      prepareDataset(spec, scratch(), { signal: ac.signal, progress: () => { if (++events === 1) ac.abort(); } }),
+      (e: unknown) => (e as Error).name === 'AbortError',
+    );
+  });
+
   it('declares the dataset folder and WordNet as external inputs; validates paths and kinds at plan time', () => {
     const ctx = { pipelineDir: root, projectRoot: root };
     const spec: DatasetSpec = { kind: 'tiny-imagenet-200', path: 'data/tiny', resolution: 64, channels: 3, classes: { wordnetAncestor: 'dog' } };
