@@ -20,6 +20,12 @@ export interface LocalExecutorOptions {
   killGraceMs?: number;
   /** Node flags for the workers (e.g. --max-old-space-size=4096). */
   execArgv?: string[];
+  /**
+   * A worker whose resident memory exceeds this after a cell is retired rather than reused, so
+   * memory a stage leaks (tensors not disposed) does not pile up over a sweep. Default: 3 GiB or
+   * SEI_WORKER_MAX_RSS_MB.
+   */
+  maxRssBytes?: number;
 }
 
 /** How much of a dead worker's stderr to quote in the cell's error. */
@@ -32,6 +38,8 @@ class WorkerProcess {
   private stderrTail = '';
   private readyPromise: Promise<void>;
   exited = false;
+  /** Resident memory reported after its last cell. */
+  lastRss = 0;
 
   constructor(options: LocalExecutorOptions) {
     this.child = fork(WORKER_SCRIPT, [], {
@@ -89,8 +97,12 @@ export class LocalExecutor implements Executor {
   private closed = false;
   private abortGeneration = 0;
 
+  private readonly maxRss: number;
+
   constructor(private readonly options: LocalExecutorOptions = {}) {
     this.concurrency = Math.max(1, options.jobs ?? availableParallelism());
+    const envMb = Number(process.env.SEI_WORKER_MAX_RSS_MB);
+    this.maxRss = options.maxRssBytes ?? (Number.isFinite(envMb) && envMb > 0 ? envMb * 2 ** 20 : 3 * 2 ** 30);
     this.queue = new PQueue({ concurrency: this.concurrency });
   }
 
@@ -160,7 +172,10 @@ export class LocalExecutor implements Executor {
       const onMessage = (m: FromWorker): void => {
         if (m.type === 'progress' && m.key === spec.key) {
           hooks.onProgress?.(m.event);
-        } else if (m.type === 'done' && m.key === spec.key) {
+        } else if ((m.type === 'done' || m.type === 'error') && m.key === spec.key) {
+          worker.lastRss = m.rssBytes;
+        }
+        if (m.type === 'done' && m.key === spec.key) {
           if (failureOverride) { worker.kill(); finish(fail(failureOverride.kind, failureOverride.message)); return; }
           finish({ ok: true, metrics: m.metrics, provenance: m.provenance, manifest: m.manifest, startedAt: m.startedAt, endedAt: m.endedAt, durationMs: m.durationMs });
         } else if (m.type === 'error' && m.key === spec.key) {
@@ -195,7 +210,7 @@ export class LocalExecutor implements Executor {
       } else {
         try { appendFileSync(spec.logPath, `[${new Date().toISOString()}] ${result.failure}: ${result.error}\n`); } catch { /* ignore */ }
       }
-    } else if (!this.closed && !worker.exited) {
+    } else if (!this.closed && !worker.exited && worker.lastRss <= this.maxRss) {
       this.idle.push(worker);
     } else {
       worker.kill();

@@ -75,8 +75,8 @@ export type ToWorker = { type: 'run'; spec: CellSpec } | { type: 'abort'; reason
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'progress'; key: string; event: ProgressEvent }
-  | { type: 'done'; key: string; metrics: Record<string, unknown>; provenance: Record<string, unknown>; manifest: Manifest; startedAt: string; endedAt: string; durationMs: number }
-  | { type: 'error'; key: string; error: string; startedAt: string; endedAt: string; durationMs: number };
+  | { type: 'done'; key: string; metrics: Record<string, unknown>; provenance: Record<string, unknown>; manifest: Manifest; startedAt: string; endedAt: string; durationMs: number; rssBytes: number }
+  | { type: 'error'; key: string; error: string; startedAt: string; endedAt: string; durationMs: number; rssBytes: number };
 
 /** Name of the result file every cell's artifact folder holds, written last. */
 export const RESULT_FILE = 'result.json';

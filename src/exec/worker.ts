@@ -113,12 +113,12 @@ async function runCell(spec: CellSpec): Promise<void> {
     const manifest = await takeManifest(spec.outDir);
     fsyncTree(spec.outDir, manifest.map((m) => m.path));
     logLine(`done in ${ended - started} ms`);
-    send({ type: 'done', key: spec.key, metrics, provenance, manifest, startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started });
+    send({ type: 'done', key: spec.key, metrics, provenance, manifest, startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started, rssBytes: process.memoryUsage.rss() });
   } catch (e) {
     const ended = Date.now();
     const text = describeError(e);
     logLine(`failed: ${text}`);
-    send({ type: 'error', key: spec.key, error: e instanceof Error ? e.message : String(e), startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started });
+    send({ type: 'error', key: spec.key, error: e instanceof Error ? e.message : String(e), startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started, rssBytes: process.memoryUsage.rss() });
   } finally {
     if (logFd !== undefined) closeSync(logFd);
     logFd = undefined;
@@ -127,7 +127,10 @@ async function runCell(spec: CellSpec): Promise<void> {
 }
 
 process.on('message', (msg: ToWorker) => {
-  if (msg.type === 'run') void runCell(msg.spec);
+  if (msg.type === 'run' && current) {
+    const t = new Date().toISOString();
+    send({ type: 'error', key: msg.spec.key, error: `worker ${process.pid} is busy with another cell`, startedAt: t, endedAt: t, durationMs: 0, rssBytes: process.memoryUsage.rss() });
+  } else if (msg.type === 'run') void runCell(msg.spec);
   else if (msg.type === 'abort' && current) current.controller.abort(msg.reason);
 });
 // The orchestrator gone (crashed, killed): nothing left to report to, so stop.

@@ -149,6 +149,18 @@ describe('sei engine commands', function () {
     assert.equal(readJournalSync(journal).filter((e) => e.event === 'start').length, 5, 'the refused run ran nothing');
   });
 
+  it('two runs started together on a new store: one works, the other refuses or finds it all done; nothing runs twice', async () => {
+    writeFileSync(join(dir, 'p.yaml'), PIPELINE(200, 4));
+    const [x, y] = await Promise.all([sei(['run', 'p.yaml', '--store', 'st', '--jobs', '2']), sei(['run', 'p.yaml', '--store', 'st', '--jobs', '2'])]);
+    const codes = [x.code, y.code].sort();
+    assert.ok(codes[0] === 0 && (codes[1] === 0 || codes[1] === 2), `exit codes ${codes}: ${x.stderr} ${y.stderr}`);
+    for (const r of [x, y]) if (r.code === 2) assert.match(r.stderr, /is in use by run/);
+    assert.equal(readJournalSync(journal).filter((e) => e.event === 'done').length, 5, 'every cell ran once');
+    const s = openStore(join(dir, 'st'), { readonly: true });
+    assert.deepEqual(s.listCells({ pipeline: 'sweep' }).map((c) => [c.state, c.attempts]), Array(5).fill(['done', 1]));
+    s.close();
+  });
+
   it('Ctrl-C stops the running cells (recorded interrupted, exit 130); the same command then finishes them', async () => {
     writeFileSync(join(dir, 'p.yaml'), PIPELINE(1500, 2));
     const run = start(['run', 'p.yaml', '--store', 'st', '--jobs', '2'], env, dir);
