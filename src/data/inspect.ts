@@ -2,7 +2,7 @@
 // decoded once to find the unreadable ones and to gather size and channel statistics.
 import { probeFile, DecodeError } from './decode.js';
 import { listDataset } from './loaders/index.js';
-import { summarizeSkips, type Item, type Skip } from './listing.js';
+import { itemName, summarizeSkips, type Item, type Skip } from './listing.js';
 import type { DatasetKind } from './spec.js';
 
 export interface Range { min: number; max: number; mean: number }
@@ -62,7 +62,7 @@ export async function inspectDataset(kind: DatasetKind, path: string | undefined
           perClass[it.label]! += 1;
         } catch (e) {
           if (!(e instanceof DecodeError)) throw e;
-          skipped.push({ file: it.name, reason: e.reason });
+          skipped.push({ file: itemName(it, listing.root), reason: e.reason });
         }
         done++;
         if (done % 200 === 0) opts.onProgress?.(done, total);

@@ -1,3 +1,5 @@
+import { relative } from 'node:path';
+
 // What a loader finds in a dataset folder, before any pixel is decoded: the classes, the images
 // of each official split with their labels, and every file it passed over and why.
 
@@ -12,12 +14,21 @@ export interface RawImage {
 export interface Item {
   /** Label index into Listing.classes. */
   label: number;
-  /** Where the image comes from, relative to the dataset folder (for skip reports). */
-  name: string;
-  /** An image file to decode, or ... */
+  /**
+   * Where the image comes from, for skip reports. Image files leave it out (a 500,000-file
+   * listing would hold every path twice): their name is the file relative to the dataset folder.
+   */
+  name?: string;
+  /** An image file to decode (absolute path), or ... */
   file?: string;
   /** ... pixels produced on demand. */
   pixels?: () => RawImage;
+}
+
+/** The item's name for reports: its own, or its file relative to the dataset folder. */
+export function itemName(item: Item, root: string | undefined): string {
+  if (item.name !== undefined) return item.name;
+  return root !== undefined ? relative(root, item.file!) : item.file!;
 }
 
 export interface Skip {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { convertRaw, decodeFile, DecodeError, type Target } from './decode.js';
 import { listDataset } from './loaders/index.js';
-import { summarizeSkips, type Item, type Listing, type Skip } from './listing.js';
+import { itemName, summarizeSkips, type Item, type Listing, type Skip } from './listing.js';
 import { PREPARED_FORMAT, type PreparedMeta, type SplitName } from './prepared-meta.js';
 import { planSplits, type SplitPlan } from './splits.js';
 import type { DatasetSpec } from './spec.js';
@@ -47,7 +47,7 @@ async function decodeItem(item: Item, t: Target): Promise<Uint8Array> {
  * Decodes `items` into the file `path` in order; returns the labels of the images written and
  * the skips. At most `window` images are decoded or waiting to be written at any time.
  */
-export async function writeSplitTensor(items: readonly Item[], t: Target, path: string, hooks: PrepareHooks & { phase: string }): Promise<{ labels: Int32Array; skipped: Skip[] }> {
+export async function writeSplitTensor(items: readonly Item[], t: Target, path: string, hooks: PrepareHooks & { phase: string; root?: string }): Promise<{ labels: Int32Array; skipped: Skip[] }> {
   const window = Math.max(1, hooks.concurrency ?? 8);
   const imageBytes = t.width * t.height * t.channels;
   const fd = openSync(path, 'w');
@@ -75,7 +75,7 @@ export async function writeSplitTensor(items: readonly Item[], t: Target, path: 
       const r = done.get(head)!;
       done.delete(head);
       if (typeof r === 'string') {
-        skipped.push({ file: items[head]!.name, reason: r });
+        skipped.push({ file: itemName(items[head]!, hooks.root), reason: r });
       } else {
         chunk.set(r, inChunk * imageBytes);
         inChunk += 1;
@@ -156,7 +156,7 @@ export async function prepareDataset(spec: DatasetSpec, outDir: string, hooks: P
     }
     const imagesFile = `${name}.images.u8`;
     const labelsFile = `${name}.labels.i32`;
-    const r = await writeSplitTensor(items, t, join(outDir, imagesFile), { ...hooks, phase: `decode ${name}` });
+    const r = await writeSplitTensor(items, t, join(outDir, imagesFile), { ...hooks, phase: `decode ${name}`, root: listing.root });
     writeFileSync(join(outDir, labelsFile), Buffer.from(r.labels.buffer, r.labels.byteOffset, r.labels.byteLength));
     skipped.push(...r.skipped);
     const counts = perClass(r.labels, plan.classes.length);

@@ -60,7 +60,7 @@ export function planSplits(listing: Listing, spec: DatasetSpec): SplitPlan {
   const choice = chooseClasses(spec.classes, listing.classes, listing.classIds);
   const relabel = new Map(choice.keep.map((orig, i) => [orig, i]));
   const pick = (items: readonly Item[] | undefined): Item[] | undefined =>
-    items?.filter((it) => relabel.has(it.label)).map((it) => ({ ...it, label: relabel.get(it.label)! }));
+    items?.filter((it) => relabel.has(it.label)).map((it) => (relabel.get(it.label) === it.label ? it : { ...it, label: relabel.get(it.label)! }));
   let train = pick(listing.splits.train)!;
   let val = pick(listing.splits.val);
   let test = pick(listing.splits.test);

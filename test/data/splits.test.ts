@@ -78,7 +78,7 @@ describe('seeded splits and subsets', () => {
     const byIndex = planSplits(l, { ...spec, classes: { names: [2, 0] } });
     assert.deepEqual(byName.classes, ['class0', 'class2']);
     assert.deepEqual(names(byName.splits.train), names(byIndex.splits.train));
-    assert.deepEqual(byName.splits.train.filter((x) => x.name.startsWith('c2/')).map((x) => x.label), [1, 1, 1]);
+    assert.deepEqual(byName.splits.train.filter((x) => x.name!.startsWith('c2/')).map((x) => x.label), [1, 1, 1]);
   });
 
   it('an official test split is used as is; without one testFraction 0 is refused', () => {

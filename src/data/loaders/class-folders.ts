@@ -42,7 +42,7 @@ export function readClassFolders(
 export function itemsOf(folders: Map<string, string[]>, classes: readonly string[], root: string): Item[] {
   const items: Item[] = [];
   classes.forEach((cls, label) => {
-    for (const file of folders.get(cls) ?? []) items.push({ label, file, name: relative(root, file) });
+    for (const file of folders.get(cls) ?? []) items.push({ label, file });
   });
   return items;
 }

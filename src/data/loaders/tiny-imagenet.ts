@@ -94,7 +94,7 @@ export function listTinyImageNet(path: string | undefined): Listing {
     }
     const files = collectImages(imagesDir, root, skips);
     if (files.length === 0) throw new UsageError(`class folder ${relative(root, imagesDir)}/ holds no images (expected ${w}_<k>.JPEG files)`);
-    for (const file of files) train.push({ label: label.get(w)!, file, name: relative(root, file) });
+    for (const file of files) train.push({ label: label.get(w)!, file });
   }
 
   // Val: labelled by val_annotations.txt (file, wnid, box), or already sorted into
@@ -113,7 +113,7 @@ export function listTinyImageNet(path: string | undefined): Listing {
     for (const w of wnids) {
       const classDir = isDir(join(valDir, w, 'images')) ? join(valDir, w, 'images') : join(valDir, w);
       if (!isDir(classDir)) continue;
-      for (const file of collectImages(classDir, root, skips, { recursive: true })) test.push({ label: label.get(w)!, file, name: relative(root, file) });
+      for (const file of collectImages(classDir, root, skips, { recursive: true })) test.push({ label: label.get(w)!, file });
     }
     if (test.length === 0) throw new UsageError(`${valDir}: the val/<wnid>/ folders hold no images`);
     notes.push('test: the official val split (sorted into val/<wnid>/ folders; test/ labels are not public)');
@@ -134,7 +134,7 @@ export function listTinyImageNet(path: string | undefined): Listing {
       if (!label.has(wnid)) { skips.add(rel, `annotation names ${wnid}, not in wnids.txt (${where})`); return; }
       if (!isImageName(file)) { skips.add(rel, `annotation names a file that is not an image (${where})`); return; }
       if (!onDisk.has(file)) { skips.add(rel, `annotated file missing (${where})`); return; }
-      test!.push({ label: label.get(wnid)!, file: join(valImages, file), name: rel });
+      test!.push({ label: label.get(wnid)!, file: join(valImages, file) });
     });
     for (const f of onDisk) if (!annotated.has(f)) skips.add(join('val', 'images', f), 'image not listed in val_annotations.txt');
     if (test.length === 0) throw new UsageError(`${annFile} labels no image present in val/images/ (expected lines "<file> TAB <wnid> …" naming files there)`);
