@@ -20,9 +20,8 @@ export const ClassSubsetSchema = Type.Union([
     seed: Type.Optional(Seed),
   }, { additionalProperties: false }),
   Type.Object({
-    wordnetAncestor: Type.String({
-      minLength: 1,
-      description: 'every class under this WordNet noun: a lemma ("dog", first sense), a sense ("dog.n.01") or an offset ("n02084071")',
+    wordnetAncestor: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+      description: 'every class under this WordNet noun (or under any of a list): a lemma ("dog": its first sense), a sense ("food.n.02") or an offset ("n02084071")',
     }),
   }, { additionalProperties: false }),
 ]);

@@ -46,9 +46,31 @@ export function chooseClasses(subset: ClassSubset | undefined, classes: readonly
   if (!classIds.some((id) => /^n\d{8}$/.test(id))) {
     throw new UsageError(`dataset.classes.wordnetAncestor needs classes named by WordNet ids (n + 8 digits, as in ImageNet-derived sets); these classes are ${preview(classIds)}`);
   }
-  const { ancestor, matches } = wnidsUnder(classIds, subset.wordnetAncestor, loadWordNet());
-  const name = `n${ancestor.offset} (${ancestor.words.join(', ')})`;
-  if (matches.length === 0) throw new UsageError(`dataset.classes.wordnetAncestor: no class of this dataset is under "${subset.wordnetAncestor}" = ${name}`);
-  const keep = matches.map((w) => classIds.indexOf(w)).sort((a, b) => a - b);
-  return { keep, description: `${keep.length} classes of ${classes.length} under WordNet ${name}` };
+  const wn = loadWordNet();
+  const queries = Array.isArray(subset.wordnetAncestor) ? subset.wordnetAncestor : [subset.wordnetAncestor];
+  const found = new Set<string>();
+  const names: string[] = [];
+  const hints: string[] = [];
+  for (const q of queries) {
+    const { ancestor, matches } = wnidsUnder(classIds, q, wn);
+    names.push(`n${ancestor.offset} (${ancestor.words.join(', ')})`);
+    for (const m of matches) found.add(m);
+    // A bare lemma means its first sense; say what the other senses would hold, so that
+    // "food" (nutrient: no fruit) vs "food.n.02" (solid food) is a visible choice.
+    const lemma = q.trim();
+    if (!/^n?\d{8}$/.test(lemma) && !/\.n\.\d+$/.test(lemma)) {
+      const key = lemma.toLowerCase().replace(/\s+/g, '_');
+      wn.senses(key).forEach((offset, i) => {
+        if (i === 0) return;
+        const n = wnidsUnder(classIds, offset, wn).matches.length;
+        if (n > 0) hints.push(`${key}.n.${String(i + 1).padStart(2, '0')} (${wn.synset(offset)!.words.join(', ')}) would hold ${n}`);
+      });
+    }
+  }
+  const what = `"${queries.join('", "')}" = ${names.join(' + ')}`;
+  if (found.size === 0) {
+    throw new UsageError(`dataset.classes.wordnetAncestor: no class of this dataset is under ${what}${hints.length ? `; other senses: ${hints.join('; ')}` : ''}`);
+  }
+  const keep = [...found].map((w) => classIds.indexOf(w)).sort((a, b) => a - b);
+  return { keep, description: `${keep.length} classes of ${classes.length} under WordNet ${names.join(' + ')}${hints.length ? ` (first sense of a bare noun; other senses: ${hints.join('; ')})` : ''}` };
 }

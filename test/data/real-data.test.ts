@@ -8,6 +8,7 @@ import { isUsageError } from '../../src/cli/errors.js';
 import { prepareDataset } from '../../src/data/prepare.js';
 import { openPrepared } from '../../src/data/prepared.js';
 import { FIXTURE_WNIDS } from '../../src/data/fixtures.js';
+import { chooseClasses } from '../../src/data/subset.js';
 import { loadWordNet, resolveAncestor, wnidsUnder } from '../../src/data/wordnet.js';
 import type { DatasetSpec } from '../../src/data/spec.js';
 import { FASHION_DIR, fixture, scratch, WORDNET_INSTALLED } from './helpers.js';
@@ -87,6 +88,18 @@ describe('WordNet ancestors (Debian wordnet-base)', function () {
     assert.deepEqual(wnidsUnder(wnids, 'vehicle').matches, ['n03417042', 'n04285008']);
     assert.deepEqual(wnidsUnder(wnids, 'terrier').matches, ['n02094433']);
     assert.deepEqual(wnidsUnder(wnids, 'animal').matches, ['n01443537', 'n02085620', 'n02094433', 'n02099601', 'n02106662']);
+  });
+
+  it('a bare noun means its first sense and names the other senses; a list takes the union', () => {
+    // Tiny-ImageNet foods: ice cream, pretzel, mashed potato, cauliflower, bell pepper, orange, banana, pizza.
+    const foods = ['n07614500', 'n07695742', 'n07711569', 'n07715103', 'n07720875', 'n07747607', 'n07753592', 'n07873807'];
+    const ids = [...foods, 'n01443537', 'n04285008'];
+    const first = chooseClasses({ wordnetAncestor: 'food' }, ids, ids);
+    assert.deepEqual(first.keep, [0, 1, 2, 7]);
+    assert.match(first.description, /under WordNet n00021265 \(food, nutrient\) \(first sense of a bare noun; other senses: food.n.02 \(food, solid_food\) would hold 6\)/);
+    const both = chooseClasses({ wordnetAncestor: ['food.n.01', 'food.n.02'] }, ids, ids);
+    assert.deepEqual(both.keep, [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.throws(() => chooseClasses({ wordnetAncestor: 'furniture' }, ids, ids), /no class of this dataset is under "furniture" = n\d+ \(furniture, piece_of_furniture, article_of_furniture\)/);
   });
 
   it('prepares a Tiny-ImageNet subset under an ancestor, re-labelled with names kept', async () => {
