@@ -97,6 +97,7 @@ export function tidyTables(m: ReportModel): CsvTable[] {
   prov.rows.push(['cache_hits', p.cacheHits]);
   prov.rows.push(['compute_ms', p.totalDurationMs]);
   prov.rows.push(['seeds', p.seeds.join(';')]);
+  for (const f of p.seedFields) for (const v of f.values) prov.rows.push([`seed.${f.key}`, v]);
   for (const f of p.fields) for (const v of f.values) prov.rows.push([f.key, v]);
   return [cuts, perClass, designs, validation, recs, subsets, prov];
 }

@@ -193,7 +193,9 @@ function fmt(v: number | null): string {
 
 function requirementItems(r: RecommendationModel): string[] {
   if (!r.requirements) return ['requirements: missing'];
-  return Object.keys(r.requirements).sort().map((k) => `${k}: ${typeof r.requirements![k] === 'string' ? r.requirements![k] as string : JSON.stringify(r.requirements![k])}`);
+  const show = (v: unknown): string => (typeof v === 'string' ? v
+    : Array.isArray(v) && v.every((x) => typeof x !== 'object') ? v.join(', ') : JSON.stringify(v));
+  return Object.keys(r.requirements).sort().map((k) => `${k}: ${show(r.requirements![k])}`);
 }
 
 function rejectionTable(r: RecommendationModel, index: number): Table {
@@ -241,7 +243,8 @@ function provenanceTables(m: ReportModel): Table[] {
   rows.push(['cells', `${p.cellCount} (${Object.entries(p.byState).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'})`]);
   rows.push(['cache hits (latest run)', p.cacheHits === null ? 'unknown' : String(p.cacheHits)]);
   rows.push(['compute time of finished cells', durationText(p.totalDurationMs)]);
-  rows.push(['seeds', p.seeds.length ? p.seeds.join(', ') : 'none recorded']);
+  if (p.seedFields.length === 0) rows.push(['seeds', p.seeds.length ? p.seeds.join(', ') : 'none recorded']);
+  for (const f of p.seedFields) rows.push([`seed ${f.key}`, f.values.join(', ')]);
   for (const f of p.fields) rows.push([f.key, f.values.join(', ') + (f.more ? ` (+${f.more} more)` : '')]);
   const summary: Table = {
     id: 'provenance',

@@ -226,18 +226,21 @@ export function latencyFigure(g: GroupModel, v: VariantModel): Figure | null {
       spec: {
         width: 260, height: 220,
         layer: [
-          { transform: [{ filter: 'datum.pareto' }], mark: { type: 'line', interpolate: 'step-after', color: '#333', strokeWidth: 1.2 },
-            encoding: { x: { field: 'latency', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, order: { field: 'latency' } } },
+          ...(pts.some((p) => p.pareto) ? [{ transform: [{ filter: 'datum.pareto' }], mark: { type: 'line', interpolate: 'step-after', color: '#333', strokeWidth: 1.2 },
+            encoding: { x: { field: 'latency', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, order: { field: 'latency' } } }] : []),
           { mark: { type: 'point', filled: true, size: 50, opacity: 0.8 },
             encoding: { x: { field: 'latency', type: 'quantitative', scale: { type: 'log' }, title: `end-to-end latency ${pct} (ms)` },
               y: { field: 'accuracy', type: 'quantitative', scale: { zero: false }, title: 'accuracy' },
               color: { field: 'series', type: 'nominal', title: 'design', scale: { domain: series, range: PRECISION_COLORS } },
               shape: { field: 'pareto', type: 'nominal', title: 'Pareto', scale: { domain: [true, false], range: ['diamond', 'circle'] }, legend: hasFront ? {} : null },
               tooltip: [{ field: 'cut' }, { field: 'series', title: 'design' }, { field: 'variant' }, { field: 'latency', format: '.2f', title: `${pct} ms` }, { field: 'accuracy', format: '.4f' }] } },
-          { transform: [{ filter: 'datum.chosen' }], mark: { type: 'point', filled: false, size: 360, color: '#d62728', strokeWidth: 2.2 },
-            encoding: { x: { field: 'latency', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' } } },
-          { transform: [{ filter: 'datum.chosen' }], mark: { type: 'text', dy: -16, fontSize: 9, color: '#d62728', fontWeight: 'bold' },
-            encoding: { x: { field: 'latency', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, text: { field: 'chosenBy' } } },
+          // Layers over an empty selection are left out: Vega warns about their empty extents.
+          ...(pts.some((p) => p.chosen) ? [
+            { transform: [{ filter: 'datum.chosen' }], mark: { type: 'point', filled: false, size: 360, color: '#d62728', strokeWidth: 2.2 },
+              encoding: { x: { field: 'latency', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' } } },
+            { transform: [{ filter: 'datum.chosen' }], mark: { type: 'text', dy: -16, fontSize: 9, color: '#d62728', fontWeight: 'bold' },
+              encoding: { x: { field: 'latency', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, text: { field: 'chosenBy' } } },
+          ] : []),
         ],
       },
     },

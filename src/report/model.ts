@@ -220,6 +220,8 @@ export interface ProvenanceModel {
   /** Distinct values of each provenance field over the finished cells (sorted, capped). */
   fields: { key: string; values: string[]; more: number }[];
   seeds: number[];
+  /** Every seed setting of the pipeline: "<instance>.<param path>" → its distinct values. */
+  seedFields: { key: string; values: string[] }[];
   totalDurationMs: number;
   run: RunSummary | null;
   cacheHits: number | null;
@@ -721,11 +723,23 @@ function flatten(prefix: string, v: unknown, out: Map<string, string>): void {
 /** Per-cell fields that differ on every cell (process ids, timings) say nothing in a summary. */
 const VOLATILE_FIELD = /(^|\.)(pid|timings?)(\.|$)|Ms$|At$/;
 
+/** Visit every parameter whose name ends in "seed" (seed, bootstrapSeed, split.seed, …). */
+function collectSeeds(params: unknown, prefix: string, visit: (key: string, v: number | string) => void, depth = 0): void {
+  const o = obj(params);
+  if (!o || depth > 6) return;
+  for (const [k, v] of Object.entries(o)) {
+    const key = `${prefix}.${k}`;
+    if (/seed$/i.test(k) && (typeof v === 'number' || typeof v === 'string')) visit(key, v);
+    else collectSeeds(v, key, visit, depth + 1);
+  }
+}
+
 function buildProvenance(cells: CellRecord[], run: RunSummary | null): ProvenanceModel {
   const byState: Partial<Record<CellState, number>> = {};
   const byInstance = new Map<string, StageCount>();
   const fieldValues = new Map<string, Set<string>>();
   const seeds = new Set<number>();
+  const seedValues = new Map<string, Set<string>>();
   let total = 0;
   for (const c of cells) {
     byState[c.state] = (byState[c.state] ?? 0) + 1;
@@ -734,8 +748,12 @@ function buildProvenance(cells: CellRecord[], run: RunSummary | null): Provenanc
     if (c.durationMs !== undefined && c.state === 'done') { s.durationMs += c.durationMs; total += c.durationMs; }
     byInstance.set(c.instance, s);
     for (const [k, v] of Object.entries(c.coords)) if (isSeedAxis(k) && typeof v === 'number') seeds.add(v);
-    const ps = num(at(c.params, 'seed'));
-    if (ps !== null) seeds.add(ps);
+    collectSeeds(c.params, c.instance, (key, v) => {
+      const set = seedValues.get(key) ?? new Set<string>();
+      set.add(String(v));
+      seedValues.set(key, set);
+      if (typeof v === 'number') seeds.add(v);
+    });
     if (c.state === 'done' && c.provenance) {
       const flat = new Map<string, string>();
       flatten('', c.provenance, flat);
@@ -758,6 +776,8 @@ function buildProvenance(cells: CellRecord[], run: RunSummary | null): Provenanc
     byInstance: [...byInstance.values()],
     fields,
     seeds: [...seeds].sort((a, b) => a - b),
+    seedFields: [...seedValues.entries()].sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, set]) => ({ key, values: [...set].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b)) })),
     totalDurationMs: total,
     run,
     cacheHits: run ? run.cached : null,

@@ -100,7 +100,11 @@ describe('sei report (command line, real store)', function () {
     const nofile = sei(['report', 'pipelines/none.yaml', '--store', storeDir, '--out', join(tmp, 'x4')], tmp);
     assert.equal(nofile.status, 2);
     assert.match(nofile.stderr, /no pipeline file pipelines\/none\.yaml/);
-    for (const d of ['x1', 'x2', 'x3', 'x4']) assert.ok(!existsSync(join(tmp, d)));
+    const r = spawnSync(process.execPath, [SEI, 'report', 'demo', '--store', storeDir, '--out', join(tmp, 'x5'), '--format', 'html,pdf'],
+      { cwd: tmp, encoding: 'utf8', env: { ...process.env, SEI_CHROMIUM: join(tmp, 'no-chromium') } });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /PDF output needs Chromium at .*no-chromium .*apt-get install chromium.*md, html, csv, tex/);
+    for (const d of ['x1', 'x2', 'x3', 'x4', 'x5']) assert.ok(!existsSync(join(tmp, d)));
   });
 
   it('prints the HTML report to PDF through headless Chromium', function () {
