@@ -72,8 +72,16 @@ function simulateTcp(net: NetworkProfile, frames: FrameIn[], random: () => numbe
   const segMs = (bytes: number) => serialMs(net, bytes + TCP_IP_HEADER_BYTES + LINK_HEADER_BYTES);
   const ackMs = serialMs(net, TCP_IP_HEADER_BYTES + LINK_HEADER_BYTES);
   const handshakeMs = connectAtMs + 2 * (serialMs(net, TCP_SYN_WIRE_BYTES) + d);
-  // ns-3 (RFC 6298): max(minimum RTO, srtt + 4·rttvar); with a steady RTT it stays near the floor.
-  const rto = Math.max(net.tcp.rtoMs, 2 * (segMs(mss) + 2 * d + ackMs));
+  // RFC 6298 as in ns-3: RTO = max(minimum RTO, srtt + 4·rttvar), the estimator fed with every
+  // segment's round trip (queueing included, as timestamps measure it).
+  let srtt = NaN;
+  let rttvar = 0;
+  const observeRtt = (sample: number) => {
+    if (Number.isNaN(srtt)) { srtt = sample; rttvar = sample / 2; return; }
+    rttvar = 0.75 * rttvar + 0.25 * Math.abs(srtt - sample);
+    srtt = 0.875 * srtt + 0.125 * sample;
+  };
+  const rto = () => Math.max(net.tcp.rtoMs, Number.isNaN(srtt) ? 0 : srtt + Math.max(1, 4 * rttvar));
   const isLost = () => p > 0 && random() < p;
 
   // The stream as segments: a frame's bytes follow the previous frame's in one byte stream.
@@ -87,6 +95,7 @@ function simulateTcp(net: NetworkProfile, frames: FrameIn[], random: () => numbe
     }
   });
   const total = segFrame.length;
+  const queued = new Float64Array(total); // when TCP handed the segment to the link's FIFO (running max)
   const end = new Float64Array(total); // when the segment's last bit left the device
   const tick = new Float64Array(total); // when its acknowledgement (or SACK) reaches the device
   const delivered = new Float64Array(total);
@@ -97,56 +106,91 @@ function simulateTcp(net: NetworkProfile, frames: FrameIn[], random: () => numbe
   let ssthresh = Infinity; // slow start until the first loss
   let ticks = 0; // acknowledgements taken into account so far
   let recoveryUntil = 0; // losses below this segment belong to the current recovery episode
+  let recoveryExit = -Infinity; // no window growth while the recovery's retransmission is unacknowledged
   const halveAtTick = new Set<number>();
   const collapses: number[] = []; // times at which a retransmission timeout fires
   const undetected: number[] = []; // lost segments waiting for three later segments or the timer
+  let repairs: { k: number; at: number; backoff: number; startsRecovery: boolean }[] = []; // by time
+  let holds: number[] = []; // when outstanding retransmissions will be acknowledged
   let linkFree = handshakeMs + ackMs; // the handshake's final ACK goes first
 
-  /** Delivery time of a retransmission first sent at `at`, retried with backoff while lost. */
-  const retransmit = (k: number, at: number, timeout: number): number => {
-    let t = at;
-    let backoff = timeout;
-    for (;;) {
-      rtxCount[segFrame[k]]++;
-      const sent = t + segMs(segBytes[k]);
-      if (!isLost()) return sent + d;
-      lostCount[segFrame[k]]++;
-      collapses.push(sent + backoff);
-      t = sent + backoff;
-      backoff *= 2;
+  /** Segments among the first `n` handed to the link before time `t`. */
+  const queuedBefore = (t: number, n: number): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (queued[mid] < t) lo = mid + 1; else hi = mid;
     }
+    return lo;
   };
-  const byTimeout = (k: number) => {
-    const at = tick[k] + rto;
-    collapses.push(at);
-    delivered[k] = retransmit(k, at, 2 * rto);
-  };
-  const applyTick = (j: number) => {
+  const applyTick = (j: number, k: number) => {
     if (halveAtTick.has(j)) {
-      ssthresh = Math.max(2, Math.floor(cwnd / 2));
+      // NewReno: ssthresh = max(2, flight / 2) at the third duplicate ACK, then cwnd = ssthresh.
+      const flight = queuedBefore(tick[j], k) - (j + 1);
+      ssthresh = Math.max(2, Math.floor(flight / 2));
       cwnd = ssthresh;
-    } else {
+    } else if (tick[j] >= recoveryExit) {
       // One segment per acknowledgement in slow start, one per window in congestion avoidance.
       cwnd += cwnd < ssthresh ? 1 : 1 / cwnd;
     }
   };
+  const addRepair = (r: (typeof repairs)[number]) => {
+    let i = repairs.length;
+    while (i > 0 && repairs[i - 1].at > r.at) i--;
+    repairs.splice(i, 0, r);
+  };
+  /** Retransmissions due by `upTo` join the link's FIFO, in time order with new segments. */
+  const flushRepairs = (upTo: number) => {
+    while (repairs.length && repairs[0].at <= upTo) {
+      const r = repairs.shift()!;
+      rtxCount[segFrame[r.k]]++;
+      const sent = Math.max(r.at, linkFree) + segMs(segBytes[r.k]);
+      linkFree = sent;
+      if (isLost()) {
+        // The retransmission is lost too: its timer fires, backed off, and collapses the window.
+        lostCount[segFrame[r.k]]++;
+        collapses.push(sent + r.backoff);
+        collapses.sort((a, b) => a - b);
+        addRepair({ k: r.k, at: sent + r.backoff, backoff: 2 * r.backoff, startsRecovery: false });
+        continue;
+      }
+      delivered[r.k] = sent + d;
+      const acked = sent + 2 * d + ackMs;
+      holds.push(acked);
+      if (r.startsRecovery) recoveryExit = acked;
+    }
+  };
 
   for (let k = 0; k < total; k++) {
-    let t = Math.max(frames[segFrame[k]].readyAtMs, linkFree);
-    // A timeout that fired while the sender waited collapses the window to one segment.
-    while (collapses.length && collapses[0] <= t) {
-      collapses.shift();
-      ssthresh = Math.max(2, Math.floor(cwnd / 2));
-      cwnd = 1;
-      ticks = Math.max(ticks, k); // everything sent so far is acknowledged by then
+    let t = frames[segFrame[k]].readyAtMs;
+    // Wait for enough acknowledgements: at most `cwnd` segments in flight, a retransmission
+    // counting as one until it is acknowledged.
+    for (;;) {
+      flushRepairs(Math.max(t, linkFree));
+      // A timeout that fired meanwhile: one segment in flight, so ssthresh = 2, cwnd = 1.
+      while (collapses.length && collapses[0] <= Math.max(t, linkFree)) {
+        collapses.shift();
+        ssthresh = 2;
+        cwnd = 1;
+        ticks = Math.max(ticks, k); // everything sent before is acknowledged or being repaired
+      }
+      const held = holds.reduce((n, h) => n + (h > t ? 1 : 0), 0);
+      if (ticks + Math.floor(cwnd) - held >= k + 1) break;
+      const nextTick = ticks < k ? tick[ticks] : Infinity;
+      const nextRelease = holds.reduce((m, h) => (h > t && h < m ? h : m), Infinity);
+      if (nextTick === Infinity && nextRelease === Infinity) break;
+      if (nextTick <= nextRelease) {
+        t = Math.max(t, nextTick);
+        applyTick(ticks, k);
+        ticks++;
+      } else {
+        t = nextRelease;
+      }
     }
-    // Wait for enough acknowledgements: at most `cwnd` segments in flight.
-    while (ticks + Math.floor(cwnd) < k + 1) {
-      t = Math.max(t, tick[ticks]);
-      applyTick(ticks);
-      ticks++;
-    }
-    end[k] = t + segMs(segBytes[k]);
+    queued[k] = Math.max(t, k > 0 ? queued[k - 1] : 0);
+    if (holds.length > 8) holds = holds.filter((h) => h > t);
+    end[k] = Math.max(t, linkFree) + segMs(segBytes[k]);
     tick[k] = end[k] + 2 * d + ackMs;
     linkFree = end[k];
     if (isLost()) {
@@ -154,23 +198,31 @@ function simulateTcp(net: NetworkProfile, frames: FrameIn[], random: () => numbe
       undetected.push(k);
     } else {
       delivered[k] = end[k] + d;
+      observeRtt(tick[k] - queued[k]);
     }
     // The third segment after a loss brings the third duplicate ACK: fast retransmit.
     while (undetected.length && undetected[0] <= k - 3) {
       const lostSeg = undetected.shift()!;
       const detect = tick[lostSeg + 3];
-      if (detect < tick[lostSeg] + rto) {
-        delivered[lostSeg] = retransmit(lostSeg, detect, rto);
-        if (lostSeg >= recoveryUntil) {
+      const timeout = rto();
+      if (detect < tick[lostSeg] + timeout) {
+        const startsRecovery = lostSeg >= recoveryUntil;
+        if (startsRecovery) {
           halveAtTick.add(lostSeg + 3);
           recoveryUntil = k + 1;
+          recoveryExit = Infinity; // until the retransmission is acknowledged
         }
+        addRepair({ k: lostSeg, at: detect, backoff: timeout, startsRecovery });
       } else {
-        byTimeout(lostSeg);
+        // The timer restarted with the last acknowledgement before the loss.
+        collapses.push(tick[lostSeg] + timeout);
+        collapses.sort((a, b) => a - b);
+        addRepair({ k: lostSeg, at: tick[lostSeg] + timeout, backoff: 2 * timeout, startsRecovery: false });
       }
     }
   }
-  for (const lostSeg of undetected) byTimeout(lostSeg);
+  for (const lostSeg of undetected) addRepair({ k: lostSeg, at: tick[lostSeg] + rto(), backoff: 2 * rto(), startsRecovery: false });
+  flushRepairs(Infinity);
 
   // In-order delivery: a frame reaches the application only after every byte before it.
   const done: number[] = frames.map((f) => f.readyAtMs);
