@@ -70,7 +70,8 @@ export function smallImagePixels(t: Target): number {
 
 /** Decodes an image file to the target; a file that isn't a readable image throws DecodeError with a reason. */
 export async function decodeFile(file: string, t: Target): Promise<Uint8Array> {
-  const options = { failOn: 'warning' as const, sequentialRead: true };
+  // autoOrient: a photo's EXIF orientation is applied, as every viewer shows it.
+  const options = { failOn: 'warning' as const, sequentialRead: true, autoOrient: true };
   try {
     // Small images (the usual case: 28×28 … 64×64 datasets): one decode, JS resampling. Larger
     // ones exceed the pixel limit at the header and take sharp's resize with shrink-on-load.

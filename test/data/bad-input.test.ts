@@ -148,4 +148,14 @@ describe('dataset bad input', function () {
     const gray = await decodeFile(join(d, 'deep.png'), { ...t, channels: 1 });
     assert.equal(gray.length, 1600);
   });
+
+  it('applies the EXIF orientation of photos', async () => {
+    const d = scratch();
+    const px = Buffer.alloc(40 * 20 * 3);
+    for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++) px[(y * 40 + x) * 3] = 255; // left half red
+    await sharp(px, { raw: { width: 40, height: 20, channels: 3 } }).jpeg().withMetadata({ orientation: 6 }).toFile(join(d, 'rotated.jpg'));
+    const out = await decodeFile(join(d, 'rotated.jpg'), { width: 2, height: 2, channels: 3, fit: 'fill' });
+    // Orientation 6 turns the picture a quarter clockwise: the red half is on top.
+    assert.ok(out[0]! > 200 && out[3]! > 200 && out[6]! < 50 && out[9]! < 50, `${[...out]}`);
+  });
 });
