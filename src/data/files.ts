@@ -1,7 +1,7 @@
 // Walking published dataset folders: telling images from the stray files archives carry
 // (operating-system metadata, notes, nested copies) and reporting what the folder should hold.
 import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import type { SkipLog } from './listing.js';
 
@@ -82,6 +82,9 @@ export function locateRoot(root: string, hasLayout: (dir: string) => boolean, ki
   const same = children.find((c) => c === basename(root));
   if (same !== undefined && hasLayout(join(root, same))) {
     return { root: join(root, same), note: `the dataset is in the nested folder ${same}/ (archive unpacked one level deep)` };
+  }
+  if (hasLayout(dirname(root))) {
+    throw new UsageError(`${root} is a sub-folder of a ${kind} dataset: pass its parent ${dirname(root)} instead (expected ${layout} directly inside the given folder)`);
   }
   const holding = children.filter((c) => hasLayout(join(root, c)));
   if (holding.length > 0) {
