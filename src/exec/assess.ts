@@ -3,7 +3,7 @@
 import { explainChange, formatReason } from '../pipeline/explain.js';
 import type { KeyParts, NotCachedReason, Plan, PlannedCell } from '../pipeline/types.js';
 import { verifyManifest, type ManifestEntry } from '../store/manifest.js';
-import type { CellDetail, SlotRecord, Store } from '../store/store.js';
+import type { SlotRecord, Store, StoredState } from '../store/store.js';
 
 export interface CellAssessment {
   cell: PlannedCell;
@@ -11,7 +11,7 @@ export interface CellAssessment {
   /** Empty when cached. */
   reasons: NotCachedReason[];
   /** The stored row under this cell's key, if any. */
-  record?: CellDetail;
+  record?: StoredState;
   /** Set when the stored artifact failed verification. */
   damaged?: string;
   /** Manifest entries whose mtime moved while their content stayed the same. */
@@ -19,7 +19,7 @@ export interface CellAssessment {
 }
 
 /** Why a cell that is not cached has to run, most specific first. */
-export function reasonsFor(cell: PlannedCell, slot: SlotRecord | undefined, record: CellDetail | undefined, damaged?: string): NotCachedReason[] {
+export function reasonsFor(cell: PlannedCell, slot: SlotRecord | undefined, record: StoredState | undefined, damaged?: string): NotCachedReason[] {
   if (damaged !== undefined) return [{ kind: 'artifact-damaged', detail: damaged }];
   if (record?.state === 'failed') return [{ kind: 'failed-before', error: record.error ?? 'unknown error' }];
   if (record?.state === 'interrupted' || record?.state === 'running') return [{ kind: 'interrupted' }];
@@ -45,7 +45,7 @@ export function compareKeyParts(prev: KeyParts | undefined, cur: KeyParts): NotC
 /** Assess every cell of the plan against the store (undefined: nothing is cached). */
 export async function assessPlan(plan: Plan, store: Store | undefined): Promise<CellAssessment[]> {
   if (!store) return plan.cells.map((cell) => ({ cell, cached: false, reasons: [{ kind: 'new' }] }));
-  const records = store.cellsByKeys(plan.cells.map((c) => c.key));
+  const records = store.statesByKeys(plan.cells.map((c) => c.key));
   const slots = store.slotsOf(plan.pipeline.name);
   const out: CellAssessment[] = [];
   for (const cell of plan.cells) {

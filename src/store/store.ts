@@ -43,6 +43,17 @@ export interface CellDetail extends CellRecord {
   attemptList: AttemptRecord[];
 }
 
+/** What deciding "cached or not" needs of a stored cell (read in bulk, so kept small). */
+export interface StoredState {
+  key: string;
+  state: CellState;
+  /** Absolute artifact folder, when done. */
+  dir?: string;
+  manifest?: Manifest;
+  metrics?: Record<string, unknown>;
+  error?: string;
+}
+
 export interface AttemptRecord {
   n: number;
   runId: string;
@@ -345,6 +356,26 @@ export class Store {
     return (this.stmt('SELECT key FROM cells WHERE id = ? ORDER BY updated_at DESC').all(id) as { key: string }[]).map((r) => r.key);
   }
 
+  /** The states of these keys, for the cached-or-not decision (missing keys are absent). */
+  statesByKeys(keys: string[]): Map<string, StoredState> {
+    const out = new Map<string, StoredState>();
+    const chunk = 500;
+    for (let i = 0; i < keys.length; i += chunk) {
+      const part = keys.slice(i, i + chunk);
+      const rows = this.db.prepare(`SELECT key, state, dir, manifest, metrics, error FROM cells WHERE key IN (${part.map(() => '?').join(',')})`)
+        .all(...part) as { key: string; state: string; dir: string | null; manifest: string | null; metrics: string | null; error: string | null }[];
+      for (const r of rows) {
+        const st: StoredState = { key: r.key, state: r.state as CellState };
+        if (r.dir) st.dir = this.abs(r.dir);
+        if (r.manifest) st.manifest = JSON.parse(r.manifest) as Manifest;
+        if (r.metrics) st.metrics = JSON.parse(r.metrics) as Record<string, unknown>;
+        if (r.error) st.error = r.error;
+        out.set(r.key, st);
+      }
+    }
+    return out;
+  }
+
   /** The stored rows of these keys (missing keys are absent from the map). */
   cellsByKeys(keys: string[]): Map<string, CellDetail> {
     const out = new Map<string, CellDetail>();
@@ -380,10 +411,18 @@ export class Store {
     const rows = this.stmt('SELECT * FROM slots WHERE pipeline = ?').all(pipeline) as {
       pipeline: string; slot: string; instance: string; cell_id: string; key: string; key_parts: string; active: number;
     }[];
-    return new Map(rows.map((r) => [r.slot, {
-      pipeline: r.pipeline, slot: r.slot, instance: r.instance, cellId: r.cell_id, key: r.key,
-      keyParts: JSON.parse(r.key_parts) as KeyParts, active: r.active === 1,
-    }]));
+    return new Map(rows.map((r) => {
+      let parsed: KeyParts | undefined;
+      // Parsed on demand: a plan only needs the parts of slots whose key changed.
+      const slot = {
+        pipeline: r.pipeline, slot: r.slot, instance: r.instance, cellId: r.cell_id, key: r.key, active: r.active === 1,
+        get keyParts(): KeyParts {
+          parsed ??= JSON.parse(r.key_parts) as KeyParts;
+          return parsed;
+        },
+      };
+      return [r.slot, slot as SlotRecord];
+    }));
   }
 
   /** Names of the pipelines that have run on this store. */
