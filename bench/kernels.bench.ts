@@ -1,6 +1,6 @@
 // Per-kernel throughput on the wasm backend: the shipped kernel against the project's replacement,
 // on the layer shapes of the reference models (batch 64). Times are process CPU time (the machine
-// may be shared), the minimum over several runs.
+// may be shared), the minimum over several runs, each on fresh input tensors.
 //   npm run bench:kernels [-- --json]
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/ml/backend.js';
@@ -8,14 +8,18 @@ import { runShipped, type BackendWasm } from '../src/ml/kernels/wasm-ops.js';
 
 interface Case { kernel: string; label: string; flops: number; inputs: Record<string, tf.Tensor>; attrs: Record<string, unknown> }
 
-function cpuMs(fn: () => void, reps: number): number {
-  fn();
+/** Minimum process CPU time of `fn` over `reps` runs, each on fresh copies of the inputs (as in
+ *  training, where every step brings new tensors: nothing cached per tensor by XNNPACK carries over). */
+function cpuMs(inputs: Record<string, tf.Tensor>, fn: (inputs: Record<string, tf.Tensor>) => void, reps: number): number {
+  const fresh = () => Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, t.clone()]));
   let best = Infinity;
-  for (let i = 0; i < reps; i++) {
+  for (let i = 0; i <= reps; i++) {
+    const ins = fresh();
     const t = process.cpuUsage();
-    fn();
+    fn(ins);
     const d = process.cpuUsage(t);
-    best = Math.min(best, (d.user + d.system) / 1000);
+    tf.dispose(Object.values(ins));
+    if (i > 0) best = Math.min(best, (d.user + d.system) / 1000);
   }
   return best;
 }
@@ -24,10 +28,12 @@ function convCases(): Case[] {
   const out: Case[] = [];
   const layers: [string, number, number, number, number, number, number][] = [
     // label, n, h, ci, co, k, stride
+    ['ref-cnn conv1 32x32 3->32 3x3', 64, 32, 3, 32, 3, 1],
     ['ref-cnn conv2 16x16 32->64 3x3', 64, 16, 32, 64, 3, 1],
     ['ref-cnn conv3 8x8 64->128 3x3', 64, 8, 64, 128, 3, 1],
     ['vgg conv1_2 32x32 16->16 3x3', 64, 32, 16, 16, 3, 1],
     ['vgg conv4 4x4 128->128 3x3', 64, 4, 128, 128, 3, 1],
+    ['vgg conv5 2x2 128->128 3x3', 64, 2, 128, 128, 3, 1],
     ['resnet stem 7x7 s2 64x64 3->16', 16, 64, 3, 16, 7, 2],
     ['resnet 3x3 s2 16x16 32->32', 32, 16, 32, 32, 3, 2],
     ['resnet 1x1 s1 8x8 64->256', 32, 8, 64, 256, 1, 1],
@@ -56,11 +62,13 @@ async function main(): Promise<void> {
   const rows: { kernel: string; label: string; shippedMs: number | null; oursMs: number; shippedGflops: number | null; oursGflops: number | null }[] = [];
   for (const c of convCases()) {
     const reps = 3;
-    const ours = cpuMs(() => { tf.dispose(tf.engine().runKernel(c.kernel, c.inputs as never, c.attrs as never) as tf.Tensor); }, reps);
+    const ours = cpuMs(c.inputs, (ins) => { tf.dispose(tf.engine().runKernel(c.kernel, ins as never, c.attrs as never) as tf.Tensor); }, reps);
     let shipped: number | null = null;
     if (c.kernel !== 'Conv2DBackpropFilter') {
-      const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, t]) => [k, { dataId: t.dataId, shape: t.shape, dtype: t.dtype }]));
-      shipped = cpuMs(() => { backend.disposeData(runShipped(backend, c.kernel, inputs, c.attrs).dataId); }, c.kernel === 'BatchMatMul' ? 1 : reps);
+      shipped = cpuMs(c.inputs, (ins) => {
+        const infos = Object.fromEntries(Object.entries(ins).map(([k, t]) => [k, { dataId: t.dataId, shape: t.shape, dtype: t.dtype }]));
+        backend.disposeData(runShipped(backend, c.kernel, infos, c.attrs).dataId);
+      }, c.kernel === 'BatchMatMul' ? 1 : reps);
     }
     const gf = (ms: number | null) => (ms === null || c.flops === 0 ? null : Math.round((c.flops / ms / 1e6) * 10) / 10);
     rows.push({ kernel: c.kernel, label: c.label, shippedMs: shipped, oursMs: ours, shippedGflops: gf(shipped), oursGflops: gf(ours) });

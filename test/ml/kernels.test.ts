@@ -82,15 +82,19 @@ describe('fast wasm kernels vs the cpu backend', function () {
       const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f };
       const ref = await runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs);
       try {
-        for (const orientation of ['auto', 'transpose-x', 'transpose-dy'] as const) {
+        for (const [orientation, compactBelow] of [['auto', 1.4], ['transpose-x', 0], ['transpose-dy', 0], ['auto', 1]] as const) {
           filterGradOptions.orientation = orientation;
+          filterGradOptions.compactBelow = compactBelow;
+          filterGradOptions.compactChannels = compactBelow === 0 ? 0 : 8;
           const got = await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs);
           assert.deepEqual(got.shape, ref.shape);
           const err = relativeError(got.values, ref.values);
-          assert.ok(err < 1e-4, `${orientation}: relative error ${err}`);
+          assert.ok(err < 1e-4, `${orientation} ${compactBelow}: relative error ${err}`);
         }
       } finally {
         filterGradOptions.orientation = 'auto';
+        filterGradOptions.compactBelow = 1.4;
+        filterGradOptions.compactChannels = 8;
       }
     });
 

@@ -22,22 +22,16 @@ interface FilterGradAttrs {
   dilations?: number | [number, number];
 }
 
-/** Pads (or crops, for negative amounts) the spatial axes of an NHWC tensor, and adds `extraC` zero channels. */
-export function padCrop(s: Scope, x: TensorInfo, top: number, bottom: number, left: number, right: number, extraC = 0): TensorInfo {
-  const [n, h, w, c] = x.shape as [number, number, number, number];
-  let src = x;
-  const cropT = Math.max(0, -top), cropB = Math.max(0, -bottom), cropL = Math.max(0, -left), cropR = Math.max(0, -right);
-  if (cropT + cropB + cropL + cropR > 0) {
-    src = s.run('Slice', { x }, { begin: [0, cropT, cropL, 0], size: [n, h - cropT - cropB, w - cropL - cropR, c] });
-  }
-  const pT = Math.max(0, top), pB = Math.max(0, bottom), pL = Math.max(0, left), pR = Math.max(0, right);
-  if (pT + pB + pL + pR + extraC === 0) return src;
-  return s.run('PadV2', { x: src }, { paddings: [[0, 0], [pT, pB], [pL, pR], [0, extraC]], constantValue: 0 });
-}
-
 /** Which operand is transposed (the GEMM's left side) and which is packed by XNNPACK (right side). */
 export type FilterGradOrientation = 'auto' | 'transpose-x' | 'transpose-dy';
-export const filterGradOptions: { orientation: FilterGradOrientation } = { orientation: 'auto' };
+export const filterGradOptions: { orientation: FilterGradOrientation; compactBelow: number; compactChannels: number } = {
+  orientation: 'auto',
+  // Small images waste much of the grid on padding: above this ratio of grid to output pixels,
+  // and for inputs with few channels (the first layer), the filter gradient gathers explicit
+  // windows instead (one GEMM). Both thresholds are measured break-even points (0 disables).
+  compactBelow: 1.4,
+  compactChannels: 8,
+};
 
 export function conv2dBackpropFilter(s: Scope, x: TensorInfo, dy: TensorInfo, attrs: FilterGradAttrs): TensorInfo {
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
@@ -47,7 +41,7 @@ export function conv2dBackpropFilter(s: Scope, x: TensorInfo, dy: TensorInfo, at
   if (dy.shape[1] !== g.outH || dy.shape[2] !== g.outW) {
     throw new Error(`Conv2DBackpropFilter: dy shape ${dy.shape} does not match the convolution's output ${g.outH}x${g.outW}`);
   }
-  return g.strideH === 1 && g.strideW === 1 ? filterGradStride1(s, x, dy, g) : filterGradStrided(s, x, dy, g);
+  return g.strideH === 1 && g.strideW === 1 ? filterGradStride1(s, x, dy, g) : filterGradCompact(s, x, dy, g);
 }
 
 /**
@@ -62,6 +56,10 @@ export function conv2dBackpropFilter(s: Scope, x: TensorInfo, dy: TensorInfo, at
  */
 function filterGradStride1(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
   const { batch: n, inC: ci, outC: co, fh, fw, dilationH: dh, dilationW: dw, padTop: pt, padLeft: pl } = g;
+  const gridRatio = ((g.outH + Math.max(pt, (fh - 1) * dh - pt)) * (g.outW + Math.max(pl, (fw - 1) * dw - pl))) / (g.outH * g.outW);
+  if (fh * fw > 1 && filterGradOptions.compactBelow > 0 && (gridRatio > filterGradOptions.compactBelow || ci <= filterGradOptions.compactChannels)) {
+    return filterGradCompact(s, x, dy, g);
+  }
   const readBelow = Math.max(0, g.outH - 1 + (fh - 1) * dh - pt - (g.inH - 1));
   const readRight = Math.max(0, g.outW - 1 + (fw - 1) * dw - pl - (g.inW - 1));
   const th = Math.max(pt, readBelow), tw = Math.max(pl, readRight);
@@ -98,29 +96,53 @@ function filterGradStride1(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeome
 }
 
 /**
- * Stride s > 1: the padded X is split into its s×s phases Xab[n,i,j] = Xpad[n, a + s·i, b + s·j],
- * each transposed to channels-first over a grid of Hq×Wq pixels per image (Hq = OH + ⌊(fh−1)d/s⌋),
- * on which dy is laid with zeros beyond OH×OW. For the tap (kh,kw): phase a = kh·d mod s,
- * b = kw·d mod s, grid offset o = ⌊kh·d/s⌋·Wq + ⌊kw·d/s⌋, and dW[kh,kw] = XTab[:, o : o+R] · dyGrid.
+ * Strided convolutions and small images: the windows are gathered explicitly, channels first, into
+ * colsT[(kh,kw,ci), (n,y,x)] = X[n, y·s + kh·d − pt, x·s + kw·d − pl, ci] (zero outside), and
+ * dW = colsT · dy in one GEMM whose [fh·fw·Ci, Co] result is already dW's layout. dy, the packed
+ * operand, is used as it is.
  */
-function filterGradStrided(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
-  const { batch: n, inC: ci, outC: co, fh, fw, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw } = g;
-  const hq = g.outH + Math.floor(((fh - 1) * dh) / sh);
-  const wq = g.outW + Math.floor(((fw - 1) * dw) / sw);
-  const r = n * hq * wq;
-  const xp = padCrop(s, x, g.padTop, sh * hq - g.inH - g.padTop, g.padLeft, sw * wq - g.inW - g.padLeft, 1);
-  const c1 = ci + 1;
-  const xt = transposeFast(s, s.reshape(xp, [n, hq, sh, wq, sw, c1]), [2, 4, 5, 0, 1, 3]);      // [sh, sw, C+1, N, Hq, Wq]
-  const dyGrid = s.reshape(padCrop(s, dy, 0, hq - g.outH, 0, wq - g.outW), [r, co]);
-  const taps: TensorInfo[] = [];
+function filterGradCompact(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+  const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, outC: co, fh, fw, strideH: sh, strideW: sw,
+    dilationH: dh, dilationW: dw, padTop: pt, padLeft: pl } = g;
+  const xt = transposeFast(s, s.reshape(x, [n * h * w, ci]), [1, 0]);                          // [Ci, N·H·W]
+  const r = n * oh * ow;
+  const cols = s.alloc([fh * fw * ci, r]);
+  const src = s.view(xt), dst = s.view(cols);
+  const plane = n * h * w;
+  let d = 0;
   for (let kh = 0; kh < fh; kh++) {
+    const dyOff = kh * dh - pt;
     for (let kw = 0; kw < fw; kw++) {
-      const a = (kh * dh) % sh, b = (kw * dw) % sw;
-      const o = Math.floor((kh * dh) / sh) * wq + Math.floor((kw * dw) / sw);
-      taps.push(gemm(s, s.alias(xt, (a * sw + b) * c1 * r + o, [ci, r]), dyGrid));
+      const dxOff = kw * dw - pl;
+      // Output columns whose input column x·sw + dxOff lies inside the image.
+      const x0 = Math.min(ow, Math.max(0, Math.ceil(-dxOff / sw)));
+      const x1 = Math.max(x0, Math.min(ow, Math.floor((w - 1 - dxOff) / sw) + 1));
+      for (let c = 0; c < ci; c++) {
+        const cBase = c * plane;
+        for (let b = 0; b < n; b++) {
+          for (let y = 0; y < oh; y++) {
+            const iy = y * sh + dyOff;
+            if (iy < 0 || iy >= h) {
+              dst.fill(0, d, d + ow);
+              d += ow;
+              continue;
+            }
+            const rowBase = cBase + (b * h + iy) * w + dxOff;
+            let xx = 0;
+            for (; xx < x0; xx++) dst[d++] = 0;
+            if (sw === 1) {
+              for (; xx < x1; xx++) dst[d++] = src[rowBase + xx]!;
+            } else {
+              for (; xx < x1; xx++) dst[d++] = src[rowBase + xx * sw]!;
+            }
+            for (; xx < ow; xx++) dst[d++] = 0;
+          }
+        }
+      }
     }
   }
-  return stackTaps(s, taps, [fh, fw, ci, co]);
+  const dw2 = gemm(s, cols, s.reshape(dy, [r, co]));                                             // [fh·fw·Ci, Co]
+  return s.reshape(dw2, [fh, fw, ci, co]);
 }
 
 function gemm(s: Scope, a: TensorInfo, b: TensorInfo): TensorInfo {

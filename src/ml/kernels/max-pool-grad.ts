@@ -11,7 +11,8 @@ interface PoolGradAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-/** The 2×2 stride-2 unpadded case: the first of the four positions holding the maximum gets dy. */
+/** The 2×2 stride-2 case tiling the input exactly: the first of the four positions holding the
+ *  maximum gets dy, the others 0 (every output element written once, no separate zero fill). */
 function pool2x2Grad(x: Float32Array, g: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number): void {
   const row = w * c;
   let gi = 0;
@@ -21,12 +22,16 @@ function pool2x2Grad(x: Float32Array, g: Float32Array, out: Float32Array, n: num
       for (let ox = 0; ox < ow; ox++, p00 += 2 * c) {
         for (let k = 0; k < c; k++, gi++) {
           const i00 = p00 + k, i01 = i00 + c, i10 = i00 + row, i11 = i10 + c;
-          let best = x[i00]!, at = i00;
-          const v01 = x[i01]!, v10 = x[i10]!, v11 = x[i11]!;
-          if (v01 > best) { best = v01; at = i01; }
-          if (v10 > best) { best = v10; at = i10; }
-          if (v11 > best) { at = i11; }
-          out[at] = g[gi]!;
+          const v00 = x[i00]!, v01 = x[i01]!, v10 = x[i10]!, v11 = x[i11]!;
+          let best = v00, at = 0;
+          if (v01 > best) { best = v01; at = 1; }
+          if (v10 > best) { best = v10; at = 2; }
+          if (v11 > best) at = 3;
+          const gv = g[gi]!;
+          out[i00] = at === 0 ? gv : 0;
+          out[i01] = at === 1 ? gv : 0;
+          out[i10] = at === 2 ? gv : 0;
+          out[i11] = at === 3 ? gv : 0;
         }
       }
     }
@@ -49,11 +54,11 @@ export const maxPoolGradConfig: KernelConfig = {
       }
       const dx = s.alloc(input.shape);
       const out = s.view(dx), x = s.view(input), g = s.view(dy);
-      out.fill(0);
-      if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && pt === 0 && pl === 0 && 2 * oh <= h && 2 * ow <= w) {
+      if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && pt === 0 && pl === 0 && 2 * oh === h && 2 * ow === w) {
         pool2x2Grad(x, g, out, n, h, w, c, oh, ow);
         return dx;
       }
+      out.fill(0);
       const best = new Float32Array(c);
       const at = new Int32Array(c);
       for (let b = 0; b < n; b++) {
