@@ -112,6 +112,20 @@ describe('prepare-dataset stage, configs and CLI', function () {
     assert.match(text.stdout, /NORMAL\s+5\s+2\s+2/);
   });
 
+  it('inspect reports every trap of every fixture kind, and the official splits', async () => {
+    const { inspectDataset } = await import('../../src/data/inspect.js');
+    const { fixture } = await import('./helpers.js');
+    for (const kind of ['tiny-imagenet-200', 'notmnist', 'chest-xray', 'idx', 'imagefolder'] as const) {
+      const fx = await fixture(kind, { perClass: 3 });
+      const r = await inspectDataset(kind, fx.root);
+      assert.equal(r.skippedCount, fx.traps.length, `${kind}: ${JSON.stringify(r.skipped)}`);
+      for (const t of fx.traps) assert.ok(r.skipped.some((s) => s.file === t.file && s.reason.startsWith(t.expect)), `${kind}: ${t.file}`);
+      const counted = Object.values(r.splits).reduce((n, s) => n + s!.count, 0);
+      assert.equal(counted, fx.images, kind);
+      assert.equal(r.images.count, fx.images, kind);
+    }
+  });
+
   it('sei dataset: exit code 2 and a clear message for bad input', async () => {
     const d = scratch();
     const missing = await sei('dataset', 'inspect', 'notmnist', join(d, 'nope'));
