@@ -324,9 +324,8 @@ export function buildDocument(m: ReportModel): ReportDocument {
       blocks.push({ kind: 'paragraph', text: r.chosen
         ? `Chosen design: ${designText(r.chosen)} — accuracy ${fmt(r.chosen.accuracy)}, end-to-end ${r.percentile} ${fmt(r.chosen.latency)} ms. ${r.feasibleCount ?? '?'} design(s) feasible, ${r.rejected.length} rejected.`
         : `No design satisfies these requirements (${r.feasibleCount ?? 0} feasible)${r.binding ? `; binding constraint: ${r.binding}` : ''}. The rejections below say which constraint each design broke and by how much.` });
-      const relax = r.relax.filter((x) => x.relaxTo !== null);
-      if (!r.chosen && relax.length) {
-        blocks.push({ kind: 'list', items: relax.map((x) => `relaxing ${x.constraint} to ${fmt(x.relaxTo)} would admit ${x.admitsIfRelaxed ?? '?'} design(s)`) });
+      if (!r.chosen && r.relax.length) {
+        blocks.push({ kind: 'list', items: r.relax.map((x) => `${x.constraint}: ${x.relaxTo === null ? 'relaxing it alone admits no design' : `relaxed to ${fmt(x.relaxTo)} it admits a design`}${x.admitsIfRelaxed !== null ? `; dropped, it admits ${x.admitsIfRelaxed}` : ''}`) });
       }
       if (r.rejected.length) addTable(rejectionTable(r, i));
     });

@@ -2,7 +2,7 @@
 // run as a child process like a user would.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +80,19 @@ describe('sei report (command line, real store)', function () {
     assert.match(prov, /^commit,abc1234$/m);
   });
 
+  it('takes the pipeline file too; a file that no longer loads is reported by its name, with a note', function () {
+    const file = join(tmp, 'demo.yaml');
+    writeFileSync(file, 'name: demo\nstages:\n  gone:\n    stage: a-stage-that-was-removed\n');
+    const r = sei(['report', file, '--store', storeDir, '--out', join(tmp, 'by-file'), '--format', 'md'], tmp);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /note: .*demo\.yaml did not load fully .*reporting pipeline 'demo' from its name field/);
+    assert.match(readFileSync(join(tmp, 'by-file', 'report.md'), 'utf8'), new RegExp(`pipeline file \\| ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+    writeFileSync(join(tmp, 'nameless.yaml'), 'stages: {}\n');
+    const bad = sei(['report', join(tmp, 'nameless.yaml'), '--store', storeDir, '--out', join(tmp, 'nameless')], tmp);
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.ok(!existsSync(join(tmp, 'nameless')));
+  });
+
   it('reports a pipeline with nothing finished without failing', function () {
     const r = sei(['report', 'idle', '--store', storeDir, '--out', join(tmp, 'idle-report'), '--format', 'md'], tmp);
     assert.equal(r.status, 0, r.stderr);
@@ -89,20 +102,20 @@ describe('sei report (command line, real store)', function () {
 
   it('bad input: exit 2 with a clear message and nothing written', function () {
     const unknown = sei(['report', 'nope', '--store', storeDir, '--out', join(tmp, 'x1')], tmp);
-    assert.equal(unknown.status, 2);
+    assert.equal(unknown.status, 2, unknown.stderr);
     assert.match(unknown.stderr, /pipeline 'nope' has never run on the store .*known: demo, idle/);
     const fmt = sei(['report', 'demo', '--store', storeDir, '--format', 'md,docx', '--out', join(tmp, 'x2')], tmp);
-    assert.equal(fmt.status, 2);
+    assert.equal(fmt.status, 2, fmt.stderr);
     assert.match(fmt.stderr, /unknown format 'docx'.*md, html, csv, tex, pdf/);
     const nostore = sei(['report', 'demo', '--store', join(tmp, 'missing-store'), '--out', join(tmp, 'x3')], tmp);
-    assert.equal(nostore.status, 2);
+    assert.equal(nostore.status, 2, nostore.stderr);
     assert.match(nostore.stderr, /no store at/);
     const nofile = sei(['report', 'pipelines/none.yaml', '--store', storeDir, '--out', join(tmp, 'x4')], tmp);
-    assert.equal(nofile.status, 2);
+    assert.equal(nofile.status, 2, nofile.stderr);
     assert.match(nofile.stderr, /no pipeline file pipelines\/none\.yaml/);
     const r = spawnSync(process.execPath, [SEI, 'report', 'demo', '--store', storeDir, '--out', join(tmp, 'x5'), '--format', 'html,pdf'],
       { cwd: tmp, encoding: 'utf8', env: { ...process.env, SEI_CHROMIUM: join(tmp, 'no-chromium') } });
-    assert.equal(r.status, 2);
+    assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /PDF output needs Chromium at .*no-chromium .*apt-get install chromium.*md, html, csv, tex/);
     for (const d of ['x1', 'x2', 'x3', 'x4', 'x5']) assert.ok(!existsSync(join(tmp, d)));
   });

@@ -29,10 +29,9 @@ export function register(program: Command): void {
       let file: string | undefined;
       if (/\.ya?ml$/i.test(pipelineArg) || (existsSync(pipelineArg) && statSync(pipelineArg).isFile())) {
         if (!existsSync(pipelineArg) || !statSync(pipelineArg).isFile()) throw new UsageError(`no pipeline file ${pipelineArg}`);
-        const { loadPipeline } = await import('../../config/load.js');
-        const loaded = await loadPipeline(pipelineArg);
-        name = loaded.name;
-        file = loaded.file;
+        const resolved = await pipelineName(pipelineArg);
+        name = resolved.name;
+        file = resolved.file;
       }
       const store = openStore(opts.store, { readonly: true });
       let model;
@@ -60,6 +59,30 @@ export function register(program: Command): void {
       process.stdout.write(`report of '${name}' written to ${result.dir} (${formats.join(', ')}): ${status}\n`);
       for (const f of result.files.filter((x) => /^(report\.|latex\/main\.tex$)/.test(x))) process.stdout.write(`  ${join(result.dir, f)}\n`);
     });
+}
+
+/**
+ * The pipeline's name from its file. The report needs nothing else from it, so when the full
+ * load fails (a stage module or a config it names is broken) the file's own `name:` still lets
+ * the user report what the store holds; the failure is printed, not hidden.
+ */
+async function pipelineName(path: string): Promise<{ name: string; file: string }> {
+  const { resolve } = await import('node:path');
+  try {
+    const { loadPipeline } = await import('../../config/load.js');
+    const loaded = await loadPipeline(path);
+    return { name: loaded.name, file: loaded.file };
+  } catch (e) {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    let doc: unknown;
+    try { doc = parse(readFileSync(path, 'utf8')); } catch { throw e; }
+    const name = doc && typeof doc === 'object' ? (doc as { name?: unknown }).name : undefined;
+    if (typeof name !== 'string' || name === '') throw e;
+    const first = ((e as Error).message ?? String(e)).split('\n')[0];
+    process.stderr.write(`note: ${path} did not load fully (${first}); reporting pipeline '${name}' from its name field\n`);
+    return { name, file: resolve(path) };
+  }
 }
 
 /** A pipeline name as one folder name: no separators, no leading dots. */
