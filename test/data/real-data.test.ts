@@ -83,11 +83,13 @@ describe('WordNet ancestors (Debian wordnet-base)', function () {
     assert.throws(() => resolveAncestor(wn, 'dog.n.99'), /has 7 sense\(s\)/);
   });
 
-  it('finds the classes under dog, vehicle, terrier and animal', () => {
+  it('finds the classes under dog, vehicle, terrier, animal, bird and food', () => {
     assert.deepEqual(wnidsUnder(wnids, 'dog').matches, ['n02085620', 'n02094433', 'n02099601', 'n02106662']);
     assert.deepEqual(wnidsUnder(wnids, 'vehicle').matches, ['n03417042', 'n04285008']);
     assert.deepEqual(wnidsUnder(wnids, 'terrier').matches, ['n02094433']);
-    assert.deepEqual(wnidsUnder(wnids, 'animal').matches, ['n01443537', 'n02085620', 'n02094433', 'n02099601', 'n02106662']);
+    assert.deepEqual(wnidsUnder(wnids, 'animal').matches, ['n01443537', 'n02056570', 'n02085620', 'n02094433', 'n02099601', 'n02106662']);
+    assert.deepEqual(wnidsUnder(wnids, 'bird').matches, ['n02056570']);
+    assert.deepEqual(wnidsUnder(wnids, 'food').matches, ['n07873807']);
   });
 
   it('a bare noun means its first sense and names the other senses; a list takes the union', () => {
@@ -108,7 +110,7 @@ describe('WordNet ancestors (Debian wordnet-base)', function () {
     assert.deepEqual(m.classes, ['garbage truck', 'sports car']);
     assert.deepEqual(m.classIds, ['n03417042', 'n04285008']);
     assert.deepEqual(m.splits.train.perClass, [3, 3]);
-    assert.match(m.splitProtocol, /2 classes of 7 under WordNet n\d+ \(vehicle\)/);
+    assert.match(m.splitProtocol, /2 classes of 9 under WordNet n\d+ \(vehicle\)/);
     await assert.rejects(
       prepareDataset({ kind: 'tiny-imagenet-200', path: fx.root, resolution: 32, channels: 3, classes: { wordnetAncestor: 'cat' } }, scratch()),
       /no class of this dataset is under "cat"/,
