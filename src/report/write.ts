@@ -121,6 +121,9 @@ async function fillFolder(root: string, model: ReportModel, doc: ReportDocument,
 export async function writeReport(model: ReportModel, opts: WriteOptions): Promise<WriteResult> {
   const out = resolve(opts.outDir);
   if (opts.formats.includes('pdf') && !chromiumAvailable()) throw new UsageError(chromiumMissingMessage());
+  if (opts.formats.includes('md') && opts.figureFormats?.includes('pdf') && !canMakePdfFigures()) {
+    throw new UsageError(`PDF figures need rsvg-convert (Debian: apt-get install librsvg2-bin); svg and png figures do not`);
+  }
   checkTarget(out);
   mkdirSync(dirname(out), { recursive: true });
   sweepLeftovers(out);

@@ -175,5 +175,10 @@ describe('report folder', function () {
     assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /No finished cells/);
     assert.match(readFileSync(join(out, 'latex/main.tex'), 'utf8'), /No finished cells/);
     assert.equal(readFileSync(join(out, 'csv/cuts.csv'), 'utf8').trim().split('\n').length, 1, 'header only');
+    const pdflatex = spawnSync('which', ['pdflatex'], { encoding: 'utf8' }).stdout.trim();
+    if (pdflatex) {
+      const r = spawnSync(pdflatex, ['-interaction=nonstopmode', '-halt-on-error', '-no-shell-escape', 'main.tex'], { cwd: join(out, 'latex'), encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, r.stdout.slice(-1500));
+    }
   });
 });
