@@ -52,7 +52,14 @@ async function main(): Promise<void> {
       const c1 = performance.now();
       execFileSync(process.execPath, [sei, 'run', pipeline, '--store', cliStore, '--jobs', String(JOBS), '--no-progress'], { env: cliEnv, stdio: 'ignore', cwd: root });
       const warm = performance.now() - c1;
+      const c2 = performance.now();
+      execFileSync(process.execPath, [sei, 'plan', pipeline, '--store', cliStore, '--json'], { env: cliEnv, stdio: 'ignore', cwd: root, maxBuffer: 1 << 28 });
+      const planOnly = performance.now() - c2;
+      const c3 = performance.now();
+      execFileSync(process.execPath, [sei, '--version'], { stdio: 'ignore' });
+      const startOnly = performance.now() - c3;
       console.log(`sei run end to end: cold ${(cold / 1000).toFixed(2)} s; no-op re-run ${(warm / 1000).toFixed(3)} s for ${N} cells, process start and planning included (target < 2)`);
+      console.log(`  of which: process start ${(startOnly / 1000).toFixed(3)} s; \`sei plan\` of the same pipeline (start + load + plan + cache check) ${(planOnly / 1000).toFixed(3)} s`);
     } else {
       console.log('sei run end to end: skipped (the config loader / planner is not built yet)');
     }

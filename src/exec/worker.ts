@@ -47,11 +47,14 @@ function logLine(message: string): void {
 }
 
 function fsyncTree(dir: string, files: string[]): void {
+  const folders = new Set<string>([dir]);
   for (const rel of files) {
-    const fd = openSync(join(dir, ...rel.split('/')), 'r');
+    const parts = rel.split('/');
+    const fd = openSync(join(dir, ...parts), 'r');
     try { fsyncSync(fd); } finally { closeSync(fd); }
+    for (let i = 1; i < parts.length; i++) folders.add(join(dir, ...parts.slice(0, i)));
   }
-  fsyncDir(dir);
+  for (const folder of folders) fsyncDir(folder);
 }
 
 async function loadStageDefinition(name: string): Promise<StageDefinition> {
@@ -106,11 +109,11 @@ async function runCell(spec: CellSpec): Promise<void> {
     const fd = openSync(resultPath, 'w');
     try {
       writeSync(fd, JSON.stringify({ metrics, provenance }, null, 2) + '\n');
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     const manifest = await takeManifest(spec.outDir);
+    // Every file on disk before the orchestrator renames the folder and records it done.
     fsyncTree(spec.outDir, manifest.map((m) => m.path));
     logLine(`done in ${ended - started} ms`);
     send({ type: 'done', key: spec.key, metrics, provenance, manifest, startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started, rssBytes: process.memoryUsage.rss() });
