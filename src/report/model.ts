@@ -254,7 +254,7 @@ export function buildReportModel(cells: CellRecord[], pipeline: PipelineInfo): R
   const notes: string[] = [];
   const done = cells.filter((c) => c.state === 'done' && obj(c.metrics) !== null);
   const groups = buildGroups(cells, notes);
-  const recommendations = buildRecommendations(cells, groups);
+  const recommendations = buildRecommendations(cells);
   markChosenAndPareto(groups, cells);
   return {
     pipeline,
@@ -339,12 +339,13 @@ function buildGroup(coords: Record<string, unknown>, cells: CellRecord[], axes: 
   const titleParts = [model ?? 'model ?', dataset ?? 'dataset ?'];
   if (subset) titleParts.push(subset);
   if (classes) titleParts.push(classes.length <= 6 ? `classes: ${classes.join(', ')}` : `${classes.length} classes: ${classes.slice(0, 4).join(', ')}, …`);
-  const coordLabel = coordsText(coords);
+  // The coordinates tell groups apart; the class-subset axis is already described above.
+  const coordLabel = coordsText(subset ? Object.fromEntries(Object.entries(coords).filter(([k]) => !/(^|\.)classes$/.test(k))) : coords);
   if (coordLabel) titleParts.push(coordLabel);
 
   const variants = buildVariants(cells, axes, cutOrder, importance, baseAccuracy, notes);
   return {
-    id: slug([model, dataset, coordLabel].filter(Boolean).join('-')),
+    id: slug([model, dataset, coordsText(coords)].filter(Boolean).join('-')),
     title: titleParts.join(' · '),
     coords,
     model,
@@ -647,7 +648,7 @@ function recommendationLabel(c: CellRecord): string {
     ?? strAt(c.metrics, 'requirements.name') ?? strAt(c.metrics, 'requirements.description') ?? c.instance;
 }
 
-function buildRecommendations(cells: CellRecord[], _groups: GroupModel[]): RecommendationModel[] {
+function buildRecommendations(cells: CellRecord[]): RecommendationModel[] {
   return cells.filter((c) => c.stage === 'recommend').map((c) => {
     const m = c.state === 'done' ? c.metrics : undefined;
     const chosen = at(m, 'chosen');
