@@ -9,7 +9,7 @@ import type { PreparedSplit } from '../../data/prepared-types.js';
 import type { ProgressEvent } from '../../stages/types.js';
 import type { ImageGeometry } from '../feed.js';
 import type { TrainPart } from '../split.js';
-import type { Normalize, TrainingSpec } from '../spec.js';
+import { withTrainingDefaults, type Normalize, type TrainingSpec } from '../spec.js';
 import { allIndices, evaluateSource, type EvalResult } from './evaluate.js';
 import { adam, sgd, type Optimizer } from './optimizers.js';
 import { Rng, deriveSeed } from './rng.js';
@@ -99,7 +99,8 @@ function abortIfNeeded(signal?: AbortSignal): void {
 }
 
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
-  const { parts, data, training: t } = opts;
+  const { parts, data } = opts;
+  const t = withTrainingDefaults(opts.training);
   if (t.earlyStopping && !data.val && !t.valFraction) {
     throw new UsageError('training.earlyStopping needs validation images: the dataset has no val split; set training.valFraction');
   }
