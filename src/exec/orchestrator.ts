@@ -136,9 +136,14 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
   if (!lock.ok) throw new StoreBusyError(lock.holder, store.dir);
 
   let lostLock = false;
+  let onLockLost = (): void => undefined;
   const heartbeat = setInterval(() => {
     try {
-      if (!store.heartbeat(runId)) lostLock = true;
+      if (!lostLock && !store.heartbeat(runId)) {
+        // Another run judged this one dead (its heartbeat stalled) and took over: stop at once.
+        lostLock = true;
+        onLockLost();
+      }
     } catch { /* busy database: next beat */ }
   }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   heartbeat.unref();
@@ -214,6 +219,7 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
       stopping = true;
       executor.abortAll(reason);
     };
+    onLockLost = () => stopAll('another run took over the store');
     const onAbort = (): void => stopAll('run cancelled');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) stopAll('run cancelled');
@@ -348,6 +354,6 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
     clearInterval(heartbeat);
     if (!options.executor) await executor.close();
     try { cleanTmp(store); } catch { /* best effort */ }
-    store.releaseLock(runId);
+    if (!lostLock) store.releaseLock(runId);
   }
 }

@@ -199,6 +199,28 @@ describe('orchestrator', function () {
     }
   });
 
+  it('stops at once when another run has taken the store over (its heartbeat found the lock gone)', async () => {
+    const cells = ['l1', 'l2', 'l3', 'l4'].map((t) => writeText('w', t, { sleepMs: 1500 }));
+    const other = openStore(storeDir);
+    let taken = false;
+    const t0 = Date.now();
+    await assert.rejects(runPlan(plan('lost', cells), {
+      store: storeDir, jobs: 2, workerEnv: env(), heartbeatMs: 50,
+      onEvent: (e) => {
+        if (e.type === 'cell-start' && !taken) {
+          taken = true;
+          // What a second run does when it judges this one dead.
+          const lock = other.lockHolder()!;
+          other.releaseLock(lock.runId);
+          other.acquireLock({ runId: 'usurper', pid: process.pid, host: lock.host, pipeline: 'x', startedAt: new Date().toISOString() }, 30_000);
+        }
+      },
+    }), /lost its store lock/);
+    assert.ok(Date.now() - t0 < 5000, 'did not wait for the sleeping cells');
+    assert.equal(other.lockHolder()?.runId, 'usurper', 'the new holder keeps its lock');
+    other.close();
+  });
+
   it('refuses while another live run holds the store, naming it; takes over from a dead one', async () => {
     const p = plan('lock', [writeText('w', 'x')]);
     const store = openStore(storeDir);

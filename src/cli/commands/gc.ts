@@ -27,7 +27,12 @@ export function register(program: Command): void {
       const { loadPlan } = await import('../../exec/load-plan.js');
       const reachable = new Set<string>();
       for (const file of pipelines) {
-        const plan = await loadPlan(file, { storeDir: opts.store });
+        let plan;
+        try {
+          plan = await loadPlan(file, { storeDir: opts.store });
+        } catch (e) {
+          throw new UsageError(`gc deletes nothing: the pipeline ${file} does not plan, so what it reaches is unknown.\n${(e as Error).message}\n(name the pipelines whose artifacts to keep: sei gc <pipeline.yaml>…)`);
+        }
         for (const c of plan.cells) reachable.add(c.key);
       }
       const { openStore, describeLock } = await import('../../store/store.js');
