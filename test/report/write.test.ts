@@ -147,18 +147,20 @@ describe('report folder', function () {
     const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     await new Promise<void>((resolve) => {
+      let poll: NodeJS.Timeout | undefined;
+      child.on('exit', () => { if (poll) clearInterval(poll); resolve(); });
       child.stdout.on('data', (b: Buffer) => {
         output += b.toString();
         // Kill once it is busy writing its temp folder.
-        if (output.includes('start')) {
-          const poll = setInterval(() => {
+        if (output.includes('start') && !poll) {
+          poll = setInterval(() => {
             const tmpDirs = readdirSync(tmp).filter((n) => n.startsWith('.crash.tmp-'));
             if (tmpDirs.length && existsSync(join(tmp, tmpDirs[0]!, 'figures'))) { clearInterval(poll); child.kill('SIGKILL'); }
           }, 5);
-          child.on('exit', () => { clearInterval(poll); resolve(); });
         }
       });
     });
+    assert.equal(child.signalCode, 'SIGKILL', `the writer was killed (output: ${output})`);
     assert.ok(!output.includes('finished'), 'killed before the swap');
     assert.equal(readFileSync(join(out, 'report.md'), 'utf8'), before, 'the old report is untouched');
     assert.ok(readdirSync(tmp).some((n) => n.startsWith('.crash.tmp-')), 'the dead writer left its temp folder');
