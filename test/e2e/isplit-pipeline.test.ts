@@ -88,6 +88,31 @@ describe('e2e: the I-SPLIT pipeline through sei run', function () {
     assert.ok(evaluation.device.flops > 0 && evaluation.server.flops > 0);
   });
 
+  it('runs ResNet-50 fine-tuned from a pretrained tfjs model (predicted-class importance, classifier regime)', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { buildNetwork, resolveModelSpec } = await import('../../src/ml/models/index.js');
+    const { saveNetwork } = await import('../../src/ml/io.js');
+    await tf.setBackend('cpu');
+    const pretrained = join(scratch, 'pretrained');
+    const net = buildNetwork(resolveModelSpec({ arch: 'resnet50', width: 0.0625, inputSize: 32, inputChannels: 3, classes: 3 }), 7);
+    try { await saveNetwork(pretrained, net); } finally { net.dispose(); }
+    const store = join(scratch, 'resnet');
+    stores.push(store);
+    const r = await run(['run', join(root, 'test', 'e2e', 'fixtures', 'tiny-resnet.yaml'), '--store', store, '--backend', 'wasm', '--no-progress',
+      '--set', `stages.base.params.model.pretrained=${join(pretrained, 'model.json')}`]);
+    assert.equal(r.code, 0, `sei run failed:\n${r.stdout}\n${r.stderr}`);
+    const all = [...results(store).values()].map((x) => x.metrics as Record<string, any>);
+    const base = all.find((m) => 'testAccuracy' in m)!;
+    assert.equal(base.arch, 'resnet50');
+    assert.equal(base.pretrained.mapping, 'name');
+    const importance = all.find((m) => 'log10Cui' in m)!;
+    assert.equal(importance.target, 'predicted');
+    assert.equal(importance.cutPoints[0], 'conv1');
+    assert.ok(importance.cui.every((v: number) => Number.isFinite(v) && v >= 0));
+    const validation = all.find((m) => 'calibration' in m)!;
+    assert.deepEqual(validation.cuts, ['maxpool', 'layer2_1', 'layer3_1']);
+  });
+
   it('refuses an unknown cut point and a zero-channel ratio before anything runs', async () => {
     const store = join(scratch, 'bad');
     let r = await run(['run', tiny, '--store', store, '--set', 'stages.retrain.sweep.grid.cut=[block1_pool, block9_pool, block3_pool]']);
