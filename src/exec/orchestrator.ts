@@ -312,7 +312,8 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
         rmSync(outDir, { recursive: true, force: true });
         if (result.failure === 'aborted') {
           if (started || result.started) {
-            store.markFailed(cell.key, { runId, failure: 'interrupted', error: result.error, endedAt: result.endedAt, durationMs: result.durationMs, final: true });
+            // After a takeover the store is the new holder's: it records this cell itself.
+            if (!lostLock) store.markFailed(cell.key, { runId, failure: 'interrupted', error: result.error, endedAt: result.endedAt, durationMs: result.durationMs, final: true });
             summary.interrupted++;
           }
           return 'stopped';
