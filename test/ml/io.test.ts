@@ -67,6 +67,9 @@ describe('ml/io', function () {
     await saveSplit(dir, s);
     const { split, meta } = await loadSplit(dir);
     assert.equal(meta.cut, 'block3_conv2');
+    const generic = await tf.loadLayersModel(fileIOHandler(join(dir, 'model.json')));
+    tf.tidy(() => assert.ok(diff(s.full.predict(x()) as tf.Tensor, generic.predict(x()) as tf.Tensor) < 1e-5));
+    generic.dispose();
     assert.deepEqual(split.codeShape, s.codeShape);
     tf.tidy(() => assert.equal(diff(s.full.predict(x()) as tf.Tensor, split.full.predict(x()) as tf.Tensor), 0));
     // The underlying network of a split save loads as a network too.
