@@ -266,6 +266,35 @@ function provenanceTables(m: ReportModel): Table[] {
   return [summary, perStage];
 }
 
+/** One line per finding a reader looks for first: best cuts, I-SPLIT's agreement, the choice. */
+function atAGlance(m: ReportModel): string[] {
+  const items: string[] = [];
+  const many = m.groups.length > 1;
+  for (const g of m.groups) {
+    const pre = many ? `${g.title}: ` : '';
+    for (const v of g.variants) {
+      const done = v.rows.filter((r) => r.accuracy !== null);
+      if (done.length === 0) continue;
+      const best = done.reduce((a, b) => (b.accuracy!.mean > a.accuracy!.mean ? b : a));
+      const setting = g.variants.length > 1 ? ` (${v.label})` : '';
+      items.push(`${pre}best retrained cut${setting}: ${best.cut}, accuracy ${best.accuracy!.mean.toFixed(4)}${g.baseAccuracy !== null ? ` (base network ${g.baseAccuracy.toFixed(4)})` : ''}; ${done.length} of ${v.rows.filter((r) => r.status !== 'not-swept').length} swept cuts have results.`);
+      for (const val of v.validation) {
+        const rho = val.spearman.value === null ? 'missing' : `${val.spearman.value.toFixed(2)} [${val.spearman.ci95.map((x) => (x === null ? '?' : x.toFixed(2))).join(', ')}]`;
+        items.push(`${pre}among the retrained cuts${setting}, I-SPLIT picks ${val.isplitBest ?? '?'}${val.hit === null ? '' : val.hit ? ', the best retrained cut' : `, not the best retrained cut (${val.retrainedBest ?? '?'})`}; Spearman ρ between CUI and retrained accuracy ${rho}.`);
+      }
+    }
+    if (g.importance && !g.variants.some((v) => v.rows.some((r) => r.accuracy !== null))) {
+      items.push(`${pre}I-SPLIT candidates ${g.importance.candidates.join(', ') || 'none'}; global maximum ${g.importance.best ?? '?'} (no retrained result yet).`);
+    }
+  }
+  for (const r of m.recommendations) {
+    if (r.state !== 'done') items.push(`Requirements “${r.label}”: no recommendation (${r.state}).`);
+    else items.push(r.chosen ? `Requirements “${r.label}”: ${designText(r.chosen)} (accuracy ${fmt(r.chosen.accuracy)}, ${r.percentile} ${fmt(r.chosen.latency)} ms).`
+      : `Requirements “${r.label}”: no feasible design${r.binding ? ` (binding: ${r.binding})` : ''}.`);
+  }
+  return items;
+}
+
 export function buildDocument(m: ReportModel): ReportDocument {
   const blocks: Block[] = [];
   const figures: Figure[] = [];
@@ -281,6 +310,11 @@ export function buildDocument(m: ReportModel): ReportDocument {
   } else {
     const other = Object.entries(p.byState).filter(([k]) => k !== 'done').map(([k, n]) => `${n} ${k}`);
     blocks.push({ kind: 'paragraph', text: `${finished} of ${p.cellCount} cells finished${other.length ? ` (${other.join(', ')})` : ''}. Every number below is read from the store; nothing is recomputed. Values the store does not hold are shown as “missing”, never as zero.` });
+  }
+  const glance = atAGlance(m);
+  if (glance.length) {
+    blocks.push({ kind: 'heading', level: 2, text: 'At a glance', id: 'at-a-glance' });
+    blocks.push({ kind: 'list', items: glance });
   }
   if (m.notes.length) blocks.push({ kind: 'list', items: m.notes });
 
