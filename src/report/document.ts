@@ -277,10 +277,10 @@ function atAGlance(m: ReportModel): string[] {
       if (done.length === 0) continue;
       const best = done.reduce((a, b) => (b.accuracy!.mean > a.accuracy!.mean ? b : a));
       const setting = g.variants.length > 1 ? ` (${v.label})` : '';
-      items.push(`${pre}best retrained cut${setting}: ${best.cut}, accuracy ${best.accuracy!.mean.toFixed(4)}${g.baseAccuracy !== null ? ` (base network ${g.baseAccuracy.toFixed(4)})` : ''}; ${done.length} of ${v.rows.filter((r) => r.status !== 'not-swept').length} swept cuts have results.`);
+      items.push(`${pre}${pre ? 'best' : 'Best'} retrained cut${setting}: ${best.cut}, accuracy ${best.accuracy!.mean.toFixed(4)}${g.baseAccuracy !== null ? ` (base network ${g.baseAccuracy.toFixed(4)})` : ''}; ${done.length} of ${v.rows.filter((r) => r.status !== 'not-swept').length} swept cuts have results.`);
       for (const val of v.validation) {
         const rho = val.spearman.value === null ? 'missing' : `${val.spearman.value.toFixed(2)} [${val.spearman.ci95.map((x) => (x === null ? '?' : x.toFixed(2))).join(', ')}]`;
-        items.push(`${pre}among the retrained cuts${setting}, I-SPLIT picks ${val.isplitBest ?? '?'}${val.hit === null ? '' : val.hit ? ', the best retrained cut' : `, not the best retrained cut (${val.retrainedBest ?? '?'})`}; Spearman ρ between CUI and retrained accuracy ${rho}.`);
+        items.push(`${pre}${pre ? 'among' : 'Among'} the retrained cuts${setting}, I-SPLIT picks ${val.isplitBest ?? '?'}${val.hit === null ? '' : val.hit ? ', the best retrained cut' : `, not the best retrained cut (${val.retrainedBest ?? '?'})`}; Spearman ρ between CUI and retrained accuracy ${rho}.`);
       }
     }
     if (g.importance && !g.variants.some((v) => v.rows.some((r) => r.accuracy !== null))) {
