@@ -1,7 +1,7 @@
-// The analytic network model: closed-form timing of each frame on one link, with the loss
-// process sampled from a seeded generator so that a stream of frames gives a latency
+// The analytic network model: closed-form timing of every packet of a stream of frames on one
+// link, with the loss process sampled from a seeded generator so that a stream gives a latency
 // distribution. It mirrors the ns-3 scenario (src/netsim/ns3/scenario.cc) assumption by
-// assumption, so the two agree on lossless links:
+// assumption, so the two agree on lossless links (to the microsecond on the known answers):
 //
 // - The link serialises packets one after another (FIFO, unbounded queue): a frame starts
 //   when it is ready and the link has drained what came before (queueing).
@@ -9,20 +9,25 @@
 //   (payload + headers) · 8 / rate; it arrives one propagation delay after its last bit left.
 // - UDP: the frame is cut into datagrams of the chunk size (capped below the MTU). It is
 //   received when its last datagram arrives and lost when any datagram is.
-// - TCP: one connection opened at `connectAtMs` (SYN, SYN-ACK: one round trip), MSS = MTU − 52,
-//   NewReno slow start from the initial window (each acknowledgement grows the window by one
-//   segment, so it doubles per round trip), no Nagle delay, no window reset after idle, buffers
-//   large enough that only the loss process drops packets. A round sends min(cwnd, remaining)
-//   segments back to back; the next round starts when the first acknowledgement of this one
-//   returns (one segment time + two delays + an ACK time) or when the link is free, whichever
-//   is later — once a round outlasts a round trip the link stays busy.
-// - TCP under loss: a lost segment with at least three segments after it is repaired by fast
-//   retransmit (detected by the third duplicate ACK) and halves the window once per round; a
-//   lost tail segment waits for the retransmission timeout unless the next frame's segments
-//   trigger duplicate ACKs first; a retransmission lost again backs the timeout off (×2) and an
-//   RTO collapses the window to one segment. Frames are delivered in order (head-of-line
-//   blocking).
-// - Losses hit data packets only, never the handshake or the acknowledgements.
+// - TCP: one connection opened at `connectAtMs` (SYN, SYN-ACK: one round trip, then the final
+//   ACK), MSS = MTU − 52, the frames written back to back into one byte stream. The sender keeps
+//   at most cwnd segments unacknowledged; each segment's acknowledgement returns one segment
+//   time + two delays + an ACK time after it left (so a segment may be sent when the ACK that
+//   opens the window has come back and the link is free). NewReno: cwnd starts at the initial
+//   window, grows by one segment per acknowledgement in slow start (doubling per round trip) and
+//   by 1/cwnd in congestion avoidance; no Nagle delay, no window reset after idle.
+// - TCP under loss (data packets only, never the handshake or the ACKs): a lost segment is
+//   repaired by fast retransmit at the third duplicate ACK (the third later segment, possibly of
+//   the next frame) unless the retransmission timer — RFC 6298, at least the profile's RTO —
+//   fires first. Fast retransmit sets ssthresh = cwnd = max(2, flight / 2) once per window and
+//   freezes growth until the retransmission is acknowledged; a timeout sets cwnd = 1,
+//   ssthresh = 2; a retransmission lost again waits for the timer, backed off ×2. Retransmissions
+//   join the link's FIFO in time order with new segments and hold a window slot until
+//   acknowledged; acknowledgements of segments after a hole still clock the window (SACK).
+//   Frames are delivered in order (head-of-line blocking).
+// - Known limit: with heavy loss (≈5 %) ns-3's TCP stalls on timeouts more often than this model
+//   predicts (its recovery of several holes per window is more conservative); compare with the
+//   ns-3 simulator when loss matters (bench/netsim.bench.ts reports both).
 import { seededRandom } from '../science/random.js';
 import {
   LINK_HEADER_BYTES, TCP_IP_HEADER_BYTES, TCP_SYN_WIRE_BYTES, UDP_IP_HEADER_BYTES,

@@ -2,7 +2,7 @@
 // fixture table), then `sei recommend` reading the finished cells back; and the stages' bad input.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import type { StageContext, UpstreamOutput } from '../../src/stages/types.js';
 import type { Design } from '../../src/netsim/designs.js';
 import type { Recommendation } from '../../src/netsim/recommend.js';
 import { openStore } from '../../src/store/store.js';
+import { ns3Status } from '../../src/netsim/ns3.js';
 import { FIXED_EVALUATE } from './fixtures/stages/fixed-evaluate/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -105,24 +106,58 @@ describe('netsim stages through the orchestrator and `sei recommend`', function 
 
   it('bad input exits 2 with a clear message', () => {
     const unknownNet = sei('recommend', PIPELINE, '--store', store, '--network', 'carrier-pigeon');
-    assert.equal(unknownNet.code, 2);
+    assert.equal(unknownNet.code, 2, unknownNet.stderr);
     assert.match(unknownNet.stderr, /network "carrier-pigeon" was not simulated \(simulated networks: lte, p2p-1g, wifi-lossy\)/);
     const badNumber = sei('recommend', PIPELINE, '--store', store, '--max-latency-ms', 'fast');
-    assert.equal(badNumber.code, 2);
+    assert.equal(badNumber.code, 2, badNumber.stderr);
     assert.match(badNumber.stderr, /--max-latency-ms expects a number/);
     const badAcc = sei('recommend', PIPELINE, '--store', store, '--min-accuracy', '2');
-    assert.equal(badAcc.code, 2);
+    assert.equal(badAcc.code, 2, badAcc.stderr);
     assert.match(badAcc.stderr, /minAccuracy/);
     const noStore = sei('recommend', PIPELINE, '--store', join(store, 'nowhere'));
-    assert.equal(noStore.code, 2);
+    assert.equal(noStore.code, 2, noStore.stderr);
     const plan = sei('plan', PIPELINE, '--store', store, '--set', 'stages.simulate.params.networks=[p2p-1g, carrier-pigeon]', '--set', 'stages.simulate.params.server=toaster');
     assert.equal(plan.code, 2, plan.stdout + plan.stderr);
     assert.match(plan.stderr, /unknown network "carrier-pigeon" \(known networks: .*p2p-1g/);
     assert.match(plan.stderr, /unknown device "toaster" \(known devices: .*server-gpu/);
     const zero = sei('plan', PIPELINE, '--store', store, '--set', 'stages.simulate.params.networks=[{bandwidthMbps: 0, delayMs: 1, lossRate: 1, mtu: 1500, transport: tcp}]');
-    assert.equal(zero.code, 2);
+    assert.equal(zero.code, 2, zero.stderr);
     assert.match(zero.stderr, /bandwidthMbps/);
     assert.match(zero.stderr, /lossRate/);
+  });
+});
+
+
+describe('netsim simulate stage with ns-3 through the orchestrator', function () {
+  this.timeout(120_000);
+  const store = mkdtempSync(join(tmpdir(), 'sei-netsim-ns3-store-'));
+  after(() => rmSync(store, { recursive: true, force: true }));
+
+  it('compiles the scenario into <store>/cache/ns3/ and agrees with the analytic run within 5 % on a lossless link', function () {
+    if (!ns3Status().available) this.skip();
+    const only = ['--set', 'stages.simulate.params.networks=[p2p-1g, { use: networks/lte, name: lte-lossless, lossRate: 0 }]'];
+    const a = sei('run', PIPELINE, '--store', store, '--no-progress', ...only);
+    assert.equal(a.code, 0, a.stderr + a.stdout);
+    const n = sei('run', PIPELINE, '--store', store, '--no-progress', ...only, '--set', 'stages.simulate.params.simulator=ns3');
+    assert.equal(n.code, 0, n.stderr + n.stdout);
+    assert.ok(readdirSync(join(store, 'cache', 'ns3')).some((d) => /^[0-9a-f]{16}$/.test(d)));
+    const s = openStore(store, { readonly: true });
+    try {
+      const sims = s.listCells({}).filter((c) => c.stage === 'simulate' && c.state === 'done');
+      const byName = (sim: string) => sims.find((c) => (c.metrics as { simulator: string }).simulator === sim)!.metrics!.designs as Design[];
+      const analytic = byName('analytic');
+      const ns3 = byName('ns3');
+      assert.equal(ns3.length, analytic.length);
+      for (const d of ns3) {
+        const twin = analytic.find((x) => x.id === d.id)!;
+        if (d.payloadBytes === 0) continue;
+        assert.equal(d.simulator, 'ns3');
+        const rel = Math.abs(d.endToEndMs.mean! - twin.endToEndMs.mean!) / d.endToEndMs.mean!;
+        assert.ok(rel <= 0.05, `${d.id}: ns-3 ${d.endToEndMs.mean} ms, analytic ${twin.endToEndMs.mean} ms`);
+      }
+    } finally {
+      s.close();
+    }
   });
 });
 
