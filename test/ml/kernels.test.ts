@@ -178,6 +178,26 @@ describe('fast wasm kernels vs the cpu backend', function () {
     await compare('FusedBatchNorm', { x: input([2, 3, 3, 4], seed++), mean: input([2, 3, 3, 4], seed++), variance: pos([2, 3, 3, 4], seed++), offset: input([2, 3, 3, 4], seed++), scale: input([2, 3, 3, 4], seed++) }, { varianceEpsilon: 1e-3 });
   });
 
+  it('Identity shares the data and the Mean gradient broadcasts dy / |reduced|', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor3d(rand(2 * 3 * 4, 800), [2, 3, 4]);
+    const c = x.clone();
+    assert.deepEqual(await c.array(), await x.array());
+    x.dispose();
+    assert.equal(c.dataSync().length, 24);
+    c.dispose();
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      const [g] = tf.tidy(() => {
+        const v = tf.tensor4d(rand(3 * 4 * 5 * 6, 801), [3, 4, 5, 6]);
+        const w = tf.tensor1d(rand(6, 802));
+        return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, [0, 1, 2]), w)))(v).arraySync() as number[][][][]];
+      });
+      const wv = rand(6, 802);
+      for (const plane of g!) for (const row of plane) for (const px of row) px.forEach((val, k) => assert.ok(Math.abs(val - wv[k]! / 60) < 1e-7, `${backend}: ${val}`));
+    }
+  });
+
   it('kernels are deterministic (same inputs, same output bits)', async () => {
     const c = CASES[2]!;
     const dyShape = outShape(c);
