@@ -114,7 +114,7 @@ export class LocalExecutor implements Executor {
         return unstarted('aborted', 'cancelled before it started', queuedAt);
       }
       return this.runOnWorker(spec, hooks, generation);
-    }) as Promise<CellResult>;
+    }, { priority: hooks.priority ?? 0 }) as Promise<CellResult>;
   }
 
   private async takeWorker(): Promise<WorkerProcess> {

@@ -188,6 +188,14 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
       }
     }
     const toRun = plan.cells.filter((c) => !outputs.has(c.id));
+    // Depth in the DAG: queued cells deeper down go first, so finished results (an evaluation,
+    // not just another trained model) appear early in a long sweep.
+    const depth = new Map<string, number>();
+    for (const c of plan.cells) {
+      let d = 0;
+      for (const input of Object.values(c.inputs)) for (const id of input.cellIds) d = Math.max(d, (depth.get(id) ?? 0) + 1);
+      depth.set(c.id, d);
+    }
     emit({ type: 'start', runId, pipeline: plan.pipeline.name, total: plan.cells.length, cached, toRun: toRun.length, jobs: executor.concurrency, logDir: store.abs(logRelDir) });
 
     // Dependency bookkeeping over the cells still to run.
@@ -286,6 +294,7 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
             emit({ type: 'cell-start', cell, attempt, logPath, ...(info.pid !== undefined ? { pid: info.pid } : {}) });
           },
           onProgress: (event) => emit({ type: 'cell-progress', cell, event }),
+          priority: depth.get(cell.id) ?? 0,
         });
         if (result.ok) {
           try {

@@ -56,6 +56,8 @@ export interface SubmitHooks {
   /** The cell left the queue and is now running (pid of the process running it, when local). */
   onStart?(info: { pid?: number; startedAt: string }): void;
   onProgress?(event: ProgressEvent): void;
+  /** Higher runs first among queued cells (the orchestrator favours cells deeper in the DAG). */
+  priority?: number;
 }
 
 export interface Executor {

@@ -61,6 +61,19 @@ describe('orchestrator', function () {
     assert.equal(readJournalSync(journal).filter((e) => e.event === 'done').length, 4, 'nothing ran twice');
   });
 
+  it('favours cells deeper in the DAG over queued upstream work', async () => {
+    const roots = ['r1', 'r2', 'r3', 'r4'].map((t) => writeText('w', t));
+    const joins = roots.map((r) => concat('j', [r], { coords: r.coords }));
+    const starts: string[] = [];
+    const s = await runPlan(plan('depth', [...roots, ...joins]), {
+      store: storeDir, jobs: 1, workerEnv: env(),
+      onEvent: (e) => { if (e.type === 'cell-start') starts.push(`${e.cell.instance}:${String(e.cell.coords.text)}`); },
+    });
+    assert.equal(s.exitCode, 0);
+    // Breadth first would run every root before any join; here j:r1 runs before the last roots.
+    assert.ok(starts.indexOf('j:r1') < starts.indexOf('w:r4'), starts.join(' '));
+  });
+
   it('keep-going: a failed cell blocks only its dependents, reports its log, and the next run re-runs only it', async () => {
     const ok = writeText('w', 'fine');
     const bad = writeText('w', 'broken', { failTimes: 1 });
