@@ -213,7 +213,9 @@ function kerasResnetName(k: string): string | undefined {
  * Load a user's pretrained tfjs layers model (model.json + weights) onto `net`. Layers listed in
  * `exclude` keep their fresh initialisation (e.g. a classifier for another class count).
  * Mapping, first that applies: our/Keras names (VGG16); Keras ResNet50 names (the conv biases
- * Keras adds before batch norm are folded into the BN moving mean, which is exact); layer order.
+ * Keras adds before batch norm are folded into the BN moving mean, which is exact); when only some
+ * names match, an error lists the missing layers (e.g. a headless file: exclude the classifier);
+ * when none match, layer order.
  * Any shape mismatch is a UsageError naming the layer with expected and actual shapes.
  */
 export async function loadPretrained(net: Network, modelJsonPath: string, opts: { exclude?: string[] } = {}): Promise<PretrainedReport> {
@@ -257,8 +259,9 @@ export async function loadPretrained(net: Network, modelJsonPath: string, opts: 
     return bias;
   };
   try {
-    const byName = targets.every((l) => exclude.has(l.name) || groups.has(l.name));
-    if (byName) {
+    const wanted = targets.filter((l) => !exclude.has(l.name));
+    const named = wanted.filter((l) => groups.has(l.name));
+    if (named.length === wanted.length) {
       for (const l of targets) assign(l, groups.get(l.name)!, l.name, false);
       return { mapping: 'name', loaded, skipped, notes };
     }
@@ -267,7 +270,10 @@ export async function loadPretrained(net: Network, modelJsonPath: string, opts: 
       const mapped = new Map<string, string>();
       for (const k of groups.keys()) { const ours = kerasResnetName(k); if (ours) mapped.set(ours, k); }
       const missing = targets.filter((l) => !exclude.has(l.name) && !mapped.has(l.name)).map((l) => l.name);
-      if (missing.length) throw new UsageError(`${path}: Keras ResNet50 weights lack layers for ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+      if (missing.length) {
+        throw new UsageError(`${path}: Keras ResNet50 weights lack layers for ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}` +
+          (missing.length === 1 ? `; add it to model.pretrainedExclude to keep it freshly initialised` : ''));
+      }
       const pendingBias = new Map<string, tf.Tensor>();
       for (const l of targets) {
         const src = mapped.get(l.name)!;
@@ -287,6 +293,13 @@ export async function loadPretrained(net: Network, modelJsonPath: string, opts: 
       notes.push('Keras ResNet50 is v1 (stride in the first 1×1 conv); its weights were loaded into the v1.5 layout (stride in the 3×3), which changes the function slightly: fine-tune before use');
       if (pendingBias.size) notes.push(`folded ${pendingBias.size} convolution biases into the following batch norms`);
       return { mapping: 'keras-resnet50', loaded, skipped, notes };
+    }
+    if (named.length > 0 && named.length < wanted.length) {
+      const missing = wanted.filter((l) => !groups.has(l.name)).map((l) => l.name);
+      throw new UsageError(
+        `${path}: no weights for layer${missing.length > 1 ? 's' : ''} ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? `, … (${missing.length} in all)` : ''} of ${net.spec.arch}; ` +
+          `add ${missing.length > 1 ? 'them' : 'it'} to model.pretrainedExclude to keep ${missing.length > 1 ? 'them' : 'it'} freshly initialised`,
+      );
     }
     // Fallback: layer order, weights by position within each layer.
     const srcGroups = [...groups.entries()];

@@ -93,6 +93,15 @@ describe('ml/io', function () {
     // Without the exclusion, the classifier's shape clash is named.
     await assert.rejects(loadPretrained(dst, join(dir, 'model.json')),
       (e: unknown) => isUsageError(e) && /layer predictions \(kernel\): expected shape \[256, 4\], got \[256, 10\]/.test((e as Error).message));
+    // A headless file (Keras include_top=False) names what to exclude.
+    const headless = src.model.layers.filter((l) => !['fc1', 'fc2', 'predictions'].includes(l.name))
+      .flatMap((l) => l.weights.map((w, i) => ({ name: w.originalName, tensor: l.getWeights()[i] })));
+    const hdir = join(dir, 'headless');
+    (await import('node:fs')).mkdirSync(hdir);
+    const hpath = await writeForeign(hdir, headless);
+    await assert.rejects(loadPretrained(dst, hpath),
+      (e: unknown) => isUsageError(e) && /no weights for layers fc1, fc2, predictions of vgg16; add them to model.pretrainedExclude/.test((e as Error).message));
+    assert.equal((await loadPretrained(dst, hpath, { exclude: ['fc1', 'fc2', 'predictions'] })).loaded.length, 13);
     // Through the spec: createNetwork applies `pretrained` and `pretrainedExclude`.
     const made = await createNetwork({ ...dst.spec, pretrained: dir, pretrainedExclude: ['predictions'] }, 0);
     assert.equal(made.pretrained?.loaded.length, 15);
