@@ -168,6 +168,27 @@ describe('report folder', function () {
     assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('.crash.')), [], 'leftovers of dead writers are removed');
   });
 
+  it('renders every figure without a Vega warning, for several groups, settings and partial results', async function () {
+    const a = sweepFixture({ classes: ['a', 'b'], swept: ['block1_pool', 'block2_pool', 'block3_pool'], pending: [['block2_pool', 0], ['block2_pool', 1]] })
+      .map((c) => ({ ...c, coords: { ...c.coords, subset: 'ab' } }));
+    const b = sweepFixture({ classes: ['c', 'd'], networks: ['wifi'], withRecommend: false }).map((c) => ({ ...c, coords: { ...c.coords, subset: 'cd' } }));
+    const ratio4 = b.filter((c) => c.stage === 'evaluate' || c.stage === 'split-retrain')
+      .map((c, i) => ({ ...c, id: `f${i.toString(16).padStart(63, '0')}`, coords: { ...c.coords, 'bottleneck.ratio': 4 } }));
+    const model = buildReportModel([...a, ...b, ...ratio4], { name: 'many' });
+    const warnings: string[] = [];
+    const ids: string[] = [];
+    for (const g of model.groups) {
+      for (const f of groupFigures(g)) {
+        ids.push(f.id);
+        const svg = await renderSvg(f.spec, f.id, warnings);
+        assert.match(svg, /^<svg /);
+      }
+    }
+    assert.deepEqual(warnings, []);
+    assert.equal(new Set(ids).size, ids.length, `figure ids are unique: ${ids.join(', ')}`);
+    assert.ok(ids.filter((id) => id.endsWith('-latency')).length >= 3, 'one latency figure per setting');
+  });
+
   it('a pipeline with no finished cells gets a report that says so', async function () {
     const out = join(tmp, 'empty');
     const res = await writeReport(buildReportModel([], { name: 'nothing-yet', store: '/data/store' }), { outDir: out, formats: ['md', 'html', 'csv', 'tex'] });
