@@ -59,7 +59,9 @@ export interface RunSummary {
 
 export interface RunPlanOptions {
   /** An open, writable store, or the folder of one (opened and closed here). */
-  store: Store | string;
+  store?: Store | string;
+  /** Same as `store: '<folder>'`. */
+  storeDir?: string;
   /** Parallel cells for the default local executor (default: available cores). */
   jobs?: number;
   /** Continue past failed cells (default true); false = fail fast. */
@@ -118,8 +120,10 @@ function promote(store: Store, outDir: string, key: string): string {
 }
 
 export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunSummary> {
-  const ownStore = typeof options.store === 'string';
-  const store = typeof options.store === 'string' ? openStore(options.store) : options.store;
+  const given = options.store ?? options.storeDir;
+  if (given === undefined) throw new Error('runPlan needs a store (options.store or options.storeDir)');
+  const ownStore = typeof given === 'string';
+  const store = typeof given === 'string' ? openStore(given) : given;
   try {
     return await runWithStore(plan, store, options);
   } finally {
