@@ -238,7 +238,7 @@ function provenanceTables(m: ReportModel): Table[] {
     rows.push(['run started', p.run.startedAt]);
     if (p.run.endedAt) rows.push(['run ended', p.run.endedAt]);
     rows.push(['run host', p.run.host]);
-    if (p.run.planHash) rows.push(['plan hash', p.run.planHash]);
+    if (p.run.planHash) rows.push(['plan hash', p.run.planHash.slice(0, 16)]); // full hash in provenance.csv
   }
   rows.push(['cells', `${p.cellCount} (${Object.entries(p.byState).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'})`]);
   rows.push(['cache hits (latest run)', p.cacheHits === null ? 'unknown' : String(p.cacheHits)]);
