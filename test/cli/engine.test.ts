@@ -132,7 +132,7 @@ describe('sei engine commands', function () {
   });
 
   it('a second run on the same store refuses, naming the holder; the first finishes untouched', async () => {
-    writeFileSync(join(dir, 'p.yaml'), PIPELINE(1500, 4));
+    writeFileSync(join(dir, 'p.yaml'), PIPELINE(2500, 4));
     const first = start(['run', 'p.yaml', '--store', 'st', '--jobs', '2'], env, dir);
     await waitFor(() => readJournalSync(journal).some((e) => e.event === 'start'), 20_000, 'the first run to start', first);
     const second = await sei(['run', 'p.yaml', '--store', 'st', '--jobs', '2']);
