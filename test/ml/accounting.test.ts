@@ -9,7 +9,10 @@ import {
 
 describe('ml/accounting', function () {
   this.timeout(60_000);
-  before(async () => { await tf.setBackend('cpu'); });
+  // The cpu backend for these shape and bookkeeping tests; the previous one is restored after.
+  let previous = '';
+  before(async () => { previous = tf.getBackend(); await tf.setBackend('cpu'); });
+  after(async () => { if (previous) await tf.setBackend(previous); });
 
   it('full-width ResNet-50 at 224: 4.1 G multiply-accumulates, 25.6 M parameters', () => {
     const net = buildNetwork(resolveModelSpec({ arch: 'resnet50', inputSize: 224, inputChannels: 3, classes: 1000, width: 1 }), 0);

@@ -36,7 +36,10 @@ async function writeForeign(dir: string, named: { name: string; tensor: tf.Tenso
 describe('ml/io', function () {
   this.timeout(60_000);
   let dir: string;
-  before(async () => { await tf.setBackend('cpu'); });
+  // The cpu backend for these shape and bookkeeping tests; the previous one is restored after.
+  let previous = '';
+  before(async () => { previous = tf.getBackend(); await tf.setBackend('cpu'); });
+  after(async () => { if (previous) await tf.setBackend(previous); });
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sei-io-')); });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -9,7 +9,10 @@ const spec = (arch: Arch, size: number | [number, number], width: number, classe
 
 describe('ml/models', function () {
   this.timeout(60_000);
-  before(async () => { await tf.setBackend('cpu'); });
+  // The cpu backend for these shape and bookkeeping tests; the previous one is restored after.
+  let previous = '';
+  before(async () => { previous = tf.getBackend(); await tf.setBackend('cpu'); });
+  after(async () => { if (previous) await tf.setBackend(previous); });
 
   it('VGG16 exposes its 18 cut points in forward order with the right shapes', () => {
     const net = buildNetwork(spec('vgg16', 64, 1 / 16), 0);

@@ -11,7 +11,10 @@ const BN = { ratio: 8, expansion: 2 };
 
 describe('ml/split', function () {
   this.timeout(60_000);
-  before(async () => { await tf.setBackend('cpu'); });
+  // The cpu backend for these shape and bookkeeping tests; the previous one is restored after.
+  let previous = '';
+  before(async () => { previous = tf.getBackend(); await tf.setBackend('cpu'); });
+  after(async () => { if (previous) await tf.setBackend(previous); });
 
   const cases: [Arch, number | [number, number], number][] = [
     ['vgg16', 32, 1 / 8], ['vgg16', 64, 1 / 8], ['vgg16', 224, 1 / 16], ['vgg16', 37, 1 / 8], ['vgg16', [45, 70], 1 / 8],

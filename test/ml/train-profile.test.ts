@@ -6,7 +6,10 @@ import { profileSplit, summarise } from '../../src/ml/profile.js';
 
 describe('ml/profile', function () {
   this.timeout(60_000);
-  before(async () => { await tf.setBackend('cpu'); });
+  // The cpu backend for these shape and bookkeeping tests; the previous one is restored after.
+  let previous = '';
+  before(async () => { previous = tf.getBackend(); await tf.setBackend('cpu'); });
+  after(async () => { if (previous) await tf.setBackend(previous); });
 
   it('median and spread', () => {
     assert.deepEqual(summarise([3, 1, 2]), { p50: 2, min: 1, max: 3, runs: 3 });

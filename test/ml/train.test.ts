@@ -49,10 +49,12 @@ describe('ml/train', function () {
   this.timeout(120_000);
   // The fast wasm backend when it is available (its training kernels are the project's), else cpu.
   let backend = 'cpu';
+  let previous = '';
   before(async () => {
+    previous = tf.getBackend();
     try { backend = (await initBackend('wasm')).name; } catch { await tf.setBackend('cpu'); }
   });
-  after(async () => { await tf.setBackend('cpu'); });
+  after(async () => { if (previous) await tf.setBackend(previous); });
 
   it('schedules: constant, step, cosine, warm-up', () => {
     assert.equal(learningRateAt(5, 10, 0.1), 0.1);
