@@ -45,7 +45,8 @@ class WorkerProcess {
     this.child = fork(WORKER_SCRIPT, [], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, ...options.env },
-      execArgv: options.execArgv ?? [],
+      // Node flags given to sei (e.g. --max-old-space-size) apply to its workers too; a debugger's do not.
+      execArgv: options.execArgv ?? process.execArgv.filter((a) => !a.startsWith('--inspect')),
     });
     // Output written past the worker's own redirection (native code, a crash report) still lands
     // in the log of the cell it was running.
