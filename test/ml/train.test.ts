@@ -110,12 +110,15 @@ describe('ml/train', function () {
 
   it('SGD with momentum, weight decay and step schedule; early stopping restores the best epoch', async () => {
     const net = buildNetwork(spec('resnet50'), 2);
+    const counts: number[] = [];
     const r = await trainModel({
-      parts: networkParts(net), data, normalize: net.spec.normalize,
+      parts: networkParts(net), data, normalize: net.spec.normalize, onEpochEnd: () => counts.push(tf.memory().numTensors),
       training: tspec({ optimizer: 'sgd', learningRate: 0.01, weightDecay: 1e-4, epochs: 6, schedule: { kind: 'step', stepEpochs: 2 },
         earlyStopping: { patience: 1, metric: 'valLoss' } }),
     });
     assert.ok(r.history.length >= 2);
+    // Batch-norm statistics updated in training mode leak nothing either.
+    assert.ok(counts.every((c) => c === counts[0]), `tensor counts ${counts}`);
     const best = Math.min(...r.history.map((h) => h.valLoss!));
     assert.equal(r.history[r.bestEpoch - 1].valLoss, best);
     // The kept weights are the best epoch's: re-evaluating gives its validation loss.
