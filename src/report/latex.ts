@@ -58,10 +58,10 @@ export function tableTex(t: Table): string {
   return [...(wide ? ['\\begin{landscape}', ...float, '\\end{landscape}'] : float), ''].join('\n');
 }
 
-function blockTex(b: Block, figureFile: (id: string) => string, tableFile: (id: string) => string): string {
+function blockTex(b: Block, figureFile: (id: string) => string, tableFile: (id: string) => string, firstSection: boolean): string {
   switch (b.kind) {
-    // A section starts on a new page so that the floats of the previous one are placed first.
-    case 'heading': return `${b.level === 2 ? '\\clearpage\n\\section' : '\\subsection'}{${tex(b.text)}}\\label{sec:${b.id}}`;
+    // Later sections start on a new page so that the floats of the previous one are placed first.
+    case 'heading': return `${b.level === 2 ? `${firstSection ? '' : '\\clearpage\n'}\\section` : '\\subsection'}{${tex(b.text)}}\\label{sec:${b.id}}`;
     case 'paragraph': return tex(b.text);
     case 'list': return `\\begin{itemize}\n${b.items.map((i) => `  \\item ${tex(i)}`).join('\n')}\n\\end{itemize}`;
     case 'table': return `\\input{${tableFile(b.table.id)}}`;
@@ -94,7 +94,7 @@ export function renderLatexMain(doc: ReportDocument, figureFile: (id: string) =>
     '\\date{}',
     '\\begin{document}',
     '\\maketitle',
-    ...doc.blocks.map((b) => blockTex(b, figureFile, tableFile)),
+    ...doc.blocks.map((b, i) => blockTex(b, figureFile, tableFile, b.kind === 'heading' && !doc.blocks.slice(0, i).some((x) => x.kind === 'heading' && x.level === 2))),
     '\\end{document}',
     '',
   ].join('\n\n');
