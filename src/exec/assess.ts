@@ -42,8 +42,11 @@ export function compareKeyParts(prev: KeyParts | undefined, cur: KeyParts): NotC
   return explainChange(prev, cur);
 }
 
-/** Assess every cell of the plan against the store (undefined: nothing is cached). */
-export async function assessPlan(plan: Plan, store: Store | undefined): Promise<CellAssessment[]> {
+/**
+ * Assess every cell of the plan against the store (undefined: nothing is cached). `verify`
+ * re-hashes every artifact file instead of trusting unchanged size and mtime.
+ */
+export async function assessPlan(plan: Plan, store: Store | undefined, options: { verify?: boolean } = {}): Promise<CellAssessment[]> {
   if (!store) return plan.cells.map((cell) => ({ cell, cached: false, reasons: [{ kind: 'new' }] }));
   const records = store.statesByKeys(plan.cells.map((c) => c.key));
   const slots = store.slotsOf(plan.pipeline.name);
@@ -52,7 +55,7 @@ export async function assessPlan(plan: Plan, store: Store | undefined): Promise<
     const record = records.get(cell.key);
     const slot = slots.get(cell.slot);
     if (record?.state === 'done' && record.dir && record.manifest) {
-      const check = await verifyManifest(record.dir, record.manifest);
+      const check = await verifyManifest(record.dir, record.manifest, { full: options.verify === true });
       if (check.ok) {
         const a: CellAssessment = { cell, cached: true, reasons: [], record };
         if (check.refreshed.length > 0) a.refreshed = check.refreshed;

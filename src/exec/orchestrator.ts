@@ -78,6 +78,8 @@ export interface RunPlanOptions {
   /** A lock whose heartbeat is older than this is taken over even if its pid seems alive. */
   staleMs?: number;
   heartbeatMs?: number;
+  /** Re-hash every reused artifact instead of trusting unchanged size and mtime. */
+  verify?: boolean;
 }
 
 const DEFAULT_STALE_MS = 30_000;
@@ -161,7 +163,7 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
     if (lock.replaced) emit({ type: 'takeover', previous: lock.replaced, interrupted });
     cleanTmp(store);
 
-    const assessments = await assessPlan(plan, store);
+    const assessments = await assessPlan(plan, store, { verify: options.verify === true });
     for (const a of assessments) {
       if (a.damaged !== undefined) {
         store.markDamaged(a.cell.key, a.damaged);

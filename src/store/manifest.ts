@@ -59,9 +59,10 @@ export async function takeManifest(root: string): Promise<Manifest> {
 
 /**
  * Check an artifact folder against its manifest. Size and mtime unchanged → trusted without
- * reading; otherwise the file is hashed again, so a touched but intact file still passes.
+ * reading (unless `full`); otherwise the file is hashed again, so a touched but intact file
+ * still passes.
  */
-export async function verifyManifest(root: string, manifest: Manifest): Promise<VerifyResult> {
+export async function verifyManifest(root: string, manifest: Manifest, options: { full?: boolean } = {}): Promise<VerifyResult> {
   const refreshed: ManifestEntry[] = [];
   for (const entry of manifest) {
     const full = join(root, ...entry.path.split('/'));
@@ -75,10 +76,10 @@ export async function verifyManifest(root: string, manifest: Manifest): Promise<
     if (st.size !== entry.size) {
       return { ok: false, detail: `${entry.path} has ${st.size} bytes, ${entry.size} were recorded` };
     }
-    if (st.mtimeMs === entry.mtimeMs) continue;
+    if (st.mtimeMs === entry.mtimeMs && !options.full) continue;
     const digest = await hashFile(full);
     if (digest !== entry.sha256) return { ok: false, detail: `${entry.path} content changed (sha256 differs)` };
-    refreshed.push({ ...entry, mtimeMs: st.mtimeMs });
+    if (st.mtimeMs !== entry.mtimeMs) refreshed.push({ ...entry, mtimeMs: st.mtimeMs });
   }
   return { ok: true, refreshed };
 }

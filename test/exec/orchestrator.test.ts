@@ -210,6 +210,17 @@ describe('orchestrator', function () {
     } finally {
       st.close();
     }
+    // Same size, mtime put back: only a full re-hash (--verify) notices.
+    const cFile = join(dirs[2]!, 'text.txt');
+    const { mtime } = statSync(cFile);
+    writeFileSync(cFile, 'CCCC');
+    utimesSync(cFile, mtime, mtime);
+    const quick = await runPlan(p, { store: storeDir, jobs: 2, workerEnv: env() });
+    assert.equal(quick.cached, 3, 'the quick check trusts size and mtime');
+    const full = await runPlan(p, { store: storeDir, jobs: 2, workerEnv: env(), verify: true });
+    assert.equal(full.cached, 2);
+    assert.equal(full.done, 1);
+    assert.equal(readFileSync(cFile, 'utf8'), 'cccc');
   });
 
   it('stops at once when another run has taken the store over (its heartbeat found the lock gone)', async () => {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { collect, DEFAULT_STORE } from '../progress/options.js';
 
-interface PlanOpts { store: string; set: string[]; backend?: string; json?: boolean; all?: boolean }
+interface PlanOpts { verify?: boolean; store: string; set: string[]; backend?: string; json?: boolean; all?: boolean }
 
 export function register(program: Command): void {
   program
@@ -13,6 +13,7 @@ export function register(program: Command): void {
     .option('--set <path=value>', 'override a value of the pipeline (repeatable)', collect, [])
     .option('--backend <name>', 'tfjs backend setting, as for run')
     .option('--json', 'machine-readable output')
+    .option('--verify', 're-hash every cached artifact instead of trusting unchanged file sizes and times')
     .action(async (file: string, opts: PlanOpts) => {
       const { loadPlan } = await import('../../exec/load-plan.js');
       const settings: Record<string, unknown> = {};
@@ -23,7 +24,7 @@ export function register(program: Command): void {
       // Read-only: a plan never creates or changes the store.
       const store = storeExists(opts.store) ? openStore(opts.store, { readonly: true }) : undefined;
       try {
-        const assessed = await assessPlan(plan, store);
+        const assessed = await assessPlan(plan, store, { verify: opts.verify === true });
         const format = reasonFormatter();
         const cached = assessed.filter((a) => a.cached).length;
         if (opts.json) {

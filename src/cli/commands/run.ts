@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { collect, DEFAULT_STORE, positiveInt } from '../progress/options.js';
 
-interface RunOpts { store: string; jobs?: number; set: string[]; backend?: string; keepGoing?: boolean; failFast?: boolean; progress: boolean }
+interface RunOpts { verify?: boolean; store: string; jobs?: number; set: string[]; backend?: string; keepGoing?: boolean; failFast?: boolean; progress: boolean }
 
 export function register(program: Command): void {
   program
@@ -16,6 +16,7 @@ export function register(program: Command): void {
     .option('--keep-going', 'run every cell that can run despite failures (default)')
     .option('--fail-fast', 'stop at the first failed cell')
     .option('--no-progress', 'plain log lines even on a terminal')
+    .option('--verify', 're-hash every cached artifact instead of trusting unchanged file sizes and times')
     .addHelpText('after', '\nExit codes: 0 every cell done, 1 some cells failed or did not run, 2 usage or config error (nothing written).')
     .action(async (file: string, opts: RunOpts) => {
       const { UsageError } = await import('../errors.js');
@@ -44,6 +45,7 @@ export function register(program: Command): void {
           store: opts.store,
           ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
           keepGoing: !opts.failFast,
+          verify: opts.verify === true,
           // git provenance of the project the pipeline belongs to
           projectRoot: (await import('node:path')).dirname((await import('node:path')).resolve(file)),
           signal: controller.signal,
