@@ -108,6 +108,52 @@ function filterGradCompact(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeome
   const r = n * oh * ow;
   const cols = s.alloc([fh * fw * ci, r]);
   const src = s.view(xt), dst = s.view(cols);
+  if (sh === 1 && sw === 1 && oh === h && ow === w) {
+    gatherShifted(src, dst, ci, n, h, w, fh, fw, dh, dw, pt, pl);
+  } else {
+    gatherRows(src, dst, g);
+  }
+  const dw2 = gemm(s, cols, s.reshape(dy, [r, co]));                                             // [fh·fw·Ci, Co]
+  return s.reshape(dw2, [fh, fw, ci, co]);
+}
+
+/**
+ * 'same' stride-1 windows: on the flat [N·H·W] plane of a channel, tap (kh,kw) is the plane shifted
+ * by a constant offset, so it is one block copy followed by zeroing the positions whose source
+ * pixel falls outside its image (a pattern repeated per image).
+ */
+function gatherShifted(src: Float32Array, dst: Float32Array, ci: number, n: number, h: number, w: number,
+  fh: number, fw: number, dh: number, dw: number, pt: number, pl: number): void {
+  const hw = h * w, plane = n * hw;
+  let d = 0;
+  for (let kh = 0; kh < fh; kh++) {
+    const oy = kh * dh - pt;
+    for (let kw = 0; kw < fw; kw++) {
+      const ox = kw * dw - pl;
+      const off = oy * w + ox;
+      const zeros: number[] = [];
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) if (y + oy < 0 || y + oy >= h || x + ox < 0 || x + ox >= w) zeros.push(y * w + x);
+      }
+      const lo = Math.max(0, -off), hi = Math.min(plane, plane - off);
+      for (let c = 0; c < ci; c++) {
+        const cBase = c * plane;
+        if (hi > lo) dst.set(src.subarray(cBase + lo + off, cBase + hi + off), d + lo);
+        if (lo > 0) dst.fill(0, d, d + lo);
+        if (hi < plane) dst.fill(0, d + hi, d + plane);
+        for (let b = 0, base = d; b < n; b++, base += hw) {
+          for (let z = 0; z < zeros.length; z++) dst[base + zeros[z]!] = 0;
+        }
+        d += plane;
+      }
+    }
+  }
+}
+
+/** Any geometry: row by row, with zeros outside the image. */
+function gatherRows(src: Float32Array, dst: Float32Array, g: ConvGeometry): void {
+  const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, fh, fw, strideH: sh, strideW: sw,
+    dilationH: dh, dilationW: dw, padTop: pt, padLeft: pl } = g;
   const plane = n * h * w;
   let d = 0;
   for (let kh = 0; kh < fh; kh++) {
@@ -141,8 +187,6 @@ function filterGradCompact(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeome
       }
     }
   }
-  const dw2 = gemm(s, cols, s.reshape(dy, [r, co]));                                             // [fh·fw·Ci, Co]
-  return s.reshape(dw2, [fh, fw, ci, co]);
 }
 
 function gemm(s: Scope, a: TensorInfo, b: TensorInfo): TensorInfo {
