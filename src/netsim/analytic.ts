@@ -113,10 +113,11 @@ function simulateTcp(net: NetworkProfile, frames: FrameIn[], random: () => numbe
   let recoveryUntil = 0; // losses below this segment belong to the current recovery episode
   let recoveryExit = -Infinity; // no window growth while the recovery's retransmission is unacknowledged
   const halveAtTick = new Set<number>();
-  const collapses: number[] = []; // times at which a retransmission timeout fires
-  const undetected: number[] = []; // lost segments waiting for three later segments or the timer
+  let undetected: number[] = []; // lost segments waiting for three later segments or the timer
   let repairs: { k: number; at: number; backoff: number; startsRecovery: boolean }[] = []; // by time
-  let holds: number[] = []; // when outstanding retransmissions will be acknowledged
+  // A lost segment keeps its window slot until its retransmission is acknowledged (Infinity
+  // while that time is unknown), as in RFC 6675's pipe.
+  const holds = new Map<number, number>();
   let linkFree = handshakeMs + ackMs; // the handshake's final ACK goes first
 
   /** Segments among the first `n` handed to the link before time `t`. */
@@ -145,62 +146,83 @@ function simulateTcp(net: NetworkProfile, frames: FrameIn[], random: () => numbe
     while (i > 0 && repairs[i - 1].at > r.at) i--;
     repairs.splice(i, 0, r);
   };
+  /** The retransmission timer fires at `at` (k: segments sent so far): go back to one segment. */
+  const timeout = (at: number, k: number) => {
+    ssthresh = 2;
+    cwnd = 1;
+    // The timeout ends any fast recovery: slow start again from one segment.
+    recoveryExit = -Infinity;
+    recoveryUntil = k;
+    // Acknowledgements that arrived before the timeout do not grow the collapsed window.
+    while (ticks < k && tick[ticks] <= at) ticks++;
+    // Every hole not yet repaired is sent again, in order.
+    for (const lostSeg of undetected) addRepair({ k: lostSeg, at, backoff: 2 * rto(), startsRecovery: false });
+    undetected = [];
+  };
   /** Retransmissions due by `upTo` join the link's FIFO, in time order with new segments. */
-  const flushRepairs = (upTo: number) => {
+  const flushRepairs = (upTo: number, k: number) => {
     while (repairs.length && repairs[0].at <= upTo) {
       const r = repairs.shift()!;
       rtxCount[segFrame[r.k]]++;
       const sent = Math.max(r.at, linkFree) + segMs(segBytes[r.k]);
       linkFree = sent;
       if (isLost()) {
-        // The retransmission is lost too: its timer fires, backed off, and collapses the window.
+        // The retransmission is lost too: only the timer, backed off, repairs it.
         lostCount[segFrame[r.k]]++;
-        collapses.push(sent + r.backoff);
-        collapses.sort((a, b) => a - b);
-        addRepair({ k: r.k, at: sent + r.backoff, backoff: 2 * r.backoff, startsRecovery: false });
+        addRepair({ k: r.k, at: sent + r.backoff, backoff: 2 * r.backoff, startsRecovery: r.startsRecovery });
+        timeoutsDue.push(sent + r.backoff);
         continue;
       }
       delivered[r.k] = sent + d;
       const acked = sent + 2 * d + ackMs;
-      holds.push(acked);
-      if (r.startsRecovery) recoveryExit = acked;
+      holds.set(r.k, acked);
+      if (r.startsRecovery) {
+        recoveryExit = acked;
+        // NewReno partial acknowledgement: the next holes of the window go out at once.
+        const rest = undetected.filter((lostSeg) => lostSeg < recoveryUntil);
+        undetected = undetected.filter((lostSeg) => lostSeg >= recoveryUntil);
+        for (const lostSeg of rest) addRepair({ k: lostSeg, at: acked, backoff: rto(), startsRecovery: false });
+      }
     }
+    while (timeoutsDue.length && timeoutsDue[0] <= upTo) timeout(timeoutsDue.shift()!, k);
   };
+  const timeoutsDue: number[] = [];
 
   for (let k = 0; k < total; k++) {
     let t = frames[segFrame[k]].readyAtMs;
-    // Wait for enough acknowledgements: at most `cwnd` segments in flight, a retransmission
-    // counting as one until it is acknowledged.
+    // Wait until the window has room: at most `cwnd` segments in flight, counting lost segments
+    // and retransmissions until they are acknowledged.
     for (;;) {
-      flushRepairs(Math.max(t, linkFree));
-      // A timeout that fired meanwhile: one segment in flight, so ssthresh = 2, cwnd = 1.
-      while (collapses.length && collapses[0] <= Math.max(t, linkFree)) {
-        collapses.shift();
-        ssthresh = 2;
-        cwnd = 1;
-        ticks = Math.max(ticks, k); // everything sent before is acknowledged or being repaired
+      flushRepairs(t, k);
+      // A lost segment that no later segment can reveal waits for the retransmission timer.
+      const timer = undetected.length ? Math.min(...undetected.map((lostSeg) => tick[lostSeg])) + rto() : Infinity;
+      if (timer <= t) { timeout(timer, k); continue; }
+      let held = 0;
+      let nextRelease = Infinity;
+      for (const h of holds.values()) {
+        if (h > t) { held++; if (h < nextRelease) nextRelease = h; }
       }
-      const held = holds.reduce((n, h) => n + (h > t ? 1 : 0), 0);
       if (ticks + Math.floor(cwnd) - held >= k + 1) break;
       const nextTick = ticks < k ? tick[ticks] : Infinity;
-      const nextRelease = holds.reduce((m, h) => (h > t && h < m ? h : m), Infinity);
-      if (nextTick === Infinity && nextRelease === Infinity) break;
-      if (nextTick <= nextRelease) {
+      const next = Math.min(nextTick, nextRelease, repairs.length ? repairs[0].at : Infinity, timer);
+      if (next === Infinity) break;
+      if (next === nextTick) {
         t = Math.max(t, nextTick);
         applyTick(ticks, k);
         ticks++;
       } else {
-        t = nextRelease;
+        t = Math.max(t, next);
       }
     }
     queued[k] = Math.max(t, k > 0 ? queued[k - 1] : 0);
-    if (holds.length > 8) holds = holds.filter((h) => h > t);
+    if (holds.size > 16) for (const [key, h] of holds) if (h <= t) holds.delete(key);
     end[k] = Math.max(t, linkFree) + segMs(segBytes[k]);
     tick[k] = end[k] + 2 * d + ackMs;
     linkFree = end[k];
     if (isLost()) {
       lostCount[segFrame[k]]++;
       undetected.push(k);
+      holds.set(k, Infinity);
     } else {
       delivered[k] = end[k] + d;
       observeRtt(tick[k] - queued[k]);
@@ -209,25 +231,27 @@ function simulateTcp(net: NetworkProfile, frames: FrameIn[], random: () => numbe
     while (undetected.length && undetected[0] <= k - 3) {
       const lostSeg = undetected.shift()!;
       const detect = tick[lostSeg + 3];
-      const timeout = rto();
-      if (detect < tick[lostSeg] + timeout) {
+      if (detect < tick[lostSeg] + rto()) {
         const startsRecovery = lostSeg >= recoveryUntil;
         if (startsRecovery) {
           halveAtTick.add(lostSeg + 3);
           recoveryUntil = k + 1;
           recoveryExit = Infinity; // until the retransmission is acknowledged
         }
-        addRepair({ k: lostSeg, at: detect, backoff: timeout, startsRecovery });
+        addRepair({ k: lostSeg, at: detect, backoff: rto(), startsRecovery });
       } else {
-        // The timer restarted with the last acknowledgement before the loss.
-        collapses.push(tick[lostSeg] + timeout);
-        collapses.sort((a, b) => a - b);
-        addRepair({ k: lostSeg, at: tick[lostSeg] + timeout, backoff: 2 * timeout, startsRecovery: false });
+        undetected.unshift(lostSeg); // the timer gets there first
+        break;
       }
     }
   }
-  for (const lostSeg of undetected) addRepair({ k: lostSeg, at: tick[lostSeg] + rto(), backoff: 2 * rto(), startsRecovery: false });
-  flushRepairs(Infinity);
+  // After the last segment only the timers (or pending retransmissions) repair what is left.
+  for (let guard = 0; (undetected.length || repairs.length) && guard < 1_000_000; guard++) {
+    const timer = undetected.length ? Math.min(...undetected.map((lostSeg) => tick[lostSeg])) + rto() : Infinity;
+    const nextRepair = repairs.length ? repairs[0].at : Infinity;
+    if (timer <= nextRepair) timeout(timer, total);
+    flushRepairs(Math.min(timer, nextRepair) === Infinity ? Infinity : Math.max(timer, nextRepair), total);
+  }
 
   // In-order delivery: a frame reaches the application only after every byte before it.
   const done: number[] = frames.map((f) => f.readyAtMs);
