@@ -77,7 +77,8 @@ export function cuiFigure(g: GroupModel): Figure | null {
       else if (r.status === 'missing' || r.status === 'failed') gaps.push({ cut: r.cut, status: r.status, variant: variantLabel(g, v) });
     }
   }
-  const accLayers: Record<string, unknown>[] = [
+  // Layers over empty data are left out (Vega warns about their empty extents).
+  const accLayers: Record<string, unknown>[] = acc.length === 0 ? [] : [
     { data: { values: acc }, mark: { type: 'rule', strokeWidth: 1.5 },
       encoding: { x: xCut(cutOrder, false), y: { field: 'min', type: 'quantitative', title: 'test accuracy', scale: { zero: false } }, y2: { field: 'max' },
         color: { field: 'variant', type: 'nominal', title: 'setting', legend: g.variants.length > 1 ? {} : null } } },
@@ -94,16 +95,27 @@ export function cuiFigure(g: GroupModel): Figure | null {
   }
   if (g.baseAccuracy !== null) {
     accLayers.push({ data: { values: [{ base: g.baseAccuracy }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#666' },
-      encoding: { y: { field: 'base', type: 'quantitative' } } });
+      encoding: { y: { field: 'base', type: 'quantitative', title: 'test accuracy' } } });
   }
-  panels.push({
-    title: { text: 'retrained accuracy (mean, min–max over seeds; dashed: base network; × no result)', fontSize: 11, anchor: 'start' },
-    width: WIDTH, height: 120, layer: accLayers, resolve: { scale: { color: 'independent', fill: 'independent' } },
-  });
+  if (acc.length || gaps.length) {
+    panels.push({
+      title: { text: `retrained accuracy (${acc.length ? 'mean, min–max over seeds; ' : 'none finished yet; '}${g.baseAccuracy !== null ? 'dashed: base network; ' : ''}× no result)`, fontSize: 11, anchor: 'start' },
+      width: WIDTH, height: 120, layer: accLayers, resolve: { scale: { color: 'independent', fill: 'independent' } },
+    });
+  }
   const bytes: Record<string, unknown>[] = [];
   for (const r of rowsOf) {
     if (r.bytes.raw !== null && r.bytes.raw > 0) bytes.push({ cut: r.cut, series: 'tensor at cut (fp32)', bytes: r.bytes.raw });
     if (r.bytes.fp32 !== null && r.bytes.fp32 > 0) bytes.push({ cut: r.cut, series: 'bottleneck (fp32)', bytes: r.bytes.fp32 });
+  }
+  if (bytes.length === 0) {
+    // The cut names still label the shared axis: put them on the last panel.
+    const last = panels[panels.length - 1]!;
+    for (const layer of (last.layer as Record<string, unknown>[] | undefined) ?? [last]) {
+      const enc = layer.encoding as Record<string, unknown> | undefined;
+      if (enc?.x) enc.x = xCut(cutOrder, true);
+    }
+    return cuiFigureOf(g, panels);
   }
   panels.push({
     title: { text: 'CDE: bytes at the cut per image', fontSize: 11, anchor: 'start' },
@@ -113,6 +125,10 @@ export function cuiFigure(g: GroupModel): Figure | null {
       color: { field: 'series', type: 'nominal', title: null, scale: { range: ['#72b7b2', '#b279a2'] }, legend: { orient: 'top-right' } },
       tooltip: [{ field: 'cut' }, { field: 'series' }, { field: 'bytes', format: ',' }] },
   });
+  return cuiFigureOf(g, panels);
+}
+
+function cuiFigureOf(g: GroupModel, panels: Record<string, unknown>[]): Figure {
   return {
     id: `${g.id}-cui`,
     title: `I-SPLIT curve, retrained accuracy and CDE — ${g.title}`,

@@ -2,6 +2,7 @@
 // Pure: no file system, no clock, no recomputation of any stage. A value that the store does not
 // hold is null here and is rendered as missing, never as zero.
 import type { CellRecord, CellState } from '../store/types.js';
+import { hashJson } from '../util/hash.js';
 import {
   type Json, type Stat, arr, at, bool, compatible, coordsText, log10OrNull, num, numArr, numAt, obj, pick,
   sortedKeyJson, stat, str, strArr, strAt,
@@ -154,6 +155,8 @@ export interface GroupModel {
   /** Stable slug used for figure and table file names. */
   id: string;
   title: string;
+  /** Model · dataset · subset (or coordinates), without the class list. */
+  shortTitle: string;
   coords: Record<string, unknown>;
   model: string | null;
   dataset: string | null;
@@ -255,6 +258,7 @@ export function buildReportModel(cells: CellRecord[], pipeline: PipelineInfo): R
   const done = cells.filter((c) => c.state === 'done' && obj(c.metrics) !== null);
   const groups = buildGroups(cells, notes);
   const recommendations = buildRecommendations(cells);
+  nameRecommendationsApart(recommendations, groups);
   markChosenAndPareto(groups, cells);
   return {
     pipeline,
@@ -325,7 +329,10 @@ function buildGroup(coords: Record<string, unknown>, cells: CellRecord[], axes: 
 
   const model = modelLabel(baseCell);
   const dataset = datasetLabel(dataCell);
-  const subset = subsetLabel(at(dataCell?.params, 'dataset.classes'));
+  const classesArr0 = strArr(at(dataCell?.metrics, 'classes'));
+  // An explicit list of names says nothing the class list below does not.
+  const subsetSpec = at(dataCell?.params, 'dataset.classes');
+  const subset = classesArr0.length && arr(at(subsetSpec, 'names')).length ? null : subsetLabel(subsetSpec);
   const classesArr = strArr(at(dataCell?.metrics, 'classes'));
   const classes = classesArr.length ? classesArr : null;
 
@@ -340,13 +347,18 @@ function buildGroup(coords: Record<string, unknown>, cells: CellRecord[], axes: 
   if (subset) titleParts.push(subset);
   if (classes) titleParts.push(classes.length <= 6 ? `classes: ${classes.join(', ')}` : `${classes.length} classes: ${classes.slice(0, 4).join(', ')}, …`);
   // The coordinates tell groups apart; the class-subset axis is already described above.
-  const coordLabel = coordsText(subset ? Object.fromEntries(Object.entries(coords).filter(([k]) => !/(^|\.)classes$/.test(k))) : coords);
+  const coordLabel = coordsText(subset || classes ? Object.fromEntries(Object.entries(coords).filter(([k]) => !/(^|\.)classes$/.test(k))) : coords);
   if (coordLabel) titleParts.push(coordLabel);
 
   const variants = buildVariants(cells, axes, cutOrder, importance, baseAccuracy, notes);
+  const shortParts = [model ?? 'model ?', dataset ?? 'dataset ?'];
+  if (subset) shortParts.push(subset);
+  else if (classes) shortParts.push(classes.length <= 3 ? classes.join(', ') : `${classes.slice(0, 3).join(', ')}, … (${classes.length} classes)`);
+  if (coordLabel) shortParts.push(coordLabel);
   return {
-    id: slug([model, dataset, coordsText(coords)].filter(Boolean).join('-')),
+    id: groupId(model, dataset, coords),
     title: titleParts.join(' · '),
+    shortTitle: shortParts.join(' · '),
     coords,
     model,
     dataset,
@@ -357,6 +369,14 @@ function buildGroup(coords: Record<string, unknown>, cells: CellRecord[], axes: 
     importanceState: impCell ? impCell.state : 'absent',
     variants,
   };
+}
+
+/** File-safe group id: model and dataset, then the coordinates when short, else their hash. */
+function groupId(model: string | null, dataset: string | null, coords: Record<string, unknown>): string {
+  const head = slug([model, dataset].filter(Boolean).join('-'));
+  if (Object.keys(coords).length === 0) return head;
+  const c = slug(coordsText(coords));
+  return `${head}-${c.length <= 24 ? c : hashJson(coords).slice(0, 10)}`;
 }
 
 function modelLabel(cell: CellRecord | undefined): string | null {
@@ -679,6 +699,21 @@ function buildRecommendations(cells: CellRecord[]): RecommendationModel[] {
       })),
     };
   });
+}
+
+/**
+ * Requirements blocks often repeat per group (one recommend cell per class subset): tell such
+ * blocks apart by the group they belong to, or else by their coordinates.
+ */
+function nameRecommendationsApart(recs: RecommendationModel[], groups: GroupModel[]): void {
+  const count = new Map<string, number>();
+  for (const r of recs) count.set(r.label, (count.get(r.label) ?? 0) + 1);
+  for (const r of recs) {
+    if ((count.get(r.label) ?? 0) < 2) continue;
+    const mine = groups.filter((g) => compatible(r.coords, g.coords));
+    const where = mine.length === 1 ? mine[0]!.shortTitle : coordsText(r.coords);
+    if (where) r.label = `${r.label} — ${where}`;
+  }
 }
 
 /** Mark designs on the recorded Pareto fronts and those chosen by a requirements block. */

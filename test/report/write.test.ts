@@ -174,7 +174,11 @@ describe('report folder', function () {
     const b = sweepFixture({ classes: ['c', 'd'], networks: ['wifi'], withRecommend: false }).map((c) => ({ ...c, coords: { ...c.coords, subset: 'cd' } }));
     const ratio4 = b.filter((c) => c.stage === 'evaluate' || c.stage === 'split-retrain')
       .map((c, i) => ({ ...c, id: `f${i.toString(16).padStart(63, '0')}`, coords: { ...c.coords, 'bottleneck.ratio': 4 } }));
-    const model = buildReportModel([...a, ...b, ...ratio4], { name: 'many' });
+    // A third subset with importance done and every retrained cell still pending.
+    const c = sweepFixture({ classes: ['e', 'f'], swept: ['block1_pool', 'block2_pool'], pending: [['block1_pool', 0], ['block1_pool', 1], ['block2_pool', 0], ['block2_pool', 1]] })
+      .map((x) => ({ ...x, coords: { ...x.coords, subset: 'ef' } }));
+    const model = buildReportModel([...a, ...b, ...ratio4, ...c], { name: 'many' });
+    assert.equal(model.groups.length, 3);
     const warnings: string[] = [];
     const ids: string[] = [];
     for (const g of model.groups) {
