@@ -22,7 +22,7 @@ const stage: StageDefinition<EvaluateParams> = {
     model: { kind: 'one', description: 'a split-retrain cell' },
     base: { kind: 'one', description: 'the train-base cell (for its unsplit accuracy)' },
   },
-  codeDeps: ['src/stages/evaluate', 'src/stages/split-retrain', 'src/stages/train-base', 'src/ml', 'src/data'],
+  codeDeps: ['src/stages/evaluate', 'src/stages/validate', 'src/ml', 'src/data'],
   async run(ctx) {
     const { runEvaluate } = await import('./run.js');
     return runEvaluate(ctx);

@@ -26,7 +26,7 @@ const stage: StageDefinition<ImportanceParams> = {
     dataset: { kind: 'one', description: 'the prepare-dataset cell the base was trained on' },
     base: { kind: 'one', description: 'a train-base cell' },
   },
-  codeDeps: ['src/stages/importance', 'src/stages/train-base', 'src/science', 'src/ml', 'src/data'],
+  codeDeps: ['src/stages/importance', 'src/science', 'src/ml', 'src/data'],
   async run(ctx) {
     const { runImportance } = await import('./run.js');
     return runImportance(ctx);
