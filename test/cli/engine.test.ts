@@ -14,12 +14,17 @@ interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: s
 
 interface Started { child: ChildProcess; done: Promise<Result>; result?: Result }
 
+/** Every sei started by a test, so a failing test leaves no process behind. */
+const children = new Set<ChildProcess>();
+
 function start(args: string[], env: NodeJS.ProcessEnv, cwd: string): Started {
   const child = spawn(process.execPath, [SEI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  children.add(child);
+  child.on('close', () => children.delete(child));
   const started: Started = { child, done: undefined as unknown as Promise<Result> };
   started.done = new Promise<Result>((res) => child.on('close', (code, signal) => {
     started.result = { code, signal, stdout, stderr };
@@ -67,7 +72,11 @@ describe('sei engine commands', function () {
     journal = join(dir, 'journal.jsonl');
     env = { SEI_STAGE_PATH: FIXTURE_STAGES, SEI_TEST_JOURNAL: journal };
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, children.size > 0 ? 300 : 0));
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('kill -9 of the orchestrator mid-sweep, then the same command: every cell done once, results equal an uninterrupted run', async () => {
     writeFileSync(join(dir, 'p.yaml'), PIPELINE(250, 10));
