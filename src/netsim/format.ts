@@ -34,7 +34,9 @@ export function describeViolation(v: Violation): string {
       case 'max-frame-loss': return pct(x);
     }
   };
-  const by = v.by === null ? '' : ` (by ${val(v.by)})`;
+  // Shortfalls of fractions are in percentage points.
+  const pp = v.constraint === 'min-accuracy' || v.constraint === 'max-frame-loss';
+  const by = v.by === null ? '' : ` (by ${pp ? `${(v.by * 100).toFixed(1)} pp` : val(v.by)})`;
   const rel = v.constraint === 'min-accuracy' ? 'below' : 'above';
   return `${v.constraint}: ${val(v.actual)} ${rel} ${val(v.limit)}${by}`;
 }
