@@ -82,19 +82,21 @@ describe('fast wasm kernels vs the cpu backend', function () {
       const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f };
       const ref = await runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs);
       try {
-        for (const [orientation, compactBelow] of [['auto', 1.4], ['transpose-x', 0], ['transpose-dy', 0], ['auto', 1]] as const) {
+        for (const [orientation, compactBelow, maxGather] of [['auto', 1.4, 1 << 24], ['transpose-x', 0, 1 << 24], ['transpose-dy', 0, 1 << 24], ['auto', 1, 1 << 24], ['auto', 1, 64]] as const) {
           filterGradOptions.orientation = orientation;
           filterGradOptions.compactBelow = compactBelow;
+          filterGradOptions.maxGatherFloats = maxGather;
           filterGradOptions.compactChannels = compactBelow === 0 ? 0 : 8;
           const got = await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs);
           assert.deepEqual(got.shape, ref.shape);
           const err = relativeError(got.values, ref.values);
-          assert.ok(err < 1e-4, `${orientation} ${compactBelow}: relative error ${err}`);
+          assert.ok(err < 1e-4, `${orientation} ${compactBelow} ${maxGather}: relative error ${err}`);
         }
       } finally {
         filterGradOptions.orientation = 'auto';
         filterGradOptions.compactBelow = 1.4;
         filterGradOptions.compactChannels = 8;
+        filterGradOptions.maxGatherFloats = 1 << 24;
       }
     });
 
@@ -196,6 +198,11 @@ describe('fast wasm kernels vs the cpu backend', function () {
       const wv = rand(6, 802);
       for (const plane of g!) for (const row of plane) for (const px of row) px.forEach((val, k) => assert.ok(Math.abs(val - wv[k]! / 60) < 1e-7, `${backend}: ${val}`));
     }
+  });
+
+  it('Conv2DBackpropInput keeps channels-first (NCHW) working through the shipped kernel', async () => {
+    await compare('Conv2DBackpropInput', { dy: input([2, 4, 5, 5], 900), filter: input([3, 3, 3, 4], 901) },
+      { strides: 1, pad: 'same', dataFormat: 'NCHW', inputShape: [2, 3, 5, 5] });
   });
 
   it('kernels are deterministic (same inputs, same output bits)', async () => {

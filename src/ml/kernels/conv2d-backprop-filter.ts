@@ -24,13 +24,15 @@ interface FilterGradAttrs {
 
 /** Which operand is transposed (the GEMM's left side) and which is packed by XNNPACK (right side). */
 export type FilterGradOrientation = 'auto' | 'transpose-x' | 'transpose-dy';
-export const filterGradOptions: { orientation: FilterGradOrientation; compactBelow: number; compactChannels: number } = {
+export const filterGradOptions: { orientation: FilterGradOrientation; compactBelow: number; compactChannels: number; maxGatherFloats: number } = {
   orientation: 'auto',
   // Small images waste much of the grid on padding: above this ratio of grid to output pixels,
   // and for inputs with few channels (the first layer), the filter gradient gathers explicit
   // windows instead (one GEMM). Both thresholds are measured break-even points (0 disables).
   compactBelow: 1.4,
   compactChannels: 8,
+  // Largest gathered window matrix (floats); bigger batches are processed in groups of images.
+  maxGatherFloats: 16 * 1024 * 1024,
 };
 
 export function conv2dBackpropFilter(s: Scope, x: TensorInfo, dy: TensorInfo, attrs: FilterGradAttrs): TensorInfo {
@@ -102,6 +104,28 @@ function filterGradStride1(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeome
  * operand, is used as it is.
  */
 function filterGradCompact(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+  const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, outC: co, fh, fw } = g;
+  const perImage = fh * fw * ci * oh * ow;
+  const chunk = Math.max(1, Math.floor(filterGradOptions.maxGatherFloats / perImage));
+  if (chunk >= n) return filterGradCompactAll(s, x, dy, g);
+  // Bound the gathered matrix: images in groups, their gradients summed.
+  const out = s.alloc([fh, fw, ci, co]);
+  const parts: TensorInfo[] = [];
+  for (let b0 = 0; b0 < n; b0 += chunk) {
+    const nb = Math.min(chunk, n - b0);
+    parts.push(filterGradCompactAll(s, s.alias(x, b0 * h * w * ci, [nb, h, w, ci]), s.alias(dy, b0 * oh * ow * co, [nb, oh, ow, co]),
+      { ...g, batch: nb }));
+  }
+  const acc = new Float64Array(fh * fw * ci * co);
+  for (const p of parts) {
+    const v = s.view(p);
+    for (let i = 0; i < acc.length; i++) acc[i]! += v[i]!;
+  }
+  s.view(out).set(acc);
+  return out;
+}
+
+function filterGradCompactAll(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
   const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, outC: co, fh, fw, strideH: sh, strideW: sw,
     dilationH: dh, dilationW: dw, padTop: pt, padLeft: pl } = g;
   const xt = transposeFast(s, s.reshape(x, [n * h * w, ci]), [1, 0]);                          // [Ci, N·H·W]

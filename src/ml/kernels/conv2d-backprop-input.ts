@@ -142,5 +142,8 @@ export const conv2dBackpropInputConfig: KernelConfig = {
   kernelName: 'Conv2DBackpropInput',
   backendName: 'wasm',
   kernelFunc: (({ inputs, backend, attrs }: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: InputGradAttrs }) =>
-    withScope(backend, (s) => conv2dBackpropInput(s, inputs.dy, inputs.filter, attrs))) as unknown as KernelFunc,
+    withScope(backend, (s) => (attrs.dataFormat === 'NCHW'
+      // Channels-first stays with the shipped (slow, general) kernel.
+      ? s.run('Conv2DBackpropInput', { dy: inputs.dy, filter: inputs.filter }, attrs)
+      : conv2dBackpropInput(s, inputs.dy, inputs.filter, attrs)))) as unknown as KernelFunc,
 };
