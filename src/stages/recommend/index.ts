@@ -1,5 +1,6 @@
 // recommend: stage 3 of Split-Et-Impera. Matches the simulated designs against the application's
-// requirements (params, else the pipeline's top-level `requirements:` block): feasible designs,
+// requirements (params, else the pipeline's top-level `requirements:` block — pipeline settings
+// do not enter the cell's cache key, so give them as params to re-run on change): feasible designs,
 // the chosen one, the Pareto front per network, every rejection with its reasons, and the binding
 // constraint when nothing is feasible.
 import { Type, type Static } from '@sinclair/typebox';

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import {
   DeviceProfileSchema, NetworkProfileSchema, deviceProblems, knownProfiles, networkProblems, profilePath,
 } from '../../netsim/profiles.js';
+import { scenarioSourcePath } from '../../netsim/ns3.js';
 
 const Precision = Type.Union([Type.Literal('fp32'), Type.Literal('fp16'), Type.Literal('int8')]);
 
@@ -55,7 +56,7 @@ const stage: StageDefinition<SimulateParams> = {
   externalInputs(params, ctx) {
     // Named profiles are read at run time: their content belongs in the cache key, and so does
     // the ns-3 scenario's C++ source (it is compiled, not part of the JavaScript code hash).
-    const files = [join(ctx.projectRoot, 'src', 'netsim', 'ns3', 'scenario.cc')];
+    const files = [scenarioSourcePath()];
     for (const n of params.networks ?? []) if (typeof n === 'string') files.push(join(ctx.projectRoot, 'configs', 'networks', `${n}.yaml`));
     for (const d of [...(params.devices ?? []), params.server]) if (typeof d === 'string') files.push(join(ctx.projectRoot, 'configs', 'devices', `${d}.yaml`));
     return files.filter((f) => existsSync(f));
