@@ -114,10 +114,11 @@ function simulateTcp(net: NetworkProfile, frames: FrameIn[], random: () => numbe
   let recoveryExit = -Infinity; // no window growth while the recovery's retransmission is unacknowledged
   const halveAtTick = new Set<number>();
   let undetected: number[] = []; // lost segments waiting for three later segments or the timer
-  let repairs: { k: number; at: number; backoff: number; startsRecovery: boolean }[] = []; // by time
+  const repairs: { k: number; at: number; backoff: number; startsRecovery: boolean }[] = []; // by time
   // A lost segment keeps its window slot until its retransmission is acknowledged (Infinity
   // while that time is unknown), as in RFC 6675's pipe.
   const holds = new Map<number, number>();
+  const timeoutsDue: number[] = []; // timers of lost retransmissions
   let linkFree = handshakeMs + ackMs; // the handshake's final ACK goes first
 
   /** Segments among the first `n` handed to the link before time `t`. */
@@ -171,6 +172,7 @@ function simulateTcp(net: NetworkProfile, frames: FrameIn[], random: () => numbe
         lostCount[segFrame[r.k]]++;
         addRepair({ k: r.k, at: sent + r.backoff, backoff: 2 * r.backoff, startsRecovery: r.startsRecovery });
         timeoutsDue.push(sent + r.backoff);
+        timeoutsDue.sort((a, b) => a - b);
         continue;
       }
       delivered[r.k] = sent + d;
@@ -186,7 +188,6 @@ function simulateTcp(net: NetworkProfile, frames: FrameIn[], random: () => numbe
     }
     while (timeoutsDue.length && timeoutsDue[0] <= upTo) timeout(timeoutsDue.shift()!, k);
   };
-  const timeoutsDue: number[] = [];
 
   for (let k = 0; k < total; k++) {
     let t = frames[segFrame[k]].readyAtMs;
