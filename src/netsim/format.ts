@@ -23,17 +23,20 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
 }
 
+/** A constraint's value in its unit: percent, ms or bytes. */
+function valueOf(constraint: Violation['constraint'], x: number | null): string {
+  if (x === null) return 'unknown';
+  switch (constraint) {
+    case 'min-accuracy': return pct(x);
+    case 'max-latency': return `${ms(x)} ms`;
+    case 'max-payload': return bytes(x);
+    case 'max-device-memory': case 'device-memory-limit': return bytes(x);
+    case 'max-frame-loss': return pct(x);
+  }
+}
+
 export function describeViolation(v: Violation): string {
-  const val = (x: number | null) => {
-    if (x === null) return 'unknown';
-    switch (v.constraint) {
-      case 'min-accuracy': return pct(x);
-      case 'max-latency': return `${ms(x)} ms`;
-      case 'max-payload': return bytes(x);
-      case 'max-device-memory': case 'device-memory-limit': return bytes(x);
-      case 'max-frame-loss': return pct(x);
-    }
-  };
+  const val = (x: number | null) => valueOf(v.constraint, x);
   // Shortfalls of fractions are in percentage points.
   const pp = v.constraint === 'min-accuracy' || v.constraint === 'max-frame-loss';
   const by = v.by === null ? '' : ` (by ${pp ? `${(v.by * 100).toFixed(1)} pp` : val(v.by)})`;
@@ -69,7 +72,7 @@ export function formatRecommendation(r: Recommendation): string {
     lines.push('', 'binding constraints (relaxing one alone):');
     for (const b of r.bindingDetail) {
       lines.push(`  ${b.constraint}: broken by ${b.violatedBy} designs; relaxing it alone admits ${b.admitsIfRelaxed}` +
-        (b.relaxTo !== null ? `; nearest limit that admits one: ${ms(b.relaxTo)}` : ''));
+        (b.relaxTo !== null ? `; nearest limit that admits one: ${valueOf(b.constraint, b.relaxTo)}` : ''));
     }
   }
   lines.push('', `feasible designs (${r.feasible.length}, best first):`);
