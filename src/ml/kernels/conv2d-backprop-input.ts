@@ -42,20 +42,25 @@ function phaseAxis(p: number, s: number, pt: number, f: number, size: number, dy
   return { taps, out, padBefore, padAfter, cropBefore, cropAfter };
 }
 
-/** The stride-1 filter for one phase: taps (reversed) of W, channels swapped → [th, tw, Co, Ci]. */
-function phaseFilter(s: Scope, wFlipped: TensorInfo, fh: number, fw: number, ty: number[], tx: number[]): TensorInfo {
-  // wFlipped = W reversed in space with channels swapped, [fh, fw, Co, Ci]; tap k of W sits at fh−1−k.
-  const rows = ty.map((k) => fh - 1 - k).reverse();
-  const cols = tx.map((k) => fw - 1 - k).reverse();
-  const contiguous = (a: number[]) => a.every((v, i) => i === 0 || v === a[i - 1]! + (a[1]! - a[0]!));
-  const step = (a: number[]) => (a.length > 1 ? a[1]! - a[0]! : 1);
-  if (!contiguous(rows) || !contiguous(cols)) throw new Error('unexpected tap pattern');
-  const [, , co, ci] = wFlipped.shape as [number, number, number, number];
-  return s.run('StridedSlice', { x: wFlipped }, {
-    begin: [rows[0]!, cols[0]!, 0, 0], end: [rows[rows.length - 1]! + 1, cols[cols.length - 1]! + 1, co, ci],
-    strides: [step(rows), step(cols), 1, 1],
-    beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-  });
+/** The stride-1 filter of one phase, [th, tw, Co, Ci]: taps ty × tx of W in reverse order, channels
+ *  swapped (G[j,i] = W[ty[m−1−j], tx[m'−1−i]]ᵀ), copied in one pass. */
+function phaseFilter(s: Scope, filter: TensorInfo, ty: number[], tx: number[]): TensorInfo {
+  const [, fw, ci, co] = filter.shape as [number, number, number, number];
+  const th = ty.length, tw = tx.length;
+  const out = s.alloc([th, tw, co, ci]);
+  const src = s.view(filter), dst = s.view(out);
+  const block = ci * co;
+  for (let j = 0; j < th; j++) {
+    for (let i = 0; i < tw; i++) {
+      const so = (ty[th - 1 - j]! * fw + tx[tw - 1 - i]!) * block, dOff = (j * tw + i) * block;
+      for (let c = 0; c < ci; c++) {
+        let sIdx = so + c * co;
+        let dIdx = dOff + c;
+        for (let o = 0; o < co; o++, sIdx++, dIdx += ci) dst[dIdx] = src[sIdx]!;
+      }
+    }
+  }
+  return out;
 }
 
 /** W̃[a,b,co,ci] = W[fh−1−a, fw−1−b, ci, co] in one pass (the backend's Reverse kernel is slow). */
@@ -82,8 +87,6 @@ export function conv2dBackpropInput(s: Scope, dy: TensorInfo, filter: TensorInfo
   const g = convGeometry(attrs.inputShape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
   const [n, h, w, ci] = attrs.inputShape;
   const co = g.outC;
-  // W̃: flipped in space, channels swapped → [fh, fw, Co, Ci] (filter-sized, cheap).
-  const wFlipped = flipFilter(s, filter);
 
   const sh = g.strideH, sw = g.strideW;
   const phasesY = Array.from({ length: sh }, (_, p) => phaseAxis(p, sh, g.padTop, g.fh, h, g.outH));
@@ -103,7 +106,7 @@ export function conv2dBackpropInput(s: Scope, dy: TensorInfo, filter: TensorInfo
         size: [n, g.outH - py.cropBefore - py.cropAfter, g.outW - px.cropBefore - px.cropAfter, co],
       });
     }
-    const f = sh === 1 && sw === 1 ? wFlipped : phaseFilter(s, wFlipped, g.fh, g.fw, py.taps, px.taps);
+    const f = sh === 1 && sw === 1 ? flipFilter(s, filter) : phaseFilter(s, filter, py.taps, px.taps);
     return s.run('Conv2D', { x: src, filter: f }, {
       strides: [1, 1], dilations: [1, 1], dataFormat: 'NHWC',
       pad: explicitPad(py.padBefore, py.padAfter, px.padBefore, px.padAfter),
@@ -126,10 +129,9 @@ export function conv2dBackpropInput(s: Scope, dy: TensorInfo, filter: TensorInfo
         for (let i = 0; i < ph; i++) {
           let so = ((b * ph + i) * pw) * ci;
           let dOff = ((b * h + p + sh * i) * w + q) * ci;
-          for (let j = 0; j < pw; j++) {
-            out.set(src.subarray(so, so + ci), dOff);
-            so += ci;
-            dOff += sw * ci;
+          const step = (sw - 1) * ci;
+          for (let j = 0; j < pw; j++, dOff += step) {
+            for (let c = 0; c < ci; c++) out[dOff++] = src[so++]!;
           }
         }
       }
