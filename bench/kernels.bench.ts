@@ -50,7 +50,11 @@ function convCases(): Case[] {
   out.push({ kernel: 'BatchMatMul', label: 'dense dx = dy·Wᵀ 1024x1024', flops: 2 * 64 * 1024 * 1024, inputs: { a: dy, b: w }, attrs: { transposeA: false, transposeB: true } });
   const act = tf.randomNormal([64, 32, 32, 32]);
   out.push({ kernel: 'MaxPoolGrad', label: '2x2 s2 on 64x32x32x32', flops: 0, inputs: { dy: tf.randomNormal([64, 16, 16, 32]), input: act, output: tf.maxPool(act as tf.Tensor4D, 2, 2, 'valid') }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } });
+  const act2 = tf.randomNormal([16, 33, 33, 64]);
+  out.push({ kernel: 'MaxPoolGrad', label: '3x3 s2 on 16x33x33x64 (ResNet)', flops: 0, inputs: { dy: tf.randomNormal([16, 16, 16, 64]), input: act2, output: tf.maxPool(act2 as tf.Tensor4D, 3, 2, 'valid') }, attrs: { filterSize: 3, strides: 2, pad: 'valid' } });
   out.push({ kernel: 'Sum', label: 'over N,H,W of 64x32x32x32', flops: 0, inputs: { x: act }, attrs: { axis: [0, 1, 2], keepDims: false } });
+  out.push({ kernel: 'FusedBatchNorm', label: 'inference, 64x32x32x32', flops: 0, inputs: { x: act, mean: tf.randomNormal([32]), variance: tf.randomUniform([32], 0.5, 2), offset: tf.randomNormal([32]), scale: tf.randomNormal([32]) }, attrs: { varianceEpsilon: 1e-5 } });
+  out.push({ kernel: 'Identity', label: 'clone of 64x32x32x32', flops: 0, inputs: { x: act }, attrs: {} });
   out.push({ kernel: 'Tile', label: '1x1x1x32 to 64x32x32x32', flops: 0, inputs: { x: tf.randomNormal([1, 1, 1, 32]) }, attrs: { reps: [64, 32, 32, 1] } });
   return out;
 }
