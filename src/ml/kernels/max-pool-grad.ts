@@ -66,19 +66,21 @@ export const maxPoolGradConfig: KernelConfig = {
           const y0 = Math.max(0, oy * sh - pt), y1 = Math.min(h, oy * sh - pt + fh);
           for (let ox = 0; ox < ow; ox++) {
             const x0 = Math.max(0, ox * sw - pl), x1 = Math.min(w, ox * sw - pl + fw);
-            best.fill(-Infinity);
-            at.fill(-1);
+            const gBase = ((b * oh + oy) * ow + ox) * c;
+            if (y1 <= y0 || x1 <= x0) continue;
+            // Window positions in row-major order; the first maximum wins (strict >).
+            const first = ((b * h + y0) * w + x0) * c;
+            for (let k = 0; k < c; k++) { best[k] = x[first + k]!; at[k] = first + k; }
             for (let y = y0; y < y1; y++) {
-              for (let xx = x0; xx < x1; xx++) {
+              for (let xx = y === y0 ? x0 + 1 : x0; xx < x1; xx++) {
                 const base = ((b * h + y) * w + xx) * c;
                 for (let k = 0; k < c; k++) {
                   const v = x[base + k]!;
-                  if (v > best[k]! || at[k] === -1) { best[k] = v; at[k] = base + k; }
+                  if (v > best[k]!) { best[k] = v; at[k] = base + k; }
                 }
               }
             }
-            const gBase = ((b * oh + oy) * ow + ox) * c;
-            for (let k = 0; k < c; k++) if (at[k]! >= 0) out[at[k]!] += g[gBase + k]!;
+            for (let k = 0; k < c; k++) out[at[k]!] += g[gBase + k]!;
           }
         }
       }
