@@ -221,23 +221,21 @@ export function runTorchReference(p: BenchProtocol = DEFAULT_PROTOCOL, opts: { p
   });
 }
 
-/** Training FLOPs per image of each convolution/dense layer, for the FLOP-bound ceiling. */
+/** FLOPs per image of the convolution and dense layers (multiply-adds × 2): forward, and a training
+ *  step (forward + input gradient for every layer but the first + weight gradient). */
 export function modelFlops(name: ReferenceModelName): { forward: number; train: number } {
   const model = buildReferenceModel(name);
   let forward = 0, backward = 0, first = true;
   for (const layer of model.layers) {
-    const cfg = layer.getConfig() as { kernelSize?: number[]; filters?: number; units?: number };
-    const outShape = layer.outputShape as number[];
-    const inShape = (layer.inputSpec?.[0]?.shape ?? (layer as unknown as { batchInputShape?: number[] }).batchInputShape) as number[] | undefined;
+    const cfg = layer.getConfig() as { filters?: number; units?: number };
     const w = layer.getWeights()[0];
     if (w === undefined || (cfg.filters === undefined && cfg.units === undefined)) continue;
-    const weightSize = w.shape.slice(0, -1).reduce((a, b) => a * b, 1); // fan-in
-    const outElems = outShape.slice(1).reduce((a, b) => a * b, 1);
-    const f = 2 * outElems * weightSize;
+    const fanIn = w.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const outElems = (layer.outputShape as number[]).slice(1).reduce((a, b) => a * b, 1);
+    const f = 2 * outElems * fanIn;
     forward += f;
     backward += first ? f : 2 * f; // the first layer needs no input gradient
     first = false;
-    void inShape;
   }
   model.dispose();
   return { forward, train: forward + backward };

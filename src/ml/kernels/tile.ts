@@ -1,7 +1,7 @@
 // Tile for the wasm backend as block copies inside the wasm heap (the shipped kernel walks every
 // output element; the batch-norm gradient tiles a per-channel vector to the whole activation).
 import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import { withScope, type BackendWasm } from './wasm-ops.js';
+import type { BackendWasm } from './wasm-ops.js';
 
 /** Writes tile(src, reps) into dst, both row-major; innermost axis copied, then blocks repeated. */
 export function tileInto(src: Float32Array | Int32Array | Uint8Array, shape: number[], reps: number[],
@@ -33,13 +33,11 @@ export const tileConfig: KernelConfig = {
   kernelFunc: (({ inputs, backend, attrs }: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: { reps: number[] } }) => {
     const { x } = inputs;
     if (x.dtype === 'string') throw new Error('Tile on wasm does not support strings');
-    return withScope(backend, (s) => {
-      const outShape = x.shape.map((d, i) => d * attrs.reps[i]!);
-      const out = backend.makeOutput(outShape, x.dtype);
-      if (outShape.some((d) => d === 0)) return out;
-      tileInto(backend.typedArrayFromHeap(x) as Float32Array, x.shape, attrs.reps, backend.typedArrayFromHeap(out) as Float32Array);
-      void s;
-      return out;
-    });
+    const outShape = x.shape.map((d, i) => d * attrs.reps[i]!);
+    const out = backend.makeOutput(outShape, x.dtype);
+    if (outShape.some((d) => d === 0)) return out;
+    // Views taken after the allocation (growing the heap detaches earlier views).
+    tileInto(backend.typedArrayFromHeap(x), x.shape, attrs.reps, backend.typedArrayFromHeap(out));
+    return out;
   }) as unknown as KernelFunc,
 };

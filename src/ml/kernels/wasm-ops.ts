@@ -17,10 +17,6 @@ export function captureShippedKernel(name: string): void {
   shipped.set(name, k.kernelFunc as never);
 }
 
-export function hasShippedKernel(name: string): boolean {
-  return shipped.has(name) || getKernel(name, 'wasm') !== undefined;
-}
-
 interface WasmInternals {
   dataIdMap: { get(id: object): { id: number; memoryOffset: number }; delete(id: object): void };
   wasm: { tfjs: { disposeData(id: number): void } };
