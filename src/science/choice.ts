@@ -11,6 +11,8 @@ export interface EvaluatedCut {
   payloadBytes: number;
   /** Whether the layer-size heuristic lists this point as a candidate. */
   cdeCandidate: boolean;
+  /** Bytes of the raw tensor at the cut (the CDE curve's value): the CDE heuristic's tie-break. */
+  layerBytes: number;
 }
 
 export interface RegretResult {
@@ -31,8 +33,8 @@ export interface RegretResult {
 /**
  * I-SPLIT picks the retrained cut with the highest CUI. Its payload is the budget. The layer-size
  * (CDE) heuristic picks, among its candidates that fit the budget, the one that spends the most of
- * it (the same bandwidth as I-SPLIT's choice, earliest on ties); when none fits, its cheapest
- * candidate. The oracle is the most accurate retrained cut within the budget; regret is the
+ * it (the same bandwidth as I-SPLIT's choice); on equal payloads, the one its own curve prefers
+ * (the smaller tensor at the cut), then the earlier; when none fits, its cheapest candidate. The oracle is the most accurate retrained cut within the budget; regret is the
  * accuracy each choice loses to it.
  */
 export function regretAtEqualPayload(cuts: readonly EvaluatedCut[]): RegretResult {
@@ -44,7 +46,9 @@ export function regretAtEqualPayload(cuts: readonly EvaluatedCut[]): RegretResul
   const cdeAll = cuts.filter((c) => c.cdeCandidate);
   const cdeWithin = cdeAll.filter((c) => c.payloadBytes <= budget);
   let cde: EvaluatedCut | null = null;
-  if (cdeWithin.length > 0) cde = cdeWithin.reduce((best, c) => (c.payloadBytes > best.payloadBytes ? c : best));
+  const preferred = (a: EvaluatedCut, b: EvaluatedCut) =>
+    a.payloadBytes > b.payloadBytes || (a.payloadBytes === b.payloadBytes && a.layerBytes < b.layerBytes);
+  if (cdeWithin.length > 0) cde = cdeWithin.reduce((best, c) => (preferred(c, best) ? c : best));
   else if (cdeAll.length > 0) cde = cdeAll.reduce((best, c) => (c.payloadBytes < best.payloadBytes ? c : best));
   return {
     isplitChoice: isplit.cut,

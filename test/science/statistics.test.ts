@@ -75,10 +75,10 @@ describe('science: calibration', () => {
 
 describe('science: choice and regret', () => {
   const cuts = [
-    { cut: 'a', cui: 1, accuracy: 0.9, payloadBytes: 1000, cdeCandidate: false },
-    { cut: 'b', cui: 5, accuracy: 0.8, payloadBytes: 400, cdeCandidate: false },
-    { cut: 'c', cui: 2, accuracy: 0.85, payloadBytes: 300, cdeCandidate: true },
-    { cut: 'd', cui: 3, accuracy: 0.6, payloadBytes: 100, cdeCandidate: true },
+    { cut: 'a', cui: 1, accuracy: 0.9, payloadBytes: 1000, cdeCandidate: false, layerBytes: 8000 },
+    { cut: 'b', cui: 5, accuracy: 0.8, payloadBytes: 400, cdeCandidate: false, layerBytes: 6000 },
+    { cut: 'c', cui: 2, accuracy: 0.85, payloadBytes: 300, cdeCandidate: true, layerBytes: 4000 },
+    { cut: 'd', cui: 3, accuracy: 0.6, payloadBytes: 100, cdeCandidate: true, layerBytes: 1000 },
   ];
   it('gives both heuristics the payload of I-SPLIT\'s choice as budget', () => {
     const r = regretAtEqualPayload(cuts);
@@ -89,6 +89,11 @@ describe('science: choice and regret', () => {
     assert.equal(r.cdeWithinBudget, true);
     close(r.isplit, 0.05);
     close(r.cde!, 0);
+  });
+  it('breaks payload ties by the CDE curve (the smaller tensor at the cut)', () => {
+    const r = regretAtEqualPayload([...cuts.slice(0, 2), { ...cuts[2]!, payloadBytes: 400 }, { ...cuts[3]!, payloadBytes: 400 }]);
+    assert.equal(r.cdeChoice, 'd');
+    close(r.cde!, r.oracleAccuracy - 0.6);
   });
   it('falls back to the cheapest CDE candidate when none fits', () => {
     const r = regretAtEqualPayload([{ ...cuts[0]!, cui: 10, payloadBytes: 50 }, ...cuts.slice(1)]);

@@ -8,6 +8,7 @@ const importance: ImportanceResult = {
   candidates: ['p1', 'p3'],
   best: 'p3',
   cdeCandidates: ['p2', 'p4'],
+  cdeBytes: [5000, 4000, 3000, 2000, 1000],
 };
 
 function evaluation(cut: string, seed: number, accuracy: number, payloadBytes: number, images = 100): EvaluationInput {

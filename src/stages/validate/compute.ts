@@ -9,6 +9,8 @@ export interface ImportanceResult {
   candidates: string[];
   best: string;
   cdeCandidates: string[];
+  /** Bytes of the raw tensor at each cut point (the CDE curve). */
+  cdeBytes: number[];
 }
 
 export interface EvaluationInput {
@@ -105,7 +107,10 @@ export function validateSweep(importance: ImportanceResult, evaluations: Evaluat
     iterations: options.bootstrapIterations, seed: options.bootstrapSeed,
   });
   const cde = new Set(importance.cdeCandidates);
-  const regret = regretAtEqualPayload(cuts.map((cut, i) => ({ cut, cui: cui[i]!, accuracy: accuracy[i]!, payloadBytes: payloadBytes[i]!, cdeCandidate: cde.has(cut) })));
+  const layerBytes = new Map(importance.cutPoints.map((c, i) => [c, importance.cdeBytes[i]!]));
+  const regret = regretAtEqualPayload(cuts.map((cut, i) => ({
+    cut, cui: cui[i]!, accuracy: accuracy[i]!, payloadBytes: payloadBytes[i]!, cdeCandidate: cde.has(cut), layerBytes: layerBytes.get(cut)!,
+  })));
   const bestIndex = accuracy.reduce((b, v, i) => (v > accuracy[b]! ? i : b), 0);
   const isplitIndex = cuts.indexOf(regret.isplitChoice);
   const isplitRank = 1 + accuracy.filter((a) => a > accuracy[isplitIndex]!).length;
