@@ -7,7 +7,7 @@
 // s×s phases (iy mod s, ix mod s); each phase only meets the filter taps of matching parity, so
 // it is a stride-1 convolution of dy with a sub-filter, and the phases are interleaved into dx.
 import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import { convGeometry, explicitPad } from './conv-geometry.js';
+import { convGeometry, explicitPad, type ConvGeometry } from './conv-geometry.js';
 import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
 
 interface InputGradAttrs {
@@ -80,6 +80,45 @@ function flipFilter(s: Scope, filter: TensorInfo): TensorInfo {
   return out;
 }
 
+export const inputGradOptions = {
+  // With this many input channels or fewer (an image's 1–3), the convolutions above would have
+  // as few output channels, which XNNPACK runs inefficiently: a GEMM plus col2im is used instead.
+  col2imChannels: 4,
+};
+
+/**
+ * dx through the window matrix: dcols = dy · Wᵀ ([N·OH·OW, Co] · [Co, fh·fw·Ci], dy used as it
+ * is, the small filter packed), then every window's column is added back to the pixels it covers.
+ */
+function inputGradCol2im(s: Scope, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+  const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, outC: co, fh, fw, strideH: sh, strideW: sw, padTop: pt, padLeft: pl } = g;
+  const k = fh * fw * ci;
+  const wt = s.transpose(s.reshape(filter, [k, co]), [1, 0]);                                    // [Co, fh·fw·Ci]
+  const dcols = s.run('BatchMatMul', { a: s.reshape(dy, [n * oh * ow, co]), b: wt }, { transposeA: false, transposeB: false });
+  const dx = s.alloc([n, h, w, ci]);
+  const out = s.view(dx), src = s.view(dcols);
+  out.fill(0);
+  let q = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let kh = 0; kh < fh; kh++) {
+          const iy = oy * sh + kh - pt;
+          if (iy < 0 || iy >= h) { q += fw * ci; continue; }
+          const rowBase = (b * h + iy) * w;
+          for (let kw = 0; kw < fw; kw++) {
+            const ix = ox * sw + kw - pl;
+            if (ix < 0 || ix >= w) { q += ci; continue; }
+            let d = (rowBase + ix) * ci;
+            for (let c = 0; c < ci; c++) out[d++] += src[q++]!;
+          }
+        }
+      }
+    }
+  }
+  return dx;
+}
+
 export function conv2dBackpropInput(s: Scope, dy: TensorInfo, filter: TensorInfo, attrs: InputGradAttrs): TensorInfo {
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
     throw new Error(`Conv2DBackpropInput on wasm supports NHWC only, got ${attrs.dataFormat}`);
@@ -87,6 +126,7 @@ export function conv2dBackpropInput(s: Scope, dy: TensorInfo, filter: TensorInfo
   const g = convGeometry(attrs.inputShape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
   const [n, h, w, ci] = attrs.inputShape;
   const co = g.outC;
+  if (ci <= inputGradOptions.col2imChannels) return inputGradCol2im(s, dy, filter, g);
 
   const sh = g.strideH, sw = g.strideW;
   const phasesY = Array.from({ length: sh }, (_, p) => phaseAxis(p, sh, g.padTop, g.fh, h, g.outH));
