@@ -11,7 +11,8 @@ interface Case { kernel: string; label: string; flops: number; inputs: Record<st
 /** Minimum process CPU time of `fn` over `reps` runs, each on fresh copies of the inputs (as in
  *  training, where every step brings new tensors: nothing cached per tensor by XNNPACK carries over). */
 function cpuMs(inputs: Record<string, tf.Tensor>, fn: (inputs: Record<string, tf.Tensor>) => void, reps: number): number {
-  const fresh = () => Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, t.clone()]));
+  // New data, not clones (a clone shares the data and would hit XNNPACK's per-tensor caches).
+  const fresh = () => Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, tf.tensor(t.dataSync(), t.shape, t.dtype)]));
   let best = Infinity;
   for (let i = 0; i <= reps; i++) {
     const ins = fresh();
