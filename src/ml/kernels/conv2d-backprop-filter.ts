@@ -31,8 +31,8 @@ export const filterGradOptions: { orientation: FilterGradOrientation; compactBel
   // windows instead (one GEMM). Both thresholds are measured break-even points (0 disables).
   compactBelow: 1.4,
   compactChannels: 8,
-  // Largest gathered window matrix (floats); bigger batches are processed in groups of images.
-  maxGatherFloats: 16 * 1024 * 1024,
+  // Largest temporary (floats) of either method; bigger batches are processed in groups of images.
+  maxGatherFloats: 32 * 1024 * 1024,
 };
 
 export function conv2dBackpropFilter(s: Scope, x: TensorInfo, dy: TensorInfo, attrs: FilterGradAttrs): TensorInfo {
@@ -62,6 +62,12 @@ function filterGradStride1(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeome
   if (fh * fw > 1 && filterGradOptions.compactBelow > 0 && (gridRatio > filterGradOptions.compactBelow || ci <= filterGradOptions.compactChannels)) {
     return filterGradCompact(s, x, dy, g);
   }
+  // The grid copies of X and dy (and one transposed) take about 2·(Ci + Co + 1) floats per grid pixel.
+  return inImageGroups(s, x, dy, g, Math.ceil(gridRatio * g.outH * g.outW) * 2 * (ci + co + 1), filterGradGrid);
+}
+
+function filterGradGrid(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+  const { batch: n, inC: ci, outC: co, fh, fw, dilationH: dh, dilationW: dw, padTop: pt, padLeft: pl } = g;
   const readBelow = Math.max(0, g.outH - 1 + (fh - 1) * dh - pt - (g.inH - 1));
   const readRight = Math.max(0, g.outW - 1 + (fw - 1) * dw - pl - (g.inW - 1));
   const th = Math.max(pt, readBelow), tw = Math.max(pl, readRight);
@@ -104,17 +110,24 @@ function filterGradStride1(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeome
  * operand, is used as it is.
  */
 function filterGradCompact(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+  return inImageGroups(s, x, dy, g, g.fh * g.fw * g.inC * g.outH * g.outW, filterGradCompactAll);
+}
+
+/**
+ * Bounds the temporary memory of a filter-gradient method: when `perImage` floats times the batch
+ * exceed `maxGatherFloats`, the images are processed in groups (zero-copy windows of x and dy) and
+ * the groups' gradients summed.
+ */
+function inImageGroups(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry, perImage: number,
+  method: (s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry) => TensorInfo): TensorInfo {
   const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, outC: co, fh, fw } = g;
-  const perImage = fh * fw * ci * oh * ow;
   const chunk = Math.max(1, Math.floor(filterGradOptions.maxGatherFloats / perImage));
-  if (chunk >= n) return filterGradCompactAll(s, x, dy, g);
-  // Bound the gathered matrix: images in groups, their gradients summed.
+  if (chunk >= n) return method(s, x, dy, g);
   const out = s.alloc([fh, fw, ci, co]);
   const parts: TensorInfo[] = [];
   for (let b0 = 0; b0 < n; b0 += chunk) {
     const nb = Math.min(chunk, n - b0);
-    parts.push(filterGradCompactAll(s, s.alias(x, b0 * h * w * ci, [nb, h, w, ci]), s.alias(dy, b0 * oh * ow * co, [nb, oh, ow, co]),
-      { ...g, batch: nb }));
+    parts.push(method(s, s.alias(x, b0 * h * w * ci, [nb, h, w, ci]), s.alias(dy, b0 * oh * ow * co, [nb, oh, ow, co]), { ...g, batch: nb }));
   }
   const acc = new Float64Array(fh * fw * ci * co);
   for (const p of parts) {
