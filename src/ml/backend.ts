@@ -64,14 +64,22 @@ async function loadPackage(pkg: string): Promise<void> {
 }
 
 async function tryTensorflow(gpu: boolean): Promise<BackendInfo> {
-  await loadPackage(gpu ? PACKAGES['tensorflow-gpu'] : PACKAGES.tensorflow);
+  let via = gpu ? PACKAGES['tensorflow-gpu'] : PACKAGES.tensorflow;
+  try {
+    await loadPackage(via);
+  } catch (e) {
+    // The GPU package also runs native TensorFlow on the CPU when it finds no GPU: if it is
+    // already loaded, the CPU request is served by it rather than refused.
+    if (gpu || !(e instanceof Unavailable) || tf.findBackendFactory('tensorflow') === null) throw e;
+    via = PACKAGES['tensorflow-gpu'];
+  }
   if (!(await tf.setBackend('tensorflow'))) throw new Unavailable('the tensorflow backend failed to initialise');
   await tf.ready();
   const usingGpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
   if (gpu && !usingGpu) throw new Unavailable(`${PACKAGES['tensorflow-gpu']} loaded but found no GPU`);
   return gpu
-    ? { name: 'tensorflow-gpu', detail: 'native TensorFlow with a GPU (@tensorflow/tfjs-node-gpu)' }
-    : { name: 'tensorflow', detail: `native TensorFlow on the CPU (${PACKAGES.tensorflow})` };
+    ? { name: 'tensorflow-gpu', detail: `native TensorFlow with a GPU (${via})` }
+    : { name: 'tensorflow', detail: `native TensorFlow on the CPU (${via})` };
 }
 
 async function tryWasm(): Promise<BackendInfo> {
@@ -112,9 +120,12 @@ const TRY: Record<Exclude<BackendRequest, 'auto'>, () => Promise<BackendInfo>> =
 
 async function resolve(requested: BackendRequest, log: (m: string) => void): Promise<BackendInfo> {
   if (requested !== 'auto') {
+    const previous = tf.getBackend();
     try {
       return await TRY[requested]();
     } catch (e) {
+      // A failed attempt may have switched the engine (e.g. a GPU package without a GPU).
+      if (previous !== undefined && tf.getBackend() !== previous) await tf.setBackend(previous);
       if (e instanceof Unavailable) {
         const hint = requested === 'cpu' ? '' : requested === 'wasm'
           ? '' : ` (install it with: npm install ${PACKAGES[requested]})`;
