@@ -15,7 +15,7 @@ import { drawPattern } from '../src/data/draw.js';
 import { prepareDataset } from '../src/data/prepare.js';
 import { openPrepared } from '../src/data/prepared.js';
 import { PREPARED_FORMAT } from '../src/data/prepared-meta.js';
-import { rng } from '../src/data/random.js';
+import { rng } from '../src/util/random.js';
 
 const JPEGS = Number(process.env.SEI_BENCH_JPEGS ?? 4000);
 const CACHED = 100_000;

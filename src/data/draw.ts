@@ -2,7 +2,7 @@
 // (disk, stripes, ring …) drawn at a random position, size, phase and colour over a random
 // background with pixel noise. The class is visible in the shape, never in a single pixel, so a
 // small CNN learns it in a few epochs while a linear probe on colour alone cannot.
-import { gaussian, rng } from './random.js';
+import { gaussian, rng } from '../util/random.js';
 
 export const PATTERNS = ['disk', 'square', 'triangle', 'hstripes', 'vstripes', 'diagonal', 'ring', 'plus', 'checker', 'halves', 'cross', 'frame'] as const;
 const TINTS = ['', 'red', 'green', 'blue', 'yellow'] as const;

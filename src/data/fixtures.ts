@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { UsageError } from '../cli/errors.js';
 import { drawPattern } from './draw.js';
-import { deriveSeed, rng } from './random.js';
+import { deriveSeed, rng } from '../util/random.js';
 import { DATASET_KINDS, type DatasetKind } from './spec.js';
 
 export interface FixtureOptions {

@@ -2,7 +2,7 @@
 // official splits where they exist, seeded stratified carving where they don't, per-class caps.
 import { UsageError } from '../cli/errors.js';
 import type { Item, Listing } from './listing.js';
-import { deriveSeed, rng, shuffled } from './random.js';
+import { deriveSeed, rng, shuffled } from '../util/random.js';
 import { splitSettings, type DatasetSpec } from './spec.js';
 import { chooseClasses } from './subset.js';
 

@@ -1,7 +1,7 @@
 // Class subsets: explicit names/ids/indices, a seeded random draw of k classes, or every class
 // under a WordNet ancestor. The chosen classes keep the dataset's order and are re-labelled 0…k-1.
 import { UsageError } from '../cli/errors.js';
-import { deriveSeed, rng, shuffled } from './random.js';
+import { deriveSeed, rng, shuffled } from '../util/random.js';
 import type { ClassSubset } from './spec.js';
 import { loadWordNet, wnidsUnder } from './wordnet.js';
 

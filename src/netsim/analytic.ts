@@ -28,7 +28,7 @@
 // - Known limit: with heavy loss (≈5 %) ns-3's TCP stalls on timeouts more often than this model
 //   predicts (its recovery of several holes per window is more conservative); compare with the
 //   ns-3 simulator when loss matters (bench/netsim.bench.ts reports both).
-import { seededRandom } from '../science/random.js';
+import { rng as seededRandom } from '../util/random.js';
 import {
   LINK_HEADER_BYTES, TCP_IP_HEADER_BYTES, TCP_SYN_WIRE_BYTES, UDP_IP_HEADER_BYTES,
   serialMs, tcpMss, udpDatagramPayload, type NetworkProfile,

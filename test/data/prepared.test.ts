@@ -5,7 +5,7 @@ import { readFileSync, truncateSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareDataset } from '../../src/data/prepare.js';
 import { openPrepared } from '../../src/data/prepared.js';
-import { rng } from '../../src/data/random.js';
+import { rng } from '../../src/util/random.js';
 import type { DatasetSpec } from '../../src/data/spec.js';
 import { scratch } from './helpers.js';
 

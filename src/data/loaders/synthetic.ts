@@ -1,7 +1,7 @@
 // The synthetic dataset: drawn on demand, seeded, at the configured resolution; needs no files.
 import { drawPattern, patternName } from '../draw.js';
 import type { Item, Listing } from '../listing.js';
-import { deriveSeed } from '../random.js';
+import { deriveSeed } from '../../util/random.js';
 import type { SyntheticSettings } from '../spec.js';
 
 export function listSynthetic(s: Required<SyntheticSettings>, resolution: number): Listing {

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../../cli/errors.js';
 import type { ResolvedModelSpec } from '../spec.js';
-import { Rng, deriveSeed } from '../train/rng.js';
+import { Rng, deriveSeed } from '../../util/random.js';
 
 export type AnyTensor = tf.Tensor | tf.SymbolicTensor;
 export type Kwargs = { training?: boolean };

@@ -12,7 +12,7 @@ import type { TrainPart } from '../split.js';
 import { withTrainingDefaults, type Normalize, type TrainingSpec } from '../spec.js';
 import { allIndices, evaluateSource, type EvalResult } from './evaluate.js';
 import { adam, sgd, type Optimizer } from './optimizers.js';
-import { Rng, deriveSeed } from './rng.js';
+import { Rng, deriveSeed } from '../../util/random.js';
 import { learningRateAt } from './schedule.js';
 import { buildActivationCache, cacheBytes, defaultCacheCeiling, imageSource, prefixSource, runParts, type BatchSource, type CacheOptions } from './sources.js';
 
