@@ -28,7 +28,7 @@
 // - Known limit: with heavy loss (≈5 %) ns-3's TCP stalls on timeouts more often than this model
 //   predicts (its recovery of several holes per window is more conservative); compare with the
 //   ns-3 simulator when loss matters (bench/netsim.bench.ts reports both).
-import { rng as seededRandom } from '../util/random.js';
+import { rng } from '../util/random.js';
 import {
   LINK_HEADER_BYTES, TCP_IP_HEADER_BYTES, TCP_SYN_WIRE_BYTES, UDP_IP_HEADER_BYTES,
   serialMs, tcpMss, udpDatagramPayload, type NetworkProfile,
@@ -37,7 +37,7 @@ import type { FrameIn, FrameOut, SimulateOptions, SimulationResult } from './typ
 
 export function simulateAnalytic(net: NetworkProfile, frames: FrameIn[], opts: SimulateOptions = {}): SimulationResult {
   checkFrames(frames);
-  const random = seededRandom(opts.seed ?? 1);
+  const random = rng(opts.seed ?? 1);
   return net.transport === 'udp' ? simulateUdp(net, frames, random) : simulateTcp(net, frames, random, opts.connectAtMs ?? 0);
 }
 

@@ -82,8 +82,15 @@ function get(obj: unknown, path: string): unknown {
   return cur;
 }
 
-function variantOf(coords: Record<string, unknown>): string {
-  return Object.keys(coords).filter((k) => k !== 'cut').sort().map((k) => `${k.replace(/^bottleneck\./, '')}=${typeof coords[k] === 'object' ? JSON.stringify(coords[k]) : String(coords[k])}`).join(' ');
+/** The coordinates (other than the cut) that tell the gathered cells apart: those that vary. */
+function varyingKeys(all: Record<string, unknown>[]): string[] {
+  const keys = new Set(all.flatMap((c) => Object.keys(c)));
+  keys.delete('cut');
+  return [...keys].sort().filter((k) => new Set(all.map((c) => JSON.stringify(c[k]))).size > 1);
+}
+
+function variantOf(coords: Record<string, unknown>, keys: string[]): string {
+  return keys.map((k) => `${k.replace(/^bottleneck\./, '')}=${typeof coords[k] === 'object' ? JSON.stringify(coords[k]) : String(coords[k])}`).join(' ');
 }
 
 export interface DesignSpecOptions {
@@ -99,6 +106,9 @@ export function designSpecs(cells: EvaluateLike[], opts: DesignSpecOptions): { s
   const notes: string[] = [];
   let local: DesignSpec | undefined;
   let remote: DesignSpec | undefined;
+  // Coordinates shared by every cell (e.g. the class subset of this simulate cell) name the
+  // group, not the design: only the varying ones go into a design's label.
+  const varying = varyingKeys(cells.map((c) => c.coords));
   for (const cell of cells) {
     const m = cell.metrics;
     const id = cell.cellId.slice(0, 12);
@@ -108,7 +118,7 @@ export function designSpecs(cells: EvaluateLike[], opts: DesignSpecOptions): { s
     const deviceParams = num(get(m, 'device.params'), 'device.params', id);
     const serverParams = num(get(m, 'server.params'), 'server.params', id);
     const peak = num(get(m, 'device.peakActivationBytes'), 'device.peakActivationBytes', id);
-    const variant = variantOf(cell.coords);
+    const variant = variantOf(cell.coords, varying);
     for (const precision of opts.precisions) {
       const accuracy = get(m, `quantizedAccuracy.${precision}`) ?? (precision === 'fp32' ? m.accuracy : undefined);
       specs.push({

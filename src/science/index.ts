@@ -4,4 +4,3 @@ export * from './curves.js';
 export * from './statistics.js';
 export * from './calibration.js';
 export * from './choice.js';
-export * from './random.js';

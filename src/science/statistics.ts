@@ -1,5 +1,5 @@
 // Rank statistics between the importance curve and retrained accuracy, with bootstrap intervals.
-import { randomIndex, seededRandom } from './random.js';
+import { randomIndex, rng } from '../util/random.js';
 
 /** Ranks 1..n with ties given the average of the ranks they span. */
 export function averageRanks(values: readonly number[]): number[] {
@@ -107,7 +107,7 @@ export function bootstrapRankCorrelations(
   }
   if (seedCount === 0 || imageCount === 0) throw new Error('no per-image results to bootstrap');
   const accuracy = accuracyPerCut(correct);
-  const random = seededRandom(options.seed);
+  const random = rng(options.seed);
   const rhos: number[] = [], taus: number[] = [];
   const imageDraw = new Int32Array(imageCount);
   const seedDraw = new Int32Array(seedCount);

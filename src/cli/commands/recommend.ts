@@ -54,7 +54,9 @@ export function register(program: Command): void {
       }
       if (!storeExists(opts.store)) throw new UsageError(`no store at ${opts.store} (run the pipeline first, or give --store)`);
       const store = openStore(opts.store, { readonly: true });
-      let simulations: Record<string, unknown>[];
+      // One recommendation per application: simulate cells of different coordinates (e.g. class
+      // subsets) are separate applications whose designs must not compete with each other.
+      const groups = new Map<string, { coords: Record<string, unknown>; simulations: Record<string, unknown>[] }>();
       try {
         if (!store.pipelines().includes(name)) {
           throw new UsageError(`pipeline '${name}' has never run on the store ${store.dir} (known: ${store.pipelines().join(', ') || 'none'})`);
@@ -65,7 +67,13 @@ export function register(program: Command): void {
           throw new UsageError(`pipeline '${name}' has no finished simulate cell in ${store.dir}` +
             (cells.length ? ` (${cells.length} simulate cells, none done)` : ' (add a simulate stage and run it)'));
         }
-        simulations = done.map((c) => c.metrics!);
+        const { canonicalJson } = await import('../../util/hash.js');
+        for (const c of done) {
+          const key = canonicalJson(c.coords);
+          const group = groups.get(key) ?? { coords: c.coords, simulations: [] };
+          group.simulations.push(c.metrics!);
+          groups.set(key, group);
+        }
         // Given a name only, the requirements are those the pipeline's recommend cell used.
         if (requirements === undefined) {
           const rec = store.listCells({ pipeline: name }).find((c) => c.stage === 'recommend' && c.state === 'done');
@@ -74,13 +82,35 @@ export function register(program: Command): void {
       } finally {
         store.close();
       }
-      const rec = recommendFromSimulations(simulations, requirements, {
+      const overrides = {
         minAccuracy: number(opts.minAccuracy, '--min-accuracy'),
         maxLatencyMs: number(opts.maxLatencyMs, '--max-latency-ms'),
         latencyPercentile: opts.percentile as never,
         objective: opts.objective as never,
         networks: opts.network,
-      });
-      process.stdout.write(opts.json ? JSON.stringify(rec, null, 2) + '\n' : formatRecommendation(rec));
+      };
+      const results = [...groups.values()].map((g) => ({
+        coords: g.coords,
+        recommendation: recommendFromSimulations(g.simulations, requirements, overrides),
+      }));
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(results.length === 1 ? results[0]!.recommendation : results, null, 2) + '\n');
+        return;
+      }
+      for (const r of results) {
+        if (results.length > 1) process.stdout.write(`\n=== ${coordsLabel(r.coords)} ===\n`);
+        process.stdout.write(formatRecommendation(r.recommendation));
+      }
     });
+}
+
+/** A short, readable name for a group's coordinates, e.g. `classes=disk,square,triangle`. */
+function coordsLabel(coords: Record<string, unknown>): string {
+  const show = (v: unknown): string => {
+    if (Array.isArray(v)) return v.map(show).join(',');
+    if (v !== null && typeof v === 'object') return Object.values(v as Record<string, unknown>).map(show).join(',');
+    return String(v);
+  };
+  const parts = Object.keys(coords).sort().map((k) => `${k.replace(/^dataset\./, '')}=${show(coords[k])}`);
+  return parts.length ? parts.join(' ') : 'all designs';
 }

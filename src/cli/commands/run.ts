@@ -52,10 +52,19 @@ export function register(program: Command): void {
           onEvent: (e) => view.handle(e),
         });
         process.exitCode = controller.signal.aborted ? 130 : summary.exitCode;
+        view.stop();
+        if (!controller.signal.aborted) process.stdout.write(nextSteps(file, opts.store));
       } finally {
         view.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
     });
+}
+
+/** What to do with a finished (or partly finished) run: the report reads the store as it is. */
+function nextSteps(file: string, store: string): string {
+  const storeArg = store === DEFAULT_STORE ? '' : ` --store ${store}`;
+  return `\nReport: sei report ${file}${storeArg}   (writes reports/<pipeline>/: report.html, report.md, CSV, LaTeX)\n` +
+    `Recommendation: sei recommend ${file}${storeArg}\n`;
 }
