@@ -34,6 +34,7 @@ export function register(program: Command): void {
       const { openStore, storeExists } = await import('../../store/store.js');
       const { recommendFromSimulations } = await import('../../stages/recommend/core.js');
       const { formatRecommendation } = await import('../../netsim/format.js');
+      const { formatCoords } = await import('../../util/coords.js');
 
       const number = (v: string | undefined, flag: string): number | undefined => {
         if (v === undefined) return undefined;
@@ -98,19 +99,8 @@ export function register(program: Command): void {
         return;
       }
       for (const r of results) {
-        if (results.length > 1) process.stdout.write(`\n=== ${coordsLabel(r.coords)} ===\n`);
+        if (results.length > 1) process.stdout.write(`\n=== ${formatCoords(r.coords, 120) || 'all designs'} ===\n`);
         process.stdout.write(formatRecommendation(r.recommendation));
       }
     });
-}
-
-/** A short, readable name for a group's coordinates, e.g. `classes=disk,square,triangle`. */
-function coordsLabel(coords: Record<string, unknown>): string {
-  const show = (v: unknown): string => {
-    if (Array.isArray(v)) return v.map(show).join(',');
-    if (v !== null && typeof v === 'object') return Object.values(v as Record<string, unknown>).map(show).join(',');
-    return String(v);
-  };
-  const parts = Object.keys(coords).sort().map((k) => `${k.replace(/^dataset\./, '')}=${show(coords[k])}`);
-  return parts.length ? parts.join(' ') : 'all designs';
 }

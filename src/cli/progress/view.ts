@@ -4,6 +4,7 @@
 import type { RunEvent, RunSummary } from '../../exec/orchestrator.js';
 import type { PlannedCell } from '../../pipeline/types.js';
 import type { ProgressEvent } from '../../stages/types.js';
+import { formatCoords } from '../../util/coords.js';
 
 export interface ProgressViewOptions {
   /** Live redraw (a TTY) or plain lines. */
@@ -21,10 +22,7 @@ interface Running {
   progress?: ProgressEvent;
 }
 
-export function formatCoords(coords: Record<string, unknown>): string {
-  const parts = Object.entries(coords).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  return parts.join(' ');
-}
+export { formatCoords };
 
 export function cellLabel(cell: { instance: string; coords: Record<string, unknown>; id: string }): string {
   const c = formatCoords(cell.coords);
