@@ -13,10 +13,12 @@ export interface LoadPlanOptions {
   /** Settings from the command line (e.g. { backend: 'wasm' }), over the pipeline's own. */
   settings?: Record<string, unknown>;
   projectRoot?: string;
+  /** Dry run: plan the cells whose external inputs are missing as blocked instead of failing. */
+  allowMissingInputs?: boolean;
 }
 
 export async function loadPlan(file: string, options: LoadPlanOptions): Promise<Plan> {
   // Without an explicit root the loader takes the nearest folder above the file holding package.json.
   const loaded = await loadPipeline(resolve(file), { sets: options.sets ?? [], ...(options.projectRoot ? { projectRoot: options.projectRoot } : {}) });
-  return await buildPlan(loaded, { storeDir: resolve(options.storeDir), settings: options.settings ?? {} });
+  return await buildPlan(loaded, { storeDir: resolve(options.storeDir), settings: options.settings ?? {}, allowMissingInputs: options.allowMissingInputs === true });
 }

@@ -124,6 +124,9 @@ function promote(store: Store, outDir: string, key: string): string {
 export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunSummary> {
   const given = options.store ?? options.storeDir;
   if (given === undefined) throw new Error('runPlan needs a store (options.store or options.storeDir)');
+  // A dry-run plan may hold cells blocked by missing external inputs: nothing of it runs.
+  const missing = [...new Set(plan.cells.flatMap((c) => c.blocked?.missing ?? []))].sort();
+  if (missing.length > 0) throw new UsageError(`cannot run ${plan.pipeline.name}: external input${missing.length === 1 ? '' : 's'} ${missing.join(', ')} missing`);
   const ownStore = typeof given === 'string';
   const store = typeof given === 'string' ? openStore(given) : given;
   try {

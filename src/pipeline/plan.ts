@@ -8,7 +8,7 @@ import type { LoadedInstance, LoadedPipeline, OwnCell } from '../config/load.js'
 import { originAt } from '../config/load.js';
 import { Problems } from '../config/errors.js';
 import type { PlanContext } from '../stages/types.js';
-import type { KeyParts, Plan, PlannedCell, PlannedInput } from './types.js';
+import type { BlockedBy, KeyParts, Plan, PlannedCell, PlannedInput } from './types.js';
 import { stageCodeHash } from './code-hash.js';
 import { FileIndex, MissingInputError } from './file-index.js';
 import { coordText, entryTexts, matchesEntry, slotName, type Coords } from './sweep.js';
@@ -18,7 +18,19 @@ export interface PlanOptions {
   storeDir: string;
   /** Overrides of the pipeline's settings (e.g. { backend: 'wasm' } from --backend). */
   settings?: Record<string, unknown>;
+  /**
+   * A dry run (`sei plan`): a missing external input does not stop the plan; the cells that
+   * need it (and every cell downstream) are planned as blocked, keyed with a placeholder hash.
+   * Without it a missing external input is a ConfigError (`sei run` refuses to start).
+   */
+  allowMissingInputs?: boolean;
 }
+
+/** External-input hash recorded for a path that does not exist (dry runs only). */
+export const MISSING_INPUT_HASH = 'missing';
+
+/** Problems reported per gathered input whose groups are smaller than the stage's minItems. */
+const MAX_MIN_ITEMS_PROBLEMS = 5;
 
 interface Row {
   coords: Coords;
@@ -44,7 +56,10 @@ export async function buildPlan(loaded: LoadedPipeline, opts: PlanOptions): Prom
       const inst = loaded.instances[name];
       const rows = joinRows(inst, cellsOf, loaded, problems);
       if (!rows) continue;
-      const cells = planCells(inst, rows, loaded, ctx, index, problems);
+      const before = problems.size;
+      const cells = planCells(inst, rows, loaded, ctx, index, problems, opts.allowMissingInputs === true);
+      // With problems of its own, the instance's downstream is not planned (and not blamed).
+      if (problems.size > before) continue;
       cellsOf.set(name, cells);
       for (const c of cells) all.push(c);
     }
@@ -133,9 +148,10 @@ function joinRows(inst: LoadedInstance, cellsOf: Map<string, PlannedCell[]>, loa
   return rows;
 }
 
-function planCells(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline, ctx: PlanContext, index: FileIndex, problems: Problems): PlannedCell[] {
+function planCells(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline, ctx: PlanContext, index: FileIndex, problems: Problems, allowMissing: boolean): PlannedCell[] {
   const { codeHash, codeHashes } = stageCodeHash(inst.stage);
-  const paramsText = new Map<OwnCell, { text: string; hash: string; external: Record<string, string> | undefined }>();
+  const paramsText = new Map<OwnCell, { text: string; hash: string; external: ExternalHashes | undefined }>();
+  checkMinItems(inst, rows, loaded, problems);
   const inputNames = Object.keys(inst.inputs).sort();
   const upstreamInstances: Record<string, string> = {};
   for (const input of inputNames) upstreamInstances[input] = inst.inputs[input].from;
@@ -144,16 +160,23 @@ function planCells(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline, ct
     let own = paramsText.get(row.own);
     if (!own) {
       const text = canonicalJson(row.own.params);
-      own = { text, hash: sha256(text), external: externalHashes(inst, row.own, loaded, ctx, index, problems) };
+      own = { text, hash: sha256(text), external: externalHashes(inst, row.own, loaded, ctx, index, problems, allowMissing) };
       paramsText.set(row.own, own);
     }
     if (!own.external) continue;
     const upstreamIds: Record<string, string | string[]> = {};
     const upstreamKeys: Record<string, string | string[]> = {};
     const inputs: Record<string, PlannedInput> = {};
+    const missing = new Set(own.external.missing);
+    let blockedVia: string | undefined;
     for (const input of inputNames) {
       const up = row.upstream[input];
       const from = inst.inputs[input].from;
+      for (const c of Array.isArray(up) ? up : [up]) {
+        if (!c.blocked) continue;
+        for (const m of c.blocked.missing) missing.add(m);
+        blockedVia ??= c.blocked.reason.startsWith('upstream ') ? c.blocked.reason : `upstream ${from}: ${c.blocked.reason}`;
+      }
       if (Array.isArray(up)) {
         upstreamIds[input] = up.map((c) => c.id);
         upstreamKeys[input] = up.map((c) => c.key);
@@ -165,13 +188,13 @@ function planCells(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline, ct
       }
     }
     const id = sha256('sei-cell-v1', inst.stageName, inst.name, own.text, canonicalJson(upstreamIds));
-    const key = sha256('sei-key-v1', id, codeHash, canonicalJson(own.external), canonicalJson(upstreamKeys));
+    const key = sha256('sei-key-v1', id, codeHash, canonicalJson(own.external.hashes), canonicalJson(upstreamKeys));
     const keyParts: KeyParts = {
       paramsHash: own.hash,
       params: row.own.params,
       codeHash,
       codeHashes,
-      externalHashes: own.external,
+      externalHashes: own.external.hashes,
       upstreamKeys,
       upstreamInstances,
     };
@@ -188,28 +211,97 @@ function planCells(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline, ct
     };
     if (inst.timeoutSec !== undefined) cell.timeoutSec = inst.timeoutSec;
     if (inst.retries !== undefined) cell.retries = inst.retries;
+    if (missing.size > 0) {
+      const blocked: BlockedBy = {
+        missing: [...missing].sort(),
+        reason: own.external.missing.length > 0
+          ? own.external.missing.map((m) => `input ${m} missing`).join('; ')
+          : blockedVia!,
+      };
+      cell.blocked = blocked;
+    }
     out.push(cell);
   }
   return out;
 }
 
-/** Content hashes of the stage's external inputs for one own cell; undefined if one is missing. */
-function externalHashes(inst: LoadedInstance, own: OwnCell, loaded: LoadedPipeline, ctx: PlanContext, index: FileIndex, problems: Problems): Record<string, string> | undefined {
-  if (!inst.stage.externalInputs) return {};
-  const out: Record<string, string> = {};
+interface ExternalHashes {
+  hashes: Record<string, string>;
+  /** Paths that do not exist (each hashed as MISSING_INPUT_HASH); empty unless allowMissing. */
+  missing: string[];
+}
+
+/**
+ * Content hashes of the stage's external inputs for one own cell. A missing path is a problem
+ * (undefined is returned) unless `allowMissing`, where it gets the placeholder hash.
+ */
+function externalHashes(inst: LoadedInstance, own: OwnCell, loaded: LoadedPipeline, ctx: PlanContext, index: FileIndex, problems: Problems, allowMissing: boolean): ExternalHashes | undefined {
+  if (!inst.stage.externalInputs) return { hashes: {}, missing: [] };
+  const hashes: Record<string, string> = {};
+  const missing: string[] = [];
   let ok = true;
   for (const raw of inst.stage.externalInputs(own.params, ctx)) {
     const path = isAbsolute(raw) ? raw : resolve(loaded.projectRoot, raw);
     try {
-      out[path] = index.hashPath(path).hash;
+      hashes[path] = index.hashPath(path).hash;
     } catch (e) {
       if (!(e instanceof MissingInputError)) throw e;
+      if (allowMissing) {
+        hashes[path] = MISSING_INPUT_HASH;
+        missing.push(path);
+        continue;
+      }
       const where = findValue(loaded, inst.name, raw, path);
-      problems.add(originAt(loaded.positions, where), where, `external input ${path} does not exist`);
+      const hint = inst.stage.missingInputHint?.(path, own.params);
+      problems.add(originAt(loaded.positions, where), where, `external input ${path} does not exist${hint ? ` (${hint})` : ''}`);
       ok = false;
     }
   }
-  return ok ? out : undefined;
+  return ok ? { hashes, missing } : undefined;
+}
+
+/**
+ * A gathered input with `minItems` in the stage's declaration: every group of upstream cells
+ * must be at least that large, or the stage would fail only at run time after all its upstream
+ * work (e.g. a rank correlation over two cut points).
+ */
+function checkMinItems(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline, problems: Problems): void {
+  for (const input of Object.keys(inst.inputs).sort()) {
+    const min = inst.stage.inputs[input]?.minItems;
+    const w = inst.inputs[input];
+    if (min === undefined || w.kind !== 'many') continue;
+    const path = ['stages', inst.name, 'inputs', input];
+    const seen = new Set<string>();
+    let reported = 0;
+    let more = 0;
+    for (const row of rows) {
+      const up = row.upstream[input];
+      if (!Array.isArray(up) || up.length >= min) continue;
+      const text = up.map((c) => gatheredText(c, w.gather)).join(', ');
+      const inCell = Object.keys(row.coords).length > 0 && rows.length > 1
+        ? ` (in the cell {${Object.entries(row.coords).map(([k, v]) => coordPair(k, v)).join(', ')}})` : '';
+      const message = `gathers ${up.length} cell${up.length === 1 ? '' : 's'} from '${w.from}'${text ? ` (${text})` : ''} but stage '${inst.stageName}' needs at least ${min}`;
+      if (seen.has(message)) continue;
+      seen.add(message);
+      if (reported < MAX_MIN_ITEMS_PROBLEMS) {
+        problems.add(originAt(loaded.positions, path), path, message + inCell);
+        reported++;
+      } else more++;
+    }
+    if (more > 0) problems.add(originAt(loaded.positions, path), path, `… and ${more} more cells of ${inst.name} with too few '${w.from}' cells`);
+  }
+}
+
+/** `cut=block1_pool` (the gathered coordinates of one upstream cell). */
+function gatheredText(cell: PlannedCell, axes: string[]): string {
+  const parts = axes.filter((a) => a in cell.coords).map((a) => coordPair(a, cell.coords[a]));
+  return parts.length ? parts.join(' ') : cell.id.slice(0, 12);
+}
+
+/** `cut=block1_pool`, `dataset.classes={"names":["A","B"]}` (long values shortened). */
+function coordPair(axis: string, v: unknown): string {
+  const text = typeof v === 'string' && /^[\w./:@+-]+$/.test(v) ? v : JSON.stringify(v);
+  return `${axis}=${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
 
 /** The path of the param (or sweep value) holding `raw` or `abs`, for the error position. */
@@ -219,7 +311,7 @@ function findValue(loaded: LoadedPipeline, inst: string, raw: string, abs: strin
   const walk = (v: unknown, path: (string | number)[]) => {
     if (found) return;
     if (typeof v === 'string') {
-      if (v === raw || v === abs || resolve(loaded.projectRoot, v) === abs) found = path;
+      if (v === raw || v === abs || resolve(loaded.projectRoot, v) === abs || resolve(v) === abs) found = path;
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
     else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
   };

@@ -43,6 +43,18 @@ export interface PlannedCell {
   /** Per-stage execution settings from the pipeline (timeout, retries). */
   timeoutSec?: number;
   retries?: number;
+  /**
+   * Set only in a dry run that tolerates missing external inputs: the cell cannot run because
+   * an external input of its own or of an upstream cell is absent (its key uses a placeholder).
+   */
+  blocked?: BlockedBy;
+}
+
+export interface BlockedBy {
+  /** Absolute paths of the missing external inputs (own or upstream), sorted. */
+  missing: string[];
+  /** e.g. "input /data/notMNIST_small missing" or "upstream data: input /data/notMNIST_small missing". */
+  reason: string;
 }
 
 export interface Plan {

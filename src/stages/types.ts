@@ -74,7 +74,11 @@ export interface StageDefinition<P = any> {
   codeDeps: string[];
   /** Paths outside the store whose content enters the cache key (e.g. a dataset folder). */
   externalInputs?(params: P, ctx: PlanContext): string[];
+  /** What a missing external input is and how to get it, added to the planner's error. */
+  missingInputHint?(path: string, params: P): string | undefined;
   /** Semantic checks run at plan time, before anything runs; returns error messages. */
   validate?(params: P, ctx: PlanContext): string[];
+  /** What a cell writes into its artifact folder, one short line each (shown by `sei plan`). */
+  outputs?: string[];
   run(ctx: StageContext<P>): Promise<StageOutput>;
 }

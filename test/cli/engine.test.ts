@@ -207,6 +207,60 @@ describe('sei engine commands', function () {
     assert.deepEqual(status.pipelines.map((p) => [p.pipeline, p.states]), [['sweep', { done: 4 }]]);
   });
 
+  it('plan with an external input missing: exit 0, cells listed as blocked with the path; run refuses with exit 2 and writes nothing', async () => {
+    const missing = join(dir, 'data', 'absent.txt');
+    writeFileSync(join(dir, 'ext.yaml'), `name: ext
+stages:
+  r: { stage: read-file, params: { path: data/absent.txt } }
+  e:
+    stage: append-text
+    inputs: { source: r }
+    sweep: { grid: { suffix: ["1", "2"] } }
+  free: { stage: write-text, params: { text: free } }
+`);
+    const planned = await sei(['plan', 'ext.yaml', '--store', 'st']);
+    exits(planned, 0);
+    assert.match(planned.stdout, /^ext \(.*ext\.yaml\): 4 cells, 0 cached, 1 to run, 3 blocked by missing inputs$/m);
+    assert.match(planned.stdout, new RegExp(`^  blocked read-file r [0-9a-f]{12}: input ${missing} missing$`, 'm'));
+    assert.equal(planned.stdout.match(new RegExp(`^  blocked append-text e \\[suffix=\\d\\] [0-9a-f]{12}: upstream r: input ${missing} missing$`, 'gm'))?.length, 2);
+    assert.match(planned.stdout, /^  run     write-text free [0-9a-f]{12}: new$/m);
+    assert.match(planned.stdout, /^  e \(append-text\): 2 cells, 0 cached, 0 to run, 2 blocked$/m);
+    assert.match(planned.stdout, /^      text\.txt: /m, 'the per-instance summary lists what the stage writes');
+    assert.match(planned.stdout, new RegExp(`\\n4 cells: 0 cached, 1 to run, 3 blocked by missing inputs \\(${missing}\\)\\n$`));
+    assert.equal(existsSync(join(dir, 'st')), false, 'plan creates no store');
+
+    const json = JSON.parse((await sei(['plan', 'ext.yaml', '--store', 'st', '--json'])).stdout) as {
+      total: number; toRun: number; blocked: number; missingInputs: string[];
+      instances: { instance: string; cells: number; blocked: number; outputs: string[] }[];
+      cells: { instance: string; blocked: boolean; blockedReason: string | null; missingInputs: string[] }[];
+    };
+    assert.deepEqual([json.total, json.toRun, json.blocked, json.missingInputs], [4, 1, 3, [missing]]);
+    assert.deepEqual(json.cells.map((c) => [c.instance, c.blocked, c.blockedReason]), [
+      ['r', true, `input ${missing} missing`],
+      ['e', true, `upstream r: input ${missing} missing`],
+      ['e', true, `upstream r: input ${missing} missing`],
+      ['free', false, null],
+    ]);
+    assert.deepEqual(json.instances.map((i) => [i.instance, i.cells, i.blocked]), [['r', 1, 1], ['e', 2, 2], ['free', 1, 0]]);
+
+    const run = await sei(['run', 'ext.yaml', '--store', 'st']);
+    exits(run, 2);
+    assert.match(run.stderr, new RegExp(`ext\\.yaml:3:42: stages\\.r\\.params\\.path: external input ${missing} does not exist`));
+    assert.equal(existsSync(join(dir, 'st')), false, 'the store was not created');
+    assert.equal(existsSync(journal), false, 'no stage ran');
+
+    // With the input present everything runs; once it is gone again, cached cells stay cached.
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(missing, 'here');
+    exits(await sei(['run', 'ext.yaml', '--store', 'st']), 0);
+    rmSync(missing);
+    const again = await sei(['plan', 'ext.yaml', '--store', 'st']);
+    exits(again, 0);
+    assert.match(again.stdout, new RegExp(`\\n4 cells: 1 cached, 0 to run, 3 blocked by missing inputs \\(${missing}\\)\\n$`));
+    assert.match(again.stdout, /^  cached  write-text free /m);
+  });
+
   it('plan --json says why after a param change; explain shows the cell; gc removes what no pipeline reaches', async () => {
     writeFileSync(join(dir, 'p.yaml'), PIPELINE(0, 3));
     exits(await sei(['run', 'p.yaml', '--store', 'st']), 0);

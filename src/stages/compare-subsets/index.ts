@@ -13,6 +13,9 @@ const stage: StageDefinition<Static<typeof Params>> = {
     validations: { kind: 'many', minItems: 2, description: 'validate cells gathered over the class-subset axis' },
   },
   codeDeps: ['src/stages/compare-subsets', 'src/science'],
+  outputs: [
+    'subsets.json: per class subset, I-SPLIT\'s and the retrained best cut, and how they move',
+  ],
   async run(ctx) {
     const { writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');

@@ -23,6 +23,10 @@ const stage: StageDefinition<EvaluateParams> = {
     base: { kind: 'one', description: 'the train-base cell (for its unsplit accuracy)' },
   },
   codeDeps: ['src/stages/evaluate', 'src/stages/validate', 'src/ml', 'src/data'],
+  outputs: [
+    'correct-fp32.bin: per-test-image correctness (1 byte each)',
+    'predictions.json: labels and predictions per payload precision',
+  ],
   async run(ctx) {
     const { runEvaluate } = await import('./run.js');
     return runEvaluate(ctx);

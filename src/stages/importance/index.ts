@@ -27,6 +27,9 @@ const stage: StageDefinition<ImportanceParams> = {
     base: { kind: 'one', description: 'a train-base cell' },
   },
   codeDeps: ['src/stages/importance', 'src/science', 'src/ml', 'src/data'],
+  outputs: [
+    'importance.json: CUI per cut point, candidates, best cut',
+  ],
   async run(ctx) {
     const { runImportance } = await import('./run.js');
     return runImportance(ctx);

@@ -2,7 +2,6 @@
 // classes and splits, and stores it as compact uint8 tensors that later stages read lazily
 // with openPrepared() (src/data/prepared.ts).
 import { Type, type Static } from '@sinclair/typebox';
-import { existsSync } from 'node:fs';
 import type { StageDefinition } from '../types.js';
 import { checkSpec, datasetPath, DatasetSpecSchema } from '../../data/spec.js';
 import { wordnetDataFile } from '../../data/wordnet.js';
@@ -18,6 +17,12 @@ const stage: StageDefinition<PrepareDatasetParams> = {
   params: PrepareDatasetParams,
   inputs: {},
   codeDeps: ['src/stages/prepare-dataset', 'src/data'],
+  outputs: [
+    '{train,val,test}.images.u8: N×H×W×C uint8 tensors (NHWC; val only with a validation split)',
+    '{train,val,test}.labels.i32: int32 labels',
+    'meta.json: classes, size, splits, split protocol',
+    'skipped.json: unreadable files and why',
+  ],
   externalInputs(params) {
     const paths: string[] = [];
     const path = datasetPath(params.dataset);
@@ -26,14 +31,14 @@ const stage: StageDefinition<PrepareDatasetParams> = {
     if (params.dataset.classes && 'wordnetAncestor' in params.dataset.classes) paths.push(wordnetDataFile());
     return paths;
   },
+  missingInputHint(path, params) {
+    if (path === wordnetDataFile()) return 'WordNet 3.0 for dataset.classes.wordnetAncestor: install Debian\'s wordnet-base package or set WNSEARCHDIR';
+    return path === datasetPath(params.dataset) ? `expected the unpacked ${params.dataset.kind} folder` : undefined;
+  },
+  // The dataset folder and the WordNet file are external inputs: the planner checks that they
+  // exist (a missing one stops `sei run` and marks the cells blocked in `sei plan`).
   validate(params) {
-    const errors = checkSpec(params.dataset);
-    const path = datasetPath(params.dataset);
-    if (path !== undefined && !existsSync(path)) errors.push(`dataset.path: ${path} does not exist (the unpacked ${params.dataset.kind} folder)`);
-    if (params.dataset.classes && 'wordnetAncestor' in params.dataset.classes && !existsSync(wordnetDataFile())) {
-      errors.push(`dataset.classes.wordnetAncestor: WordNet 3.0 not found at ${wordnetDataFile()} (install Debian's wordnet-base package or set WNSEARCHDIR)`);
-    }
-    return errors;
+    return checkSpec(params.dataset);
   },
   async run(ctx) {
     const { prepareDataset } = await import('../../data/prepare.js');

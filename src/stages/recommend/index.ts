@@ -20,6 +20,10 @@ const stage: StageDefinition<RecommendParams> = {
     simulations: { kind: 'many', description: 'simulate cells (gather over their axes, or gather: [] for one)' },
   },
   codeDeps: ['src/stages/recommend', 'src/netsim'],
+  outputs: [
+    'recommendation.json: chosen design, feasible, Pareto, rejected',
+    'recommendation.txt: the recommendation in words',
+  ],
   async run(ctx) {
     const { writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');

@@ -53,6 +53,10 @@ const stage: StageDefinition<SimulateParams> = {
     dataset: { kind: 'one', optional: true, description: 'the prepare-dataset cell, for the raw input size of remote computing' },
   },
   codeDeps: ['src/stages/simulate', 'src/netsim'],
+  outputs: [
+    'designs.json: end-to-end latency per design',
+    'profiles.json: network, device and server profiles used',
+  ],
   externalInputs(params, ctx) {
     // Named profiles are read at run time: their content belongs in the cache key, and so does
     // the ns-3 scenario's C++ source (it is compiled, not part of the JavaScript code hash).

@@ -26,6 +26,11 @@ const stage: StageDefinition<SplitRetrainParams> = {
     base: { kind: 'one', description: 'a train-base cell' },
   },
   codeDeps: ['src/stages/split-retrain', 'src/ml', 'src/data', 'src/util'],
+  outputs: [
+    'model.json: split model with bottleneck at the cut',
+    'weights.bin: retrained weights',
+    'history.json: loss and accuracy per epoch',
+  ],
   validate(params) {
     return checkSplit(params.model, params.cut, params.bottleneck?.ratio ?? 8);
   },

@@ -24,6 +24,11 @@ const stage: StageDefinition<TrainBaseParams> = {
   params: Params,
   inputs: { dataset: { kind: 'one', description: 'a prepare-dataset cell' } },
   codeDeps: ['src/stages/train-base', 'src/stages/split-retrain', 'src/ml', 'src/data'],
+  outputs: [
+    'model.json: topology + spec (tfjs layers model)',
+    'weights.bin: trained weights',
+    'history.json: loss and accuracy per epoch',
+  ],
   externalInputs(params) {
     const p = pretrainedPath(params);
     return p === undefined ? [] : [p];

@@ -28,6 +28,9 @@ const stage: StageDefinition<ValidateParams> = {
     evaluations: { kind: 'many', minItems: MIN_CUTS, description: `evaluate cells gathered over the cut (and seed) axes; at least ${MIN_CUTS} cut points` },
   },
   codeDeps: ['src/stages/validate', 'src/science'],
+  outputs: [
+    'validation.json: rank correlations, hit/regret, calibration',
+  ],
   async run(ctx) {
     const { readFile, writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
