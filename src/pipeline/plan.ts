@@ -268,6 +268,7 @@ function externalHashes(inst: LoadedInstance, own: OwnCell, loaded: LoadedPipeli
 function checkMinItems(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline, problems: Problems): void {
   for (const input of Object.keys(inst.inputs).sort()) {
     const min = inst.stage.inputs[input]?.minItems;
+    const distinctBy = inst.stage.inputs[input]?.distinctBy;
     const w = inst.inputs[input];
     if (min === undefined || w.kind !== 'many') continue;
     const path = ['stages', inst.name, 'inputs', input];
@@ -276,11 +277,17 @@ function checkMinItems(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline
     let more = 0;
     for (const row of rows) {
       const up = row.upstream[input];
-      if (!Array.isArray(up) || up.length >= min) continue;
+      if (!Array.isArray(up)) continue;
+      const count = distinctBy === undefined ? up.length
+        : new Set(up.map((c) => JSON.stringify(c.coords[distinctBy] ?? c.id))).size;
+      if (count >= min) continue;
       const text = up.map((c) => gatheredText(c, w.gather)).join(', ');
       const inCell = Object.keys(row.coords).length > 0 && rows.length > 1
         ? ` (in the cell {${Object.entries(row.coords).map(([k, v]) => coordPair(k, v)).join(', ')}})` : '';
-      const message = `gathers ${up.length} cell${up.length === 1 ? '' : 's'} from '${w.from}'${text ? ` (${text})` : ''} but stage '${inst.stageName}' needs at least ${min}`;
+      const counted = distinctBy === undefined
+        ? `${up.length} cell${up.length === 1 ? '' : 's'}`
+        : `${count} distinct ${distinctBy} value${count === 1 ? '' : 's'} in ${up.length} cell${up.length === 1 ? '' : 's'}`;
+      const message = `gathers ${counted} from '${w.from}'${text ? ` (${text})` : ''} but stage '${inst.stageName}' needs at least ${min}${distinctBy === undefined ? '' : ` distinct ${distinctBy} values`}`;
       if (seen.has(message)) continue;
       seen.add(message);
       if (reported < MAX_MIN_ITEMS_PROBLEMS) {

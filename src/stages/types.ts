@@ -10,6 +10,11 @@ export interface InputDecl {
   description?: string;
   /** 'many' inputs: the fewest upstream cells that make sense (checked at plan time). */
   minItems?: number;
+  /**
+   * With minItems: count distinct values of this coordinate instead of cells (a validation
+   * needs three cut points, not three cells: two cuts × two seeds is still two cut points).
+   */
+  distinctBy?: string;
 }
 
 export interface ProgressEvent {

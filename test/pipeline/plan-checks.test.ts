@@ -106,8 +106,14 @@ describe('plan: minItems of the real validate stage', () => {
     const demo = join(root, 'pipelines', 'demo.yaml');
     const loaded = await loadPipeline(demo, { projectRoot: root, sets: ['stages.retrain.sweep.grid.cut=[block1_pool, block2_pool]'] });
     const err = await expectConfigError(buildPlan(loaded, { storeDir: join(root, 'no-such-store') }),
-      /pipelines\/demo\.yaml:\d+:\d+: stages\.validate\.inputs\.evaluations: gathers 2 cells from 'evaluate' \(cut=block1_pool, cut=block2_pool\) but stage 'validate' needs at least 3 \(in the cell \{dataset\.classes=/);
+      /pipelines\/demo\.yaml:\d+:\d+: stages\.validate\.inputs\.evaluations: gathers 2 distinct cut values in 2 cells from 'evaluate' \(cut=block1_pool, cut=block2_pool\) but stage 'validate' needs at least 3 distinct cut values \(in the cell \{dataset\.classes=/);
     assert.equal(err.problems.length, 1, err.message);
+    // Seeds do not make up for cut points: 2 cuts × 2 seeds is 4 cells but still 2 cut points.
+    const seeded = await loadPipeline(demo, { projectRoot: root, sets: [
+      'stages.retrain.sweep.grid.cut=[block1_pool, block2_pool]', 'stages.retrain.sweep.grid.seed=[0, 1]',
+      'stages.validate.inputs.evaluations.gather=[cut, seed]', 'stages.simulate.inputs.evaluations.gather=[cut, seed]'] });
+    await expectConfigError(buildPlan(seeded, { storeDir: join(root, 'no-such-store') }),
+      /stages\.validate\.inputs\.evaluations: gathers 2 distinct cut values in 4 cells from 'evaluate' .* needs at least 3 distinct cut values/);
     const three = await loadPipeline(demo, { projectRoot: root, sets: ['stages.retrain.sweep.grid.cut=[block1_pool, block2_pool, block3_pool]'] });
     const plan = await buildPlan(three, { storeDir: join(root, 'no-such-store') });
     assert.equal(plan.cells.filter((c) => c.instance === 'validate').length, 3);
