@@ -1,19 +1,75 @@
-// Hash of a stage's implementation: sha256 over the compiled JS of each of its codeDeps folders
-// (dist/<folder>), plus non-TypeScript assets kept beside the sources (e.g. an ns-3 scenario),
-// files sorted by path. Memoised per process: the code does not change while a plan is built.
+// Hash of a stage's implementation: every compiled module the stage's module reaches through
+// relative imports (static and literal dynamic ones), grouped by folder so a change can be named,
+// plus the codeDeps folders hashed whole (dist/<folder> and the non-TypeScript assets kept beside
+// the sources, e.g. an ns-3 scenario). Following the import graph means a helper moved into a
+// shared folder still counts without anyone remembering to list it. Memoised per process: the
+// code does not change while a plan is built.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { sha256 } from '../util/hash.js';
 import { UsageError } from '../cli/errors.js';
-import { distRoot, packageRoot } from './registry.js';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { distRoot, packageRoot, stageModuleFile } from './registry.js';
 import type { StageDefinition } from '../stages/types.js';
 
 const memo = new Map<string, string>();
 
+const fileDigests = new Map<string, string>();
+const closures = new Map<string, string[]>();
+
 /** Forget memoised hashes (tests that edit code in place). */
 export function clearCodeHashMemo(): void {
   memo.clear();
+  fileDigests.clear();
+  closures.clear();
+}
+
+function fileDigest(file: string): string {
+  let d = fileDigests.get(file);
+  if (!d) {
+    d = createHash('sha256').update(readFileSync(file)).digest('hex');
+    fileDigests.set(file, d);
+  }
+  return d;
+}
+
+// `from './x.js'`, `import './x.js'`, `import('./x.js')` with a relative, literal specifier.
+const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]+)\1/g;
+
+/** Every module file reachable from `entry` through relative imports, sorted. */
+export function importClosure(entry: string): string[] {
+  const cached = closures.get(entry);
+  if (cached) return cached;
+  const seen = new Set<string>();
+  const queue = [entry];
+  while (queue.length) {
+    const file = queue.pop()!;
+    if (seen.has(file) || !existsSync(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(RELATIVE_IMPORT)) queue.push(resolvePath(dirname(file), m[2]!));
+  }
+  const out = [...seen].sort();
+  closures.set(entry, out);
+  return out;
+}
+
+/** The import closure grouped by folder (relative to dist when inside it): folder → hash. */
+function importHashes(entry: string): Record<string, string> {
+  const byFolder = new Map<string, string[]>();
+  for (const file of importClosure(entry)) {
+    const rel = relative(distRoot, file);
+    const inside = !rel.startsWith('..') && !isAbsolute(rel);
+    const folder = inside ? dirname(rel).split('\\').join('/') : dirname(file);
+    const name = inside ? relative(distRoot, file) : file;
+    const lines = byFolder.get(folder) ?? [];
+    lines.push(`${name.split('\\').join('/')}\0${fileDigest(file)}`);
+    byFolder.set(folder, lines);
+  }
+  const out: Record<string, string> = {};
+  for (const [folder, lines] of byFolder) out[`imports:${folder}`] = sha256('sei-imports-v1', ...lines.sort());
+  return out;
 }
 
 const SKIP_DIRS = new Set(['node_modules', '.git']);
@@ -71,6 +127,8 @@ export function codeFolderHash(folder: string): string {
 export function stageCodeHash(stage: StageDefinition): { codeHash: string; codeHashes: Record<string, string> } {
   const codeHashes: Record<string, string> = {};
   for (const folder of [...stage.codeDeps].sort()) codeHashes[folder] = codeFolderHash(folder);
-  const codeHash = sha256('sei-stage-code-v1', ...Object.entries(codeHashes).map(([f, h]) => `${f}\0${h}`));
+  const entry = stageModuleFile(stage);
+  if (entry) Object.assign(codeHashes, importHashes(entry));
+  const codeHash = sha256('sei-stage-code-v1', ...Object.keys(codeHashes).sort().map((f) => `${f}\0${codeHashes[f]}`));
   return { codeHash, codeHashes };
 }

@@ -67,7 +67,7 @@ export function formatReason(r: NotCachedReason): string {
   switch (r.kind) {
     case 'new': return 'new';
     case 'param-changed': return `param ${r.path} changed: ${show(r.before)} → ${show(r.after)}`;
-    case 'code-changed': return `code of ${r.folder} changed`;
+    case 'code-changed': return r.folder.startsWith('imports:') ? `code of ${r.folder.slice('imports:'.length)} (imported by the stage) changed` : `code of ${r.folder} changed`;
     case 'upstream-changed': return r.input === r.instance ? `upstream ${r.instance} changed` : `upstream ${r.instance} changed (input ${r.input})`;
     case 'input-file-changed': return `input file ${r.path} changed`;
     case 'artifact-damaged': return `artifact damaged: ${r.detail}`;

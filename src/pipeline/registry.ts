@@ -52,6 +52,12 @@ export function stageNames(): string[] {
 }
 
 const loaded = new Map<string, Promise<StageDefinition>>();
+const moduleFiles = new WeakMap<StageDefinition, string>();
+
+/** The compiled module file a stage was loaded from (its import graph enters the cache key). */
+export function stageModuleFile(def: StageDefinition): string | undefined {
+  return moduleFiles.get(def);
+}
 
 /** Loads a stage's definition (its module's default export); cached per process. */
 export function loadStage(name: string): Promise<StageDefinition> {
@@ -77,6 +83,7 @@ async function importStage(name: string): Promise<StageDefinition> {
   const def = mod.default as StageDefinition | undefined;
   const problems = checkDefinition(def, name);
   if (problems.length) throw new Error(`stage module ${file} is not a valid StageDefinition: ${problems.join('; ')}`);
+  moduleFiles.set(def!, file);
   return def!;
 }
 

@@ -75,7 +75,11 @@ export interface StageDefinition<P = any> {
   /** TypeBox schema of the params; additionalProperties: false at every level. */
   params: TSchema;
   inputs: Record<string, InputDecl>;
-  /** Source folders (relative to the project root) whose compiled code enters the cache key. */
+  /**
+   * Source folders (relative to the project root) hashed whole into the cache key, beyond the
+   * modules the stage reaches through imports (those are followed automatically): list folders
+   * with non-code assets the stage reads at run time, e.g. an ns-3 scenario.
+   */
   codeDeps: string[];
   /** Paths outside the store whose content enters the cache key (e.g. a dataset folder). */
   externalInputs?(params: P, ctx: PlanContext): string[];
