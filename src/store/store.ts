@@ -287,7 +287,6 @@ export class Store {
   }
 
   private toDetail(row: CellRow): CellDetail {
-    const rec = this.toRecord(row);
     const attemptList = (this.stmt('SELECT * FROM attempts WHERE key = ? ORDER BY n').all(row.key) as {
       n: number; run_id: string; state: string; failure: string | null; error: string | null;
       log_path: string | null; started_at: string; ended_at: string | null;
@@ -299,19 +298,7 @@ export class Store {
       if (a.ended_at) out.endedAt = a.ended_at;
       return out;
     });
-    const detail: CellDetail = {
-      ...rec,
-      slot: row.slot,
-      inputs: JSON.parse(row.inputs) as Record<string, PlannedInput>,
-      keyParts: JSON.parse(row.key_parts) as KeyParts,
-      attemptList,
-    };
-    const reasons = parse<NotCachedReason[]>(row.reasons);
-    if (reasons) detail.reasons = reasons;
-    const manifest = parse<Manifest>(row.manifest);
-    if (manifest) detail.manifest = manifest;
-    if (row.run_id) detail.runId = row.run_id;
-    return detail;
+    return { ...this.toDetailLight(row), attemptList };
   }
 
   /** Cells, optionally of one pipeline's latest run (plan order), one instance, one state. */
@@ -359,19 +346,15 @@ export class Store {
   /** The states of these keys, for the cached-or-not decision (missing keys are absent). */
   statesByKeys(keys: string[]): Map<string, StoredState> {
     const out = new Map<string, StoredState>();
-    const chunk = 500;
-    for (let i = 0; i < keys.length; i += chunk) {
-      const part = keys.slice(i, i + chunk);
-      const rows = this.db.prepare(`SELECT key, state, dir, manifest, metrics, error FROM cells WHERE key IN (${part.map(() => '?').join(',')})`)
-        .all(...part) as { key: string; state: string; dir: string | null; manifest: string | null; metrics: string | null; error: string | null }[];
-      for (const r of rows) {
-        const st: StoredState = { key: r.key, state: r.state as CellState };
-        if (r.dir) st.dir = this.abs(r.dir);
-        if (r.manifest) st.manifest = JSON.parse(r.manifest) as Manifest;
-        if (r.metrics) st.metrics = JSON.parse(r.metrics) as Record<string, unknown>;
-        if (r.error) st.error = r.error;
-        out.set(r.key, st);
-      }
+    const rows = this.rowsByKeys<{ key: string; state: string; dir: string | null; manifest: string | null; metrics: string | null; error: string | null }>(
+      'key, state, dir, manifest, metrics, error', keys);
+    for (const r of rows) {
+      const st: StoredState = { key: r.key, state: r.state as CellState };
+      if (r.dir) st.dir = this.abs(r.dir);
+      if (r.manifest) st.manifest = JSON.parse(r.manifest) as Manifest;
+      if (r.metrics) st.metrics = JSON.parse(r.metrics) as Record<string, unknown>;
+      if (r.error) st.error = r.error;
+      out.set(r.key, st);
     }
     return out;
   }
@@ -379,16 +362,22 @@ export class Store {
   /** The stored rows of these keys (missing keys are absent from the map). */
   cellsByKeys(keys: string[]): Map<string, CellDetail> {
     const out = new Map<string, CellDetail>();
-    const chunk = 500;
-    for (let i = 0; i < keys.length; i += chunk) {
-      const part = keys.slice(i, i + chunk);
-      const rows = this.db.prepare(`SELECT * FROM cells WHERE key IN (${part.map(() => '?').join(',')})`).all(...part) as CellRow[];
-      for (const row of rows) out.set(row.key, this.toDetailLight(row));
-    }
+    for (const row of this.rowsByKeys<CellRow>('*', keys)) out.set(row.key, this.toDetailLight(row));
     return out;
   }
 
-  /** Like toDetail without the attempts query (used in bulk by the planner and orchestrator). */
+  /** `columns` of the cells with these keys, queried in chunks (SQLite caps bound parameters). */
+  private rowsByKeys<R>(columns: string, keys: string[]): R[] {
+    const rows: R[] = [];
+    const chunk = 500;
+    for (let i = 0; i < keys.length; i += chunk) {
+      const part = keys.slice(i, i + chunk);
+      rows.push(...this.db.prepare(`SELECT ${columns} FROM cells WHERE key IN (${part.map(() => '?').join(',')})`).all(...part) as R[]);
+    }
+    return rows;
+  }
+
+  /** A cell's detail without the attempts query (toDetail adds them; used alone in bulk by the planner and orchestrator). */
   private toDetailLight(row: CellRow): CellDetail {
     const rec = this.toRecord(row);
     const detail: CellDetail = {
