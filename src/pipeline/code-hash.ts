@@ -114,8 +114,7 @@ export function codeFolderHash(folder: string): string {
   for (const r of roots) {
     if (!existsSync(r.dir)) continue;
     for (const file of listFiles(r.dir, r.filter)) {
-      const digest = createHash('sha256').update(readFileSync(file)).digest('hex');
-      lines.push(`${r.tag}${relative(r.dir, file).split('\\').join('/')}\0${digest}`);
+      lines.push(`${r.tag}${relative(r.dir, file).split('\\').join('/')}\0${fileDigest(file)}`);
     }
   }
   const h = sha256('sei-code-v1', ...lines);
