@@ -399,7 +399,3 @@ export function describeCoords(coords: Coords): string {
   const parts = Object.entries(coords).map(([k, v]) => `${k}=${typeof v === 'string' && /^[\w./:@+-]+$/.test(v) ? v : describeValue(v)}`);
   return parts.length ? `{${parts.join(', ')}}` : '{}';
 }
-
-export function isConfigError(e: unknown): e is ConfigError {
-  return e instanceof ConfigError;
-}

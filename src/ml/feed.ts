@@ -59,10 +59,3 @@ export function imageBatch(split: PreparedSplit, indices: ArrayLike<number>, g: 
   normalizeInto(u8, out, g.channels, norm);
   return tf.tensor4d(out, [n, g.height, g.width, g.channels]);
 }
-
-/** Labels of the images at `indices`. */
-export function labelBatch(split: PreparedSplit, indices: ArrayLike<number>): Int32Array {
-  const out = new Int32Array(indices.length);
-  for (let i = 0; i < indices.length; i++) out[i] = split.labels[indices[i]];
-  return out;
-}

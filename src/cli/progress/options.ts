@@ -13,10 +13,3 @@ export function positiveInt(value: string): number {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got '${value}'`);
   return n;
 }
-
-export function checkSets(sets: string[]): string[] {
-  for (const s of sets) {
-    if (!/^[^=\s]+=/.test(s)) throw new InvalidArgumentError(`--set expects path=value, got '${s}'`);
-  }
-  return sets;
-}

@@ -108,11 +108,6 @@ export function cutShapeOf(arch: Arch, cut: string, height: number, width: numbe
   return cutShapesOf(arch, height, width, widthMultiplier)[cutPointsOf(arch).indexOf(cut)];
 }
 
-/** Channels at a cut under a width multiplier. */
-export function cutChannels(arch: Arch, cut: string, widthMultiplier: number): number {
-  return cutShapeOf(arch, cut, 224, 224, widthMultiplier)[2];
-}
-
 /**
  * Plan-time check of a split: cut name, input size, and a bottleneck ratio that leaves at least
  * one channel (f = round(C / ratio)). Returns error messages (empty when fine).

@@ -7,7 +7,7 @@ import type { Network } from './network.js';
 
 export type { Network, Block, Shape3, ForwardOptions } from './network.js';
 export {
-  VGG16_CUT_POINTS, RESNET50_CUT_POINTS, cutPointsOf, checkCutPoint, cutShapeOf, cutShapesOf, cutChannels, checkSplitSpec, unknownCutMessage,
+  VGG16_CUT_POINTS, RESNET50_CUT_POINTS, cutPointsOf, checkCutPoint, cutShapeOf, cutShapesOf, checkSplitSpec, unknownCutMessage,
 } from './cut-points.js';
 export { cutGradients, type CutGradients } from './gradients.js';
 
