@@ -10,13 +10,13 @@ const Seed = Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 0 });
 
 export const ClassSubsetSchema = Type.Union([
   Type.Object({
+    // At least two entries (checkSpec says so in words: a schema message for a union is unclear).
     names: Type.Array(Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })]), {
-      minItems: 1,
-      description: 'class names, class ids (e.g. WordNet ids or folder names) or original label indices',
+      description: 'class names, class ids (e.g. WordNet ids or folder names) or original label indices (at least two)',
     }),
   }, { additionalProperties: false }),
   Type.Object({
-    random: Type.Integer({ minimum: 1, description: 'number of classes drawn at random' }),
+    random: Type.Integer({ description: 'number of classes drawn at random (at least two; checked by checkSpec)' }),
     seed: Type.Optional(Seed),
   }, { additionalProperties: false }),
   Type.Object({
@@ -92,6 +92,11 @@ export function checkSpec(spec: DatasetSpec): string[] {
   }
   const s = splitSettings(spec);
   if (s.valFraction + s.testFraction >= 1) errors.push('dataset.split: valFraction + testFraction must be below 1');
+  const subset = spec.classes;
+  const needTwo = 'a classifier needs at least two classes';
+  if (subset && 'names' in subset && subset.names.length === 0) errors.push(`dataset.classes.names: an empty class subset; give at least two class names (${needTwo})`);
+  if (subset && 'names' in subset && subset.names.length === 1) errors.push(`dataset.classes.names: a single class (${JSON.stringify(subset.names[0])}); give at least two class names (${needTwo})`);
+  if (subset && 'random' in subset && subset.random < 2) errors.push(`dataset.classes.random: ${subset.random} classes; draw at least 2 (${needTwo})`);
   if (spec.labelNames !== undefined && spec.kind !== 'idx') errors.push('dataset.labelNames: only for kind "idx" (other kinds name classes from the data)');
   return errors;
 }

@@ -2,7 +2,8 @@
 // under a WordNet ancestor. The chosen classes keep the dataset's order and are re-labelled 0…k-1.
 import { UsageError } from '../cli/errors.js';
 import { deriveSeed, rng, shuffled } from '../util/random.js';
-import type { ClassSubset } from './spec.js';
+import { listClasses } from './loaders/index.js';
+import type { ClassSubset, DatasetSpec } from './spec.js';
 import { loadWordNet, wnidsUnder } from './wordnet.js';
 
 export interface SubsetChoice {
@@ -20,6 +21,7 @@ export function chooseClasses(subset: ClassSubset | undefined, classes: readonly
   if (subset === undefined) return { keep: all, description: `all ${classes.length} classes` };
   if ('names' in subset) {
     const keep = new Set<number>();
+    const unknown: string[] = [];
     for (const entry of subset.names) {
       let i: number;
       if (typeof entry === 'number') {
@@ -29,10 +31,14 @@ export function chooseClasses(subset: ClassSubset | undefined, classes: readonly
         i = classes.indexOf(entry);
         if (i < 0) i = classIds.indexOf(entry);
         if (i < 0) i = classes.findIndex((c) => c.toLowerCase() === entry.toLowerCase());
-        if (i < 0) throw new UsageError(`dataset.classes.names: unknown class "${entry}" (classes: ${preview(classes)}${classIds.some((id, k) => id !== classes[k]) ? `; ids: ${preview(classIds)}` : ''})`);
+        if (i < 0) { unknown.push(entry); continue; }
       }
       if (keep.has(i)) throw new UsageError(`dataset.classes.names: class "${classes[i]}" is listed twice`);
       keep.add(i);
+    }
+    if (unknown.length > 0) {
+      const what = unknown.length === 1 ? 'class' : 'classes';
+      throw new UsageError(`dataset.classes.names: unknown ${what} ${unknown.map((u) => `"${u}"`).join(', ')} (classes: ${preview(classes)}${classIds.some((id, k) => id !== classes[k]) ? `; ids: ${preview(classIds)}` : ''})`);
     }
     const list = [...keep].sort((a, b) => a - b);
     return { keep: list, description: `${list.length} named classes of ${classes.length}` };
@@ -73,4 +79,29 @@ export function chooseClasses(subset: ClassSubset | undefined, classes: readonly
   }
   const keep = [...found].map((w) => classIds.indexOf(w)).sort((a, b) => a - b);
   return { keep, description: `${keep.length} classes of ${classes.length} under WordNet ${names.join(' + ')}${hints.length ? ` (first sense of a bare noun; other senses: ${hints.join('; ')})` : ''}` };
+}
+
+/**
+ * Plan-time check of a names or random subset against the dataset's classes (listClasses: no
+ * image is decoded); returns error messages. Says nothing when the classes cannot be listed
+ * (a missing folder is the planner's to report, a broken layout the loader's when the cell runs)
+ * and for WordNet subsets (they need the WordNet database, checked when the cell runs).
+ */
+export function checkClassSubset(spec: DatasetSpec): string[] {
+  const subset = spec.classes;
+  if (subset === undefined || 'wordnetAncestor' in subset) return [];
+  let list: ReturnType<typeof listClasses>;
+  try {
+    list = listClasses(spec);
+  } catch {
+    return []; // an unreadable or broken layout: reported by the loader when the cell runs
+  }
+  if (list === undefined) return [];
+  try {
+    chooseClasses(subset, list.classes, list.classIds);
+  } catch (e) {
+    if (e instanceof UsageError) return [e.message];
+    throw e;
+  }
+  return [];
 }

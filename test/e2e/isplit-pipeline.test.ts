@@ -125,17 +125,18 @@ describe('e2e: the I-SPLIT pipeline through sei run', function () {
     assert.match(r.stderr, /bottleneck.ratio 9 leaves the encoder with 0 channels at block1_pool/);
   });
 
-  it('refuses an empty class subset at plan time and stops at the data stage on an unknown class', async () => {
+  it('refuses an empty class subset and an unknown class at plan time, before anything runs', async () => {
     const empty = join(scratch, 'empty-subset.yaml');
     writeFileSync(empty, readFileSync(tiny, 'utf8').replace('synthetic: { classes: 3', 'classes: { names: [] }\n        synthetic: { classes: 3'));
     let r = await run(['plan', empty, '--store', join(scratch, 'bad2')]);
     assert.equal(r.code, 2, r.stdout + r.stderr);
-    assert.match(r.stderr, /stages\.data\.params\.dataset\.classes/);
+    assert.match(r.stderr, /stages\.data\.params\.dataset\.classes\.names: an empty class subset; give at least two class names/);
     const unknown = join(scratch, 'unknown-subset.yaml');
     writeFileSync(unknown, readFileSync(tiny, 'utf8').replace('synthetic: { classes: 3', 'classes: { names: [disk, nosuchclass] }\n        synthetic: { classes: 3'));
     const store = join(scratch, 'bad3');
     r = await run(['run', unknown, '--store', store, '--no-progress']);
-    assert.match(r.stdout + r.stderr, /unknown class "nosuchclass"/);
-    assert.match(r.stdout, /0\/10 cells done .*1 failed, 9 blocked/);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /stages\.data\.params\.dataset\.classes\.names: unknown class "nosuchclass" \(classes: disk, square, triangle\)/);
+    assert.equal(existsSync(store), false);
   });
 });

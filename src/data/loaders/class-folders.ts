@@ -4,6 +4,21 @@ import { UsageError } from '../../cli/errors.js';
 import { collectImages, countFiles, isMetadataName, readDirSorted } from '../files.js';
 import type { Item, SkipLog } from '../listing.js';
 
+type Entry = ReturnType<typeof readDirSorted>[number];
+
+/** What an entry of a folder of class folders is; 'class' entries are the class folders. */
+function entryRole(e: Entry, dir: string, root: string): 'metadata' | 'file' | 'duplicate' | 'class' {
+  if (isMetadataName(e.name)) return 'metadata';
+  if (!e.isDirectory()) return 'file';
+  if (e.name === basename(root) && dir === root) return 'duplicate';
+  return 'class';
+}
+
+/** The class folder names in `dir` (sorted), from its listing alone: no image is read. */
+export function classFolderNames(dir: string, root: string): string[] {
+  return readDirSorted(dir).filter((e) => entryRole(e, dir, root) === 'class').map((e) => e.name);
+}
+
 /** Class folder name → its image files (sorted), for one folder of class folders. */
 export function readClassFolders(
   dir: string,
@@ -15,13 +30,14 @@ export function readClassFolders(
   for (const e of readDirSorted(dir)) {
     const full = join(dir, e.name);
     const rel = relative(root, full);
-    if (isMetadataName(e.name)) {
+    const role = entryRole(e, dir, root);
+    if (role === 'metadata') {
       skips.add(rel, e.isDirectory() ? `operating-system metadata folder (${countFiles(full)} files)` : 'operating-system metadata file');
     } else if (opts.ignore?.includes(e.name)) {
       continue;
-    } else if (!e.isDirectory()) {
+    } else if (role === 'file') {
       skips.add(rel, 'file outside any class folder');
-    } else if (e.name === basename(root) && dir === root) {
+    } else if (role === 'duplicate') {
       skips.add(rel, `nested duplicate of the dataset folder, ignored (${countFiles(full)} files)`);
     } else if (opts.expected && !opts.expected.includes(e.name)) {
       skips.add(rel, `folder is not one of the classes ${opts.expected.join(', ')} (${countFiles(full)} files)`);

@@ -87,6 +87,26 @@ function findFiles(root: string, skips: SkipLog): { prefix: string; set: IdxSet 
   return { prefix, set };
 }
 
+/** Class names and ids of labels 0 … maxLabel: the config's labelNames, or the indices. */
+function idxClasses(maxLabel: number, labelNames?: readonly string[]): { classes: string[]; classIds: string[] } {
+  const count = maxLabel + 1;
+  if (labelNames && labelNames.length < count) throw new UsageError(`dataset.labelNames names ${labelNames.length} classes but the labels go up to ${maxLabel}`);
+  const classIds = Array.from({ length: labelNames?.length ?? count }, (_, i) => String(i));
+  return { classes: labelNames ? [...labelNames] : classIds.slice(), classIds };
+}
+
+/**
+ * The classes of an IDX folder without reading its images: the config's labelNames name them;
+ * without names, the label files alone (one byte a label) give the count.
+ */
+export function idxClassList(path: string, labelNames?: readonly string[]): { classes: string[]; classIds: string[] } {
+  if (labelNames) return idxClasses(labelNames.length - 1, labelNames);
+  const { set } = findFiles(path, new SkipLog());
+  let maxLabel = 0;
+  for (const s of ['train', 'test'] as const) for (const l of readIdxLabels(set[s]!.labels!)) if (l > maxLabel) maxLabel = l;
+  return idxClasses(maxLabel);
+}
+
 export function listIdx(path: string | undefined, labelNames?: readonly string[]): Listing {
   const root = requireDatasetDir(path, 'idx', LAYOUT);
   const skips = new SkipLog();
@@ -110,9 +130,6 @@ export function listIdx(path: string | undefined, labelNames?: readonly string[]
       splits[s].push({ label, name: `${basename(imagesFile)}#${i}`, pixels: () => ({ data, width: images.cols, height: images.rows, channels: 1 }) });
     }
   }
-  const count = maxLabel + 1;
-  if (labelNames && labelNames.length < count) throw new UsageError(`dataset.labelNames names ${labelNames.length} classes but the labels go up to ${maxLabel}`);
-  const classIds = Array.from({ length: labelNames?.length ?? count }, (_, i) => String(i));
-  const classes = labelNames ? [...labelNames] : classIds.slice();
+  const { classes, classIds } = idxClasses(maxLabel, labelNames);
   return { kind: 'idx', root, classes, classIds, skipped: skips.entries, notes: ['test: the t10k files'], splits };
 }

@@ -4,15 +4,25 @@ import { join, relative } from 'node:path';
 import { UsageError } from '../../cli/errors.js';
 import { byCodeUnits, countFiles, isDir, isMetadataName, readDirSorted, requireDatasetDir } from '../files.js';
 import { SkipLog, type Listing } from '../listing.js';
-import { itemsOf, readClassFolders } from './class-folders.js';
+import { classFolderNames, itemsOf, readClassFolders } from './class-folders.js';
 
 const LAYOUT = 'one folder per class (<class>/<image>), or train/<class>/ and test/<class>/ (optionally val/<class>/)';
+
+function hasSplitFolders(root: string): boolean {
+  return isDir(join(root, 'train')) && isDir(join(root, 'test'));
+}
+
+/** The class names, in label order, from directory listings alone (no image is read). */
+export function imageFolderClasses(root: string): string[] {
+  return hasSplitFolders(root) ? classFolderNames(join(root, 'train'), root) : classFolderNames(root, root).sort(byCodeUnits);
+}
 
 export function listImageFolder(path: string | undefined): Listing {
   const root = requireDatasetDir(path, 'imagefolder', LAYOUT);
   const skips = new SkipLog();
   const notes: string[] = [];
-  const hasSplits = isDir(join(root, 'train')) && isDir(join(root, 'test'));
+  const hasSplits = hasSplitFolders(root);
+  const classes = imageFolderClasses(root);
   if (hasSplits) {
     const present = ['train', 'val', 'test'].filter((s) => isDir(join(root, s)));
     for (const e of readDirSorted(root)) {
@@ -22,7 +32,6 @@ export function listImageFolder(path: string | undefined): Listing {
       else skips.add(rel, e.isDirectory() ? `folder is not a split (expected train/, val/, test/) (${countFiles(join(root, e.name))} files)` : 'file outside the split folders');
     }
     const folders = Object.fromEntries(present.map((s) => [s, readClassFolders(join(root, s), root, skips, { recursive: true })]));
-    const classes = [...folders.train!.keys()];
     if (classes.length < 2) throw new UsageError(`${join(root, 'train')} holds ${classes.length} class folder(s); expected at least 2 (${LAYOUT})`);
     for (const s of present) {
       for (const c of folders[s]!.keys()) {
@@ -40,7 +49,6 @@ export function listImageFolder(path: string | undefined): Listing {
     };
   }
   const folders = readClassFolders(root, root, skips, { recursive: true });
-  const classes = [...folders.keys()].sort(byCodeUnits);
   if (classes.length < 2) throw new UsageError(`${root} holds ${classes.length} class folder(s); expected ${LAYOUT}, with at least 2 classes`);
   return { kind: 'imagefolder', root, classes, classIds: classes, skipped: skips.entries, notes, splits: { train: itemsOf(folders, classes, root) } };
 }

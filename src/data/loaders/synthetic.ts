@@ -4,8 +4,13 @@ import type { Item, Listing } from '../listing.js';
 import { deriveSeed } from '../../util/random.js';
 import type { SyntheticSettings } from '../spec.js';
 
+/** The class names of a synthetic dataset of `count` classes. */
+export function syntheticClasses(count: number): string[] {
+  return Array.from({ length: count }, (_, c) => patternName(c));
+}
+
 export function listSynthetic(s: Required<SyntheticSettings>, resolution: number): Listing {
-  const classes = Array.from({ length: s.classes }, (_, c) => patternName(c));
+  const classes = syntheticClasses(s.classes);
   const split = (name: 'train' | 'test', perClass: number): Item[] => {
     const items: Item[] = [];
     for (let c = 0; c < s.classes; c++) {

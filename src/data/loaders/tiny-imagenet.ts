@@ -30,10 +30,9 @@ export function readWords(file: string, wnids: readonly string[]): string[] {
   return raw.map((n, i) => (raw.indexOf(n) !== raw.lastIndexOf(n) ? `${n} (${wnids[i]})` : n));
 }
 
-export function listTinyImageNet(path: string | undefined): Listing {
-  const given = requireDatasetDir(path, 'tiny-imagenet-200', LAYOUT);
+/** The dataset root: `given`, or the nested tiny-imagenet-200/ an archive unpacked into. */
+function locateTinyRoot(given: string, notes: string[]): string {
   let root = given;
-  const notes: string[] = [];
   if (!hasLayout(root)) {
     // Same rules as the other kinds: follow a nested copy, refuse a parent or a sub-folder.
     if (isDir(join(root, 'tiny-imagenet-200')) && hasLayout(join(root, 'tiny-imagenet-200'))) {
@@ -50,8 +49,10 @@ export function listTinyImageNet(path: string | undefined): Listing {
       throw new UsageError(`${given} does not look like tiny-imagenet-200: missing ${missing.join(' and ')} (expected ${LAYOUT})`);
     }
   }
-  const skips = new SkipLog();
-  const wnidsFile = join(root, 'wnids.txt');
+  return root;
+}
+
+function readWnids(wnidsFile: string): string[] {
   const wnids: string[] = [];
   readFileSync(wnidsFile, 'utf8').split('\n').forEach((line, i) => {
     const w = line.trim();
@@ -61,7 +62,22 @@ export function listTinyImageNet(path: string | undefined): Listing {
     wnids.push(w);
   });
   if (wnids.length < 2) throw new UsageError(`${wnidsFile} lists ${wnids.length} class(es); expected one WordNet id a line (200 in the published set)`);
-  const classes = readWords(join(root, 'words.txt'), wnids);
+  return wnids;
+}
+
+/** Class names (words.txt) and ids (wnids.txt) from the two text files alone: no image is read. */
+export function tinyImageNetClasses(path: string): { classes: string[]; classIds: string[] } {
+  const root = locateTinyRoot(path, []);
+  const wnids = readWnids(join(root, 'wnids.txt'));
+  return { classes: readWords(join(root, 'words.txt'), wnids), classIds: wnids };
+}
+
+export function listTinyImageNet(path: string | undefined): Listing {
+  const given = requireDatasetDir(path, 'tiny-imagenet-200', LAYOUT);
+  const notes: string[] = [];
+  const root = locateTinyRoot(given, notes);
+  const skips = new SkipLog();
+  const { classes, classIds: wnids } = tinyImageNetClasses(root);
   if (!existsSync(join(root, 'words.txt'))) notes.push('words.txt missing: classes are named by their WordNet ids');
   const label = new Map(wnids.map((w, i) => [w, i]));
 

@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { StageDefinition } from '../types.js';
 import { checkSpec, datasetPath, DatasetSpecSchema } from '../../data/spec.js';
+import { checkClassSubset } from '../../data/subset.js';
 import { wordnetDataFile } from '../../data/wordnet.js';
 
 export const PrepareDatasetParams = Type.Object({
@@ -36,9 +37,12 @@ const stage: StageDefinition<PrepareDatasetParams> = {
     return path === datasetPath(params.dataset) ? `expected the unpacked ${params.dataset.kind} folder` : undefined;
   },
   // The dataset folder and the WordNet file are external inputs: the planner checks that they
-  // exist (a missing one stops `sei run` and marks the cells blocked in `sei plan`).
+  // exist (a missing one stops `sei run` and marks the cells blocked in `sei plan`). A class
+  // subset naming unknown classes, or drawing more than there are, is refused here, before any
+  // cell runs (checkClassSubset reads folder listings and small text files, no image).
   validate(params) {
-    return checkSpec(params.dataset);
+    const errors = checkSpec(params.dataset);
+    return errors.length > 0 ? errors : checkClassSubset(params.dataset);
   },
   async run(ctx) {
     const { prepareDataset } = await import('../../data/prepare.js');
