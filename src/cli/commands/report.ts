@@ -3,10 +3,9 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_STORE } from '../progress/options.js';
 
 interface ReportOpts { out?: string; format: string; store: string; figures: string; set?: string[] }
-
-const DEFAULT_STORE = './artifacts';
 
 export function register(program: Command): void {
   program
