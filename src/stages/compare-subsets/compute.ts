@@ -44,18 +44,20 @@ export function compareSubsets(subsets: SubsetValidation[]): SubsetComparison {
     }
   }
   const distinct = (xs: string[]) => [...new Set(xs)];
+  // A hit: I-SPLIT's best cut does as well as the best retrained one.
+  const hit = (s: SubsetValidation) => s.accuracy[s.cuts.indexOf(s.isplitBest)] === s.accuracy[s.cuts.indexOf(s.retrainedBest)];
   const isplitBestCuts = distinct(subsets.map((s) => s.isplitBest));
   const retrainedBestCuts = distinct(subsets.map((s) => s.retrainedBest));
   return {
     subsets: subsets.map((s) => ({ label: s.label, isplitBest: s.isplitBest, retrainedBest: s.retrainedBest,
-      hit: s.accuracy[s.cuts.indexOf(s.isplitBest)] === s.accuracy[s.cuts.indexOf(s.retrainedBest)], spearman: s.spearman })),
+      hit: hit(s), spearman: s.spearman })),
     isplitBestCuts,
     retrainedBestCuts,
     isplitBestMoves: isplitBestCuts.length > 1,
     retrainedBestMoves: retrainedBestCuts.length > 1,
     pairs,
     moveAgreement: pairs.length ? pairs.filter((p) => p.agree).length / pairs.length : null,
-    hitRate: subsets.filter((s) => s.accuracy[s.cuts.indexOf(s.isplitBest)] === s.accuracy[s.cuts.indexOf(s.retrainedBest)]).length / subsets.length,
+    hitRate: subsets.filter(hit).length / subsets.length,
   };
 }
 
