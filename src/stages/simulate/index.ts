@@ -4,7 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { PlanContext, StageDefinition } from '../types.js';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   DeviceProfileSchema, NetworkProfileSchema, deviceProblems, knownProfiles, networkProblems, profilePath,
@@ -61,8 +61,8 @@ const stage: StageDefinition<SimulateParams> = {
     // Named profiles are read at run time: their content belongs in the cache key, and so does
     // the ns-3 scenario's C++ source (it is compiled, not part of the JavaScript code hash).
     const files = [scenarioSourcePath()];
-    for (const n of params.networks ?? []) if (typeof n === 'string') files.push(join(ctx.projectRoot, 'configs', 'networks', `${n}.yaml`));
-    for (const d of [...(params.devices ?? []), params.server]) if (typeof d === 'string') files.push(join(ctx.projectRoot, 'configs', 'devices', `${d}.yaml`));
+    for (const n of params.networks ?? []) if (typeof n === 'string') files.push(profilePath(ctx.projectRoot, 'networks', n));
+    for (const d of [...(params.devices ?? []), params.server]) if (typeof d === 'string') files.push(profilePath(ctx.projectRoot, 'devices', d));
     return files.filter((f) => existsSync(f));
   },
   validate(params, ctx) {
