@@ -14,6 +14,7 @@ import { ConfigError, Problems, type Origin } from './errors.js';
 import { resolvePipeline, describeValue } from './resolve.js';
 import { collectPositions, fromPointer, isObject, toPointer, type ChildOrigin, type JsonObject } from './tree.js';
 import { PipelineSchema, SAFE_NAME, checkSchema, keysAt, subSchemaAt, type SchemaIssue } from './schema.js';
+import { formatCoords } from '../util/coords.js';
 
 export { ConfigError } from './errors.js';
 export type { WiredInput } from '../pipeline/dag.js';
@@ -396,6 +397,10 @@ function hasPath(value: unknown, segs: string[]): boolean {
 }
 
 export function describeCoords(coords: Coords): string {
-  const parts = Object.entries(coords).map(([k, v]) => `${k}=${typeof v === 'string' && /^[\w./:@+-]+$/.test(v) ? v : describeValue(v)}`);
+  // Mappings and lists (e.g. a class subset) read as their shortened items; scalars keep quotes
+  // where needed so that a value with spaces or line breaks stays visible.
+  const parts = Object.entries(coords).map(([k, v]) => v !== null && typeof v === 'object'
+    ? formatCoords({ [k]: v })
+    : `${k}=${typeof v === 'string' && /^[\w./:@+-]+$/.test(v) ? v : describeValue(v)}`);
   return parts.length ? `{${parts.join(', ')}}` : '{}';
 }

@@ -12,6 +12,7 @@ import type { BlockedBy, KeyParts, Plan, PlannedCell, PlannedInput } from './typ
 import { stageCodeHash } from './code-hash.js';
 import { FileIndex, MissingInputError } from './file-index.js';
 import { coordText, entryTexts, matchesEntry, slotName, type Coords } from './sweep.js';
+import { formatCoords } from '../util/coords.js';
 
 export interface PlanOptions {
   /** The store folder; external-input hashes are indexed in <storeDir>/cache. */
@@ -307,6 +308,7 @@ function gatheredText(cell: PlannedCell, axes: string[]): string {
 
 /** `cut=block1_pool`, `dataset.classes={"names":["A","B"]}` (long values shortened). */
 function coordPair(axis: string, v: unknown): string {
+  if (v !== null && typeof v === 'object') return formatCoords({ [axis]: v });
   const text = typeof v === 'string' && /^[\w./:@+-]+$/.test(v) ? v : JSON.stringify(v);
   return `${axis}=${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
