@@ -1,4 +1,4 @@
-// Chest X-Ray Pneumonia (Kermany et al. v2): train/, val/, test/, each with NORMAL/ and PNEUMONIA/.
+// Chest X-Ray Pneumonia (v2): train/, val/, test/, each with NORMAL/ and PNEUMONIA/.
 import { join, relative } from 'node:path';
 import { UsageError } from '../../cli/errors.js';
 import { countFiles, isDir, isMetadataName, locateRoot, readDirSorted, requireDatasetDir } from '../files.js';
