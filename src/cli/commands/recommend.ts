@@ -62,7 +62,8 @@ export function register(program: Command): void {
         if (!store.pipelines().includes(name)) {
           throw new UsageError(`pipeline '${name}' has never run on the store ${store.dir} (known: ${store.pipelines().join(', ') || 'none'})`);
         }
-        const cells = store.listCells({ pipeline: name }).filter((c) => c.stage === 'simulate');
+        const all = store.listCells({ pipeline: name });
+        const cells = all.filter((c) => c.stage === 'simulate');
         const done = cells.filter((c) => c.state === 'done' && c.metrics);
         if (done.length === 0) {
           throw new UsageError(`pipeline '${name}' has no finished simulate cell in ${store.dir}` +
@@ -77,7 +78,7 @@ export function register(program: Command): void {
         }
         // Given a name only, the requirements are those the pipeline's recommend cell used.
         if (requirements === undefined) {
-          const rec = store.listCells({ pipeline: name }).find((c) => c.stage === 'recommend' && c.state === 'done');
+          const rec = all.find((c) => c.stage === 'recommend' && c.state === 'done');
           requirements = (rec?.metrics as { requirements?: unknown } | undefined)?.requirements ?? {};
         }
       } finally {
