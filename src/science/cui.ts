@@ -1,7 +1,7 @@
 // The cumulative importance (CUI) of each cut point, as METHOD.md defines it: gradients of the
 // pre-softmax logit of the target class with respect to the activations at the cut, averaged per
 // channel (α_k), a channel-MEAN weighted map clipped at zero, then its spatial mean per image.
-import type * as tfc from '@tensorflow/tfjs-core';
+import type * as tfc from '@tensorflow/tfjs';
 
 type Tf = typeof tfc;
 
