@@ -19,8 +19,10 @@ export function register(program: Command): void {
       let name = pipelineArg;
       if (pipelineArg !== undefined && /\.ya?ml$/i.test(pipelineArg)) {
         if (!existsSync(pipelineArg) || !statSync(pipelineArg).isFile()) throw new UsageError(`no pipeline file ${pipelineArg}`);
-        const { loadPlan } = await import('../../exec/load-plan.js');
-        name = (await loadPlan(pipelineArg, { storeDir: opts.store })).pipeline.name;
+        // Only the name is needed: load the config without planning (no hashing of code or data,
+        // and a pipeline whose data is absent still has a status).
+        const { loadPipeline } = await import('../../config/load.js');
+        name = (await loadPipeline(pipelineArg)).name;
       }
       const store = openStore(opts.store, { readonly: true });
       try {
