@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/ml/backend.js';
 import { filterGradOptions } from '../../src/ml/kernels/conv2d-backprop-filter.js';
 import { inputGradOptions } from '../../src/ml/kernels/conv2d-backprop-input.js';
+import { fusedBatchNormGradConfig, stockFusedBatchNormGrad } from '../../src/ml/kernels/gradients.js';
 
 /** Deterministic pseudo-random values in [-1, 1). */
 function rand(n: number, seed: number): Float32Array {
@@ -186,6 +187,47 @@ describe('fast wasm kernels vs the cpu backend', function () {
     await compare('FusedBatchNorm', { x: input([4, 5, 6, 7], seed++), mean: input([7], seed++), variance: pos([7], seed++), offset: input([7], seed++), scale: input([7], seed++) }, { varianceEpsilon: 1e-5 });
     await compare('FusedBatchNorm', { x: input([3, 10], seed++), mean: input([10], seed++), variance: pos([10], seed++) }, { varianceEpsilon: 1e-3 });
     await compare('FusedBatchNorm', { x: input([2, 3, 3, 4], seed++), mean: input([2, 3, 3, 4], seed++), variance: pos([2, 3, 3, 4], seed++), offset: input([2, 3, 3, 4], seed++), scale: input([2, 3, 3, 4], seed++) }, { varianceEpsilon: 1e-3 });
+  });
+
+  it('FusedBatchNorm gradient with per-channel statistics matches the stock gradient on cpu and wasm', async () => {
+    const stock = stockFusedBatchNormGrad();
+    assert.ok(stock !== undefined && stock !== fusedBatchNormGradConfig);
+    let seed = 1000;
+    const cases: { x: number[]; scale: boolean; eps: number }[] = [
+      { x: [4, 5, 6, 7], scale: true, eps: 1e-5 }, { x: [4, 5, 6, 7], scale: false, eps: 1e-3 },
+      { x: [3, 10], scale: true, eps: 1e-3 }, { x: [2, 3, 4, 2, 5], scale: true, eps: 1e-5 },
+    ];
+    for (const c of cases) {
+      const ch = c.x[c.x.length - 1]!;
+      const vals = { x: rand(size(c.x), seed++), dy: rand(size(c.x), seed++), mean: rand(ch, seed++),
+        variance: rand(ch, seed++).map((v) => Math.abs(v) + 0.1), scale: rand(ch, seed++) };
+      const results: Record<string, Record<string, Float32Array>> = {};
+      for (const backend of ['cpu', 'wasm']) {
+        await tf.setBackend(backend);
+        // The stock gradient handles rank-4 inputs only (it tiles r to [1, 1, 1, C]).
+        const configs = c.x.length === 4 ? [['fast', fusedBatchNormGradConfig], ['stock', stock!]] as const : [['fast', fusedBatchNormGradConfig]] as const;
+        for (const [which, cfg] of configs) {
+          results[`${backend} ${which}`] = tf.tidy(() => {
+            const x = tf.tensor(vals.x, c.x), dy = tf.tensor(vals.dy, c.x);
+            const saved = [x, tf.tensor1d(vals.mean), tf.tensor1d(vals.variance), c.scale ? tf.tensor1d(vals.scale) : undefined];
+            const g = cfg.gradFunc(dy, saved as tf.Tensor[], { varianceEpsilon: c.eps });
+            const names = ['x', 'mean', 'variance', 'offset', ...(c.scale ? ['scale'] : [])];
+            return Object.fromEntries(names.map((n) => {
+              const t = g[n]!();
+              assert.deepEqual(t.shape, n === 'x' ? c.x : [ch], `${backend} ${which} ${n}`);
+              return [n, t.dataSync() as Float32Array];
+            }));
+          });
+        }
+      }
+      const ref = results[c.x.length === 4 ? 'cpu stock' : 'cpu fast']!;
+      for (const [label, got] of Object.entries(results)) {
+        for (const n of Object.keys(ref)) {
+          const err = relativeError(got[n]!, ref[n]!);
+          assert.ok(err < 1e-4, `${c.x} scale ${c.scale}: ${label} d${n} relative error ${err}`);
+        }
+      }
+    }
   });
 
   it('Identity shares the data and the Mean gradient broadcasts dy / |reduced|', async () => {
