@@ -230,6 +230,24 @@ describe('fast wasm kernels vs the cpu backend', function () {
     }
   });
 
+  it('Cast shares the data when the dtype is unchanged and converts through the shipped kernel otherwise', async () => {
+    await compare('Cast', { x: input([3, 4, 5], 850) }, { dtype: 'float32' });
+    await compare('Cast', { x: { shape: [7, 3], values: rand(21, 851).map((v) => v * 10) } }, { dtype: 'int32' });
+    await tf.setBackend('wasm');
+    const before = tf.engine().backend.numDataIds();
+    const x = tf.tensor2d(rand(12, 853), [3, 4]);
+    const same = tf.cast(x, 'float32');
+    const converted = tf.cast(x, 'int32');
+    const ints = tf.cast(converted, 'int32');
+    x.dispose();
+    converted.dispose();
+    assert.deepEqual(Buffer.from((same.dataSync() as Float32Array).buffer), Buffer.from(rand(12, 853).buffer));
+    assert.deepEqual(Array.from(ints.dataSync()), Array.from(rand(12, 853)).map((v) => v | 0));
+    same.dispose();
+    ints.dispose();
+    assert.equal(tf.engine().backend.numDataIds(), before);
+  });
+
   it('Identity shares the data and the Mean gradient broadcasts dy / |reduced|', async () => {
     await tf.setBackend('wasm');
     const x = tf.tensor3d(rand(2 * 3 * 4, 800), [2, 3, 4]);

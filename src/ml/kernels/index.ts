@@ -10,13 +10,14 @@ import { maxPoolGradConfig } from './max-pool-grad.js';
 import { sumConfig, meanConfig } from './reduce.js';
 import { fusedBatchNormConfig } from './batch-norm.js';
 import { identityConfig } from './identity.js';
+import { castConfig } from './cast.js';
 import { registerFastGradients } from './gradients.js';
 
 /** Kernels of the shipped wasm backend that ours are built on (captured before any replacement). */
 const BUILDING_BLOCKS = ['Conv2D', 'BatchMatMul', 'Transpose', 'Reshape', 'Slice', 'StridedSlice', 'Reverse', 'PadV2', 'Add', 'Multiply', 'Identity'];
 
 export const FAST_KERNELS: KernelConfig[] = [
-  conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig, fusedBatchNormConfig, identityConfig,
+  conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig, fusedBatchNormConfig, identityConfig, castConfig,
 ];
 
 let registered = false;
