@@ -9,7 +9,7 @@ import { describeValue } from './resolve.js';
 export const SAFE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
 export const SAFE_NAME = new RegExp(SAFE_NAME_PATTERN);
 
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+import { BACKEND_CHOICES } from '../ml/backend-names.js';
 
 const InputRef = Type.Union([
   Type.String({ minLength: 1 }),
@@ -36,7 +36,7 @@ const StageInstance = Type.Object({
 }, { additionalProperties: false });
 
 export const Settings = Type.Object({
-  backend: Type.Optional(Type.Union(BACKENDS.map((b) => Type.Literal(b)))),
+  backend: Type.Optional(Type.Union(BACKEND_CHOICES.map((b) => Type.Literal(b)))),
   jobs: Type.Optional(Type.Integer({ minimum: 1 })),
 }, { additionalProperties: false });
 

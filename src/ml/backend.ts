@@ -8,8 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../cli/errors.js';
 import { registerFastWasmKernels } from './kernels/index.js';
 
-export type BackendRequest = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendRequest[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+import { BACKEND_CHOICES, isBackendRequest, type BackendRequest } from './backend-names.js';
+
+export { BACKEND_CHOICES, isBackendRequest, type BackendRequest } from './backend-names.js';
 
 export interface BackendInfo {
   /** 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' */
@@ -36,10 +37,6 @@ export function activeBackend(): BackendInfo | undefined {
 /** Short name of the active backend ('wasm', 'cpu', ...), or undefined before `initBackend`. */
 export function activeBackendName(): string | undefined {
   return active?.name;
-}
-
-export function isBackendRequest(v: unknown): v is BackendRequest {
-  return typeof v === 'string' && (BACKEND_CHOICES as readonly string[]).includes(v);
 }
 
 class Unavailable extends Error {}

@@ -197,6 +197,15 @@ describe('sei engine commands', function () {
     const usage = await sei(['run', 'bad.yaml', '--jobs', 'zero']);
     exits(usage, 2);
 
+    // A misspelt backend is refused as the command line is read, not by every ML cell later.
+    writeFileSync(join(dir, 'ok.yaml'), PIPELINE(0, 2));
+    for (const command of ['run', 'plan']) {
+      const backend = await sei([command, 'ok.yaml', '--store', 'st', '--backend', 'wsam']);
+      exits(backend, 2);
+      assert.match(backend.stderr, /'wsam' is invalid\. Allowed choices are auto, tensorflow-gpu, tensorflow, wasm, cpu/);
+    }
+    assert.equal(existsSync(join(dir, 'st')), false, 'the store was not created');
+
     writeFileSync(join(dir, 'p.yaml'), PIPELINE(0, 3, `, failTimes: 1, failCounter: ${JSON.stringify(join(dir, 'count'))}`));
     const failing = await sei(['run', 'p.yaml', '--store', 'st', '--jobs', '1']);
     exits(failing, 1);

@@ -2,6 +2,8 @@
 // TensorFlow.js backend, with the protocol of the PyTorch reference script, optionally side by
 // side with PyTorch itself.
 import { InvalidArgumentError, type Command } from 'commander';
+import type { BackendRequest } from '../../ml/backend-names.js';
+import { backendOption } from '../progress/options.js';
 
 function positiveInt(name: string) {
   return (value: string): number => {
@@ -12,7 +14,7 @@ function positiveInt(name: string) {
 }
 
 interface BenchCliOptions {
-  json?: boolean; backend: string; torch?: boolean; python?: string; models: string;
+  json?: boolean; backend: BackendRequest; torch?: boolean; python?: string; models: string;
   batch: number; batches: number; repeats: number; profile?: boolean;
 }
 
@@ -21,7 +23,7 @@ export function register(program: Command): void {
     .command('bench')
     .description('Images/s of training and inference for the reference models (ref-cnn, vgg16-w0.25) on the active backend; --torch runs the PyTorch reference alongside')
     .option('--json', 'print the report as JSON')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
+    .addOption(backendOption('tfjs backend to measure', 'auto'))
     .option('--torch', 'also run the PyTorch CPU reference (single thread) in this session and print the ratios')
     .option('--python <path>', 'Python with torch for --torch', '/usr/bin/python3')
     .option('--models <list>', 'comma-separated reference models', 'ref-cnn,vgg16-w0.25')
@@ -31,9 +33,8 @@ export function register(program: Command): void {
     .option('--profile', 'also print the CPU time per kernel of one training step of each model')
     .action(async (opts: BenchCliOptions) => {
       const { UsageError } = await import('../errors.js');
-      const { initBackend, isBackendRequest, BACKEND_CHOICES } = await import('../../ml/backend.js');
+      const { initBackend } = await import('../../ml/backend.js');
       const { REFERENCE_MODELS } = await import('../../ml/reference-models.js');
-      if (!isBackendRequest(opts.backend)) throw new UsageError(`unknown backend "${opts.backend}": expected one of ${BACKEND_CHOICES.join(', ')}`);
       const models = opts.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
       for (const m of models) {
         if (!(REFERENCE_MODELS as readonly string[]).includes(m)) throw new UsageError(`unknown reference model "${m}": expected ${REFERENCE_MODELS.join(', ')}`);

@@ -2,7 +2,7 @@
 // writes. External inputs that are absent (a dataset not downloaded yet) do not stop it: the
 // cells that need them are listed as blocked, with the missing path.
 import type { Command } from 'commander';
-import { collect, DEFAULT_STORE } from '../progress/options.js';
+import { backendOption, collect, DEFAULT_STORE } from '../progress/options.js';
 
 interface PlanOpts { verify?: boolean; store: string; set: string[]; backend?: string; json?: boolean; all?: boolean }
 
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .argument('<pipeline>', 'pipeline YAML file')
     .option('--store <dir>', 'artifact store folder', DEFAULT_STORE)
     .option('--set <path=value>', 'override a value of the pipeline (repeatable)', collect, [])
-    .option('--backend <name>', 'tfjs backend setting, as for run')
+    .addOption(backendOption('tfjs backend setting, as for run'))
     .option('--json', 'machine-readable output')
     .option('--verify', 're-hash every cached artifact instead of trusting unchanged file sizes and times')
     .addHelpText('after', '\nExit codes: 0 planned (also when missing inputs block cells: they are listed), 2 usage or config error.')

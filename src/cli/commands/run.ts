@@ -1,6 +1,6 @@
 // `sei run <pipeline>`: run every cell that is not cached, resumable and parallel.
 import type { Command } from 'commander';
-import { collect, DEFAULT_STORE, positiveInt } from '../progress/options.js';
+import { backendOption, collect, DEFAULT_STORE, positiveInt } from '../progress/options.js';
 
 interface RunOpts { verify?: boolean; store: string; jobs?: number; set: string[]; backend?: string; keepGoing?: boolean; failFast?: boolean; progress: boolean }
 
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option('--store <dir>', 'artifact store folder', DEFAULT_STORE)
     .option('-j, --jobs <n>', 'cells run in parallel (default: the number of cores)', positiveInt)
     .option('--set <path=value>', 'override a value of the pipeline, e.g. stages.base.params.training.epochs=2 (repeatable)', collect, [])
-    .option('--backend <name>', 'tfjs backend for the ML stages (auto, wasm, cpu, tensorflow)')
+    .addOption(backendOption('tfjs backend for the ML stages (overrides the pipeline\'s settings.backend)'))
     .option('--keep-going', 'run every cell that can run despite failures (default)')
     .option('--fail-fast', 'stop at the first failed cell')
     .option('--no-progress', 'plain log lines even on a terminal')

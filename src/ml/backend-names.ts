@@ -1,0 +1,8 @@
+// The TensorFlow.js backends a user may ask for, in a module without tfjs so that the config
+// schema and the command line can check a name without loading an engine.
+export type BackendRequest = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES: readonly BackendRequest[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export function isBackendRequest(v: unknown): v is BackendRequest {
+  return typeof v === 'string' && (BACKEND_CHOICES as readonly string[]).includes(v);
+}
