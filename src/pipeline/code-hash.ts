@@ -107,8 +107,10 @@ export function codeFolderHash(folder: string): string {
     roots.push({ dir: join(distRoot, folder), tag: 'dist:', filter: (n) => COMPILED.test(n) });
     roots.push({ dir: join(packageRoot, folder), tag: 'src:', filter: (n) => !SOURCE_ONLY.test(n) && !n.endsWith('.map') });
   }
-  if (!existsSync(roots[0].dir) || !statSync(roots[0].dir).isDirectory()) {
-    throw new UsageError(`code folder ${roots[0].dir} does not exist (a stage lists "${folder}" in codeDeps; run npm run build)`);
+  // A folder of assets only (e.g. C++ read at run time) has nothing compiled in dist: either
+  // side existing is enough.
+  if (!roots.some((r) => existsSync(r.dir) && statSync(r.dir).isDirectory())) {
+    throw new UsageError(`code folder ${roots.map((r) => r.dir).join(' or ')} does not exist (a stage lists "${folder}" in codeDeps; run npm run build)`);
   }
   const lines: string[] = [];
   for (const r of roots) {

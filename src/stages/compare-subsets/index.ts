@@ -12,7 +12,7 @@ const stage: StageDefinition<Static<typeof Params>> = {
   inputs: {
     validations: { kind: 'many', minItems: 2, description: 'validate cells gathered over the class-subset axis' },
   },
-  codeDeps: ['src/stages/compare-subsets', 'src/science'],
+  codeDeps: [],
   outputs: [
     'subsets.json: per class subset, I-SPLIT\'s and the retrained best cut, and how they move',
   ],

@@ -22,7 +22,7 @@ const stage: StageDefinition<EvaluateParams> = {
     model: { kind: 'one', description: 'a split-retrain cell' },
     base: { kind: 'one', description: 'the train-base cell (for its unsplit accuracy)' },
   },
-  codeDeps: ['src/stages/evaluate', 'src/stages/validate', 'src/ml', 'src/data'],
+  codeDeps: [],
   outputs: [
     'correct-fp32.bin: per-test-image correctness (1 byte each)',
     'predictions.json: labels and predictions per payload precision',

@@ -26,7 +26,7 @@ const stage: StageDefinition<ImportanceParams> = {
     dataset: { kind: 'one', description: 'the prepare-dataset cell the base was trained on' },
     base: { kind: 'one', description: 'a train-base cell' },
   },
-  codeDeps: ['src/stages/importance', 'src/science', 'src/ml', 'src/data'],
+  codeDeps: [],
   outputs: [
     'importance.json: CUI per cut point, candidates, best cut',
   ],

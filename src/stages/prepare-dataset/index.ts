@@ -17,7 +17,7 @@ const stage: StageDefinition<PrepareDatasetParams> = {
   description: 'Decode, resize and split a dataset (Tiny-ImageNet-200, notMNIST, Chest X-Ray, IDX, image folder or synthetic) into uint8 tensors',
   params: PrepareDatasetParams,
   inputs: {},
-  codeDeps: ['src/stages/prepare-dataset', 'src/data'],
+  codeDeps: [],
   outputs: [
     '{train,val,test}.images.u8: N×H×W×C uint8 tensors (NHWC; val only with a validation split)',
     '{train,val,test}.labels.i32: int32 labels',

@@ -19,7 +19,7 @@ const stage: StageDefinition<RecommendParams> = {
   inputs: {
     simulations: { kind: 'many', description: 'simulate cells (gather over their axes, or gather: [] for one)' },
   },
-  codeDeps: ['src/stages/recommend', 'src/netsim'],
+  codeDeps: [],
   outputs: [
     'recommendation.json: chosen design, feasible, Pareto, rejected',
     'recommendation.txt: the recommendation in words',

@@ -25,7 +25,7 @@ const stage: StageDefinition<SplitRetrainParams> = {
     dataset: { kind: 'one', description: 'the prepare-dataset cell the base was trained on' },
     base: { kind: 'one', description: 'a train-base cell' },
   },
-  codeDeps: ['src/stages/split-retrain', 'src/ml', 'src/data', 'src/util'],
+  codeDeps: [],
   outputs: [
     'model.json: split model with bottleneck at the cut',
     'weights.bin: retrained weights',

@@ -23,7 +23,7 @@ const stage: StageDefinition<TrainBaseParams> = {
   description: 'Train (or fine-tune from pretrained weights) the base network on the prepared dataset',
   params: Params,
   inputs: { dataset: { kind: 'one', description: 'a prepare-dataset cell' } },
-  codeDeps: ['src/stages/train-base', 'src/stages/split-retrain', 'src/ml', 'src/data'],
+  codeDeps: [],
   outputs: [
     'model.json: topology + spec (tfjs layers model)',
     'weights.bin: trained weights',

@@ -27,7 +27,7 @@ const stage: StageDefinition<ValidateParams> = {
     importance: { kind: 'one', description: 'the importance cell of the same model and dataset' },
     evaluations: { kind: 'many', minItems: MIN_CUTS, distinctBy: 'cut', description: `evaluate cells gathered over the cut (and seed) axes; at least ${MIN_CUTS} cut points` },
   },
-  codeDeps: ['src/stages/validate', 'src/science'],
+  codeDeps: [],
   outputs: [
     'validation.json: rank correlations, hit/regret, calibration',
   ],
