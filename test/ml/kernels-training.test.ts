@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/ml/backend.js';
-import { relativeError } from './kernels.test.js';
+import { relativeError } from './kernel-check.js';
 
 function rand(n: number, seed: number, scale = 1): Float32Array {
   const out = new Float32Array(n);

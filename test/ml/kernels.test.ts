@@ -5,40 +5,7 @@ import { initBackend } from '../../src/ml/backend.js';
 import { filterGradOptions } from '../../src/ml/kernels/conv2d-backprop-filter.js';
 import { inputGradOptions } from '../../src/ml/kernels/conv2d-backprop-input.js';
 import { fusedBatchNormGradConfig, stockFusedBatchNormGrad } from '../../src/ml/kernels/gradients.js';
-
-/** Deterministic pseudo-random values in [-1, 1). */
-function rand(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    out[i] = (s / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
-/** Runs one kernel on a backend with the given input values; returns the output values. */
-async function runOn(backend: string, kernel: string, inputs: Record<string, { shape: number[]; values: Float32Array }>,
-  attrs: Record<string, unknown>): Promise<{ shape: number[]; values: Float32Array }> {
-  await tf.setBackend(backend);
-  return tf.tidy(() => {
-    const ts: Record<string, tf.Tensor> = {};
-    for (const [k, v] of Object.entries(inputs)) ts[k] = tf.tensor(v.values, v.shape);
-    const out = tf.engine().runKernel(kernel, ts as never, attrs as never) as tf.Tensor;
-    return { shape: out.shape, values: out.dataSync() as Float32Array };
-  });
-}
-
-export function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let maxDiff = 0, maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected[i]!));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]!));
-  }
-  return maxDiff / Math.max(maxRef, 1e-30);
-}
+import { rand, size, runOn, relativeError } from './kernel-check.js';
 
 interface ConvCase { name: string; x: [number, number, number, number]; f: [number, number, number, number];
   strides: number | [number, number]; pad: 'same' | 'valid' | number | number[][] }

@@ -12,6 +12,7 @@ import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow
 import { convGeometry, type ConvGeometry } from './conv-geometry.js';
 import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
 import { transposeFast } from './transpose.js';
+import { winogradFilterGrad, winogradOptions } from './winograd.js';
 
 interface FilterGradAttrs {
   strides: number | [number, number];
@@ -43,7 +44,17 @@ export function conv2dBackpropFilter(s: Scope, x: TensorInfo, dy: TensorInfo, at
   if (dy.shape[1] !== g.outH || dy.shape[2] !== g.outW) {
     throw new Error(`Conv2DBackpropFilter: dy shape ${dy.shape} does not match the convolution's output ${g.outH}x${g.outW}`);
   }
+  if (winogradFilterGradient(g)) return winogradFilterGrad(s, x, dy, g);
   return g.strideH === 1 && g.strideW === 1 ? filterGradStride1(s, x, dy, g) : filterGradCompact(s, x, dy, g);
+}
+
+/**
+ * 3×3 stride-1 filters take the Winograd gradient: measured faster than the GEMM paths below at
+ * every channel count tried (8 to 128) once the output has at least 2×2 pixels (bench:kernels).
+ */
+export function winogradFilterGradient(g: ConvGeometry): boolean {
+  return winogradOptions.enabled && g.fh === 3 && g.fw === 3 && g.strideH === 1 && g.strideW === 1 &&
+    g.dilationH === 1 && g.dilationW === 1 && g.inC % 4 === 0 && g.outC % 4 === 0 && g.outH * g.outW >= 4;
 }
 
 /**

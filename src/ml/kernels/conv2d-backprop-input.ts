@@ -9,6 +9,7 @@
 import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, explicitPad, type ConvGeometry } from './conv-geometry.js';
 import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
+import { conv2d } from './conv2d.js';
 
 interface InputGradAttrs {
   strides: number | [number, number];
@@ -147,7 +148,8 @@ export function conv2dBackpropInput(s: Scope, dy: TensorInfo, filter: TensorInfo
       });
     }
     const f = sh === 1 && sw === 1 ? flipFilter(s, filter) : phaseFilter(s, filter, py.taps, px.taps);
-    return s.run('Conv2D', { x: src, filter: f }, {
+    // A 3×3 stride-1 filter flipped is again one, so conv2d takes it to Winograd.
+    return conv2d(s, src, f, {
       strides: [1, 1], dilations: [1, 1], dataFormat: 'NHWC',
       pad: explicitPad(py.padBefore, py.padAfter, px.padBefore, px.padAfter),
     });

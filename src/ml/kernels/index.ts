@@ -11,13 +11,14 @@ import { sumConfig, meanConfig } from './reduce.js';
 import { fusedBatchNormConfig } from './batch-norm.js';
 import { identityConfig } from './identity.js';
 import { castConfig } from './cast.js';
+import { conv2dConfig, fusedConv2dConfig } from './conv2d.js';
 import { registerFastGradients } from './gradients.js';
 
 /** Kernels of the shipped wasm backend that ours are built on (captured before any replacement). */
-const BUILDING_BLOCKS = ['Conv2D', 'BatchMatMul', 'Transpose', 'Reshape', 'Slice', 'StridedSlice', 'Reverse', 'PadV2', 'Add', 'Multiply', 'Identity'];
+const BUILDING_BLOCKS = ['Conv2D', 'FusedConv2D', 'BatchMatMul', 'Transpose', 'Reshape', 'Slice', 'StridedSlice', 'Reverse', 'PadV2', 'Add', 'Multiply', 'Identity'];
 
 export const FAST_KERNELS: KernelConfig[] = [
-  conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig, fusedBatchNormConfig, identityConfig, castConfig,
+  conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig, fusedBatchNormConfig, identityConfig, castConfig,
 ];
 
 let registered = false;

@@ -83,6 +83,15 @@ export class Scope {
     return this.run('Transpose', { x }, { perm });
   }
 
+  /** Frees an intermediate before the scope closes (its memory can then serve the next allocation).
+   *  Aliases of it must not be used afterwards. */
+  release(t: TensorInfo): void {
+    const i = this.owned.indexOf(t);
+    if (i < 0) throw new Error('release: not a tensor of this scope');
+    this.owned.splice(i, 1);
+    this.backend.disposeData(t.dataId);
+  }
+
   /** Keeps `t` alive past the scope (the kernel's return value). */
   keep(t: TensorInfo): TensorInfo {
     const i = this.owned.indexOf(t);

@@ -1,0 +1,324 @@
+// Winograd F(4×4, 3×3) transforms for 3×3 stride-1 convolutions, NHWC, in WebAssembly SIMD.
+// AssemblyScript, compiled by `asc` into a module that imports the wasm backend's own memory, so
+// every pointer below is a byte offset into the backend's heap and tensors are used in place. The
+// module must own no memory of its own (no data segments, no allocation): callers pass scratch.
+//
+// A 3×3 convolution over one 6×6 input tile d produces a 4×4 output tile
+//   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A,
+// so the 36 element-wise products, summed over input channels, are 36 matrix products
+// M[k] = V[k] · U[k] (tiles × Ci by Ci × Co) that the caller runs on the backend's GEMM; here are
+// the transforms around them and the ones of the backward pass:
+//   dM = A dY Aᵀ (6×6 from a 4×4 output-gradient tile), dU[k] = V[k]ᵀ · dM[k], dg = Gᵀ dU G.
+// Every vector holds 4 consecutive channels, the NHWC innermost dimension.
+
+const VEC: usize = 16;
+
+// ---- 1-D transforms, each on six (or three, four) vectors at a stride, results at a stride ----
+
+/** Bᵀ·d for one column or row of a 6×6 input tile. */
+@inline function inputRow(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const d0 = v128.load(src), d1 = v128.load(src + ss), d2 = v128.load(src + 2 * ss);
+  const d3 = v128.load(src + 3 * ss), d4 = v128.load(src + 4 * ss), d5 = v128.load(src + 5 * ss);
+  const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
+  const s34 = f32x4.add(d3, d4), t43 = f32x4.sub(d4, d3);
+  const c = f32x4.sub(d4, d2), e = f32x4.mul(two, f32x4.sub(d3, d1));
+  v128.store(dst, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4));
+  v128.store(dst + ds, f32x4.sub(s34, f32x4.mul(four, f32x4.add(d1, d2))));
+  v128.store(dst + 2 * ds, f32x4.add(t43, f32x4.mul(four, f32x4.sub(d1, d2))));
+  v128.store(dst + 3 * ds, f32x4.add(c, e));
+  v128.store(dst + 4 * ds, f32x4.sub(c, e));
+  v128.store(dst + 5 * ds, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5));
+}
+
+/** Aᵀ·m: four outputs from six products. */
+@inline function outputRow(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const m0 = v128.load(src), m1 = v128.load(src + ss), m2 = v128.load(src + 2 * ss);
+  const m3 = v128.load(src + 3 * ss), m4 = v128.load(src + 4 * ss), m5 = v128.load(src + 5 * ss);
+  const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2), s34 = f32x4.add(m3, m4), d34 = f32x4.sub(m3, m4);
+  v128.store(dst, f32x4.add(f32x4.add(m0, s12), s34));
+  v128.store(dst + ds, f32x4.add(d12, f32x4.mul(f32x4.splat(2), d34)));
+  v128.store(dst + 2 * ds, f32x4.add(s12, f32x4.mul(f32x4.splat(4), s34)));
+  v128.store(dst + 3 * ds, f32x4.add(f32x4.add(d12, f32x4.mul(f32x4.splat(8), d34)), m5));
+}
+
+/** A·y: six values from a four-value output-gradient row (the transpose of outputRow). */
+@inline function gradRow(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const y0 = v128.load(src), y1 = v128.load(src + ss), y2 = v128.load(src + 2 * ss), y3 = v128.load(src + 3 * ss);
+  const e = f32x4.add(y0, y2), o = f32x4.add(y1, y3);
+  const e2 = f32x4.add(y0, f32x4.mul(f32x4.splat(4), y2));
+  const o2 = f32x4.add(f32x4.mul(f32x4.splat(2), y1), f32x4.mul(f32x4.splat(8), y3));
+  v128.store(dst, y0);
+  v128.store(dst + ds, f32x4.add(e, o));
+  v128.store(dst + 2 * ds, f32x4.sub(e, o));
+  v128.store(dst + 3 * ds, f32x4.add(e2, o2));
+  v128.store(dst + 4 * ds, f32x4.sub(e2, o2));
+  v128.store(dst + 5 * ds, y3);
+}
+
+/** G·g: six values from three filter taps. */
+@inline function filterRow(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const g0 = v128.load(src), g1 = v128.load(src + ss), g2 = v128.load(src + 2 * ss);
+  const sixth = f32x4.splat(<f32>1 / 6);
+  const p = f32x4.add(g0, g2);
+  const q = f32x4.add(f32x4.mul(g0, f32x4.splat(<f32>1 / 24)), f32x4.mul(g2, sixth));
+  const r = f32x4.mul(g1, f32x4.splat(<f32>1 / 12));
+  v128.store(dst, f32x4.mul(g0, f32x4.splat(0.25)));
+  v128.store(dst + ds, f32x4.neg(f32x4.mul(f32x4.add(p, g1), sixth)));
+  v128.store(dst + 2 * ds, f32x4.neg(f32x4.mul(f32x4.sub(p, g1), sixth)));
+  v128.store(dst + 3 * ds, f32x4.add(q, r));
+  v128.store(dst + 4 * ds, f32x4.sub(q, r));
+  v128.store(dst + 5 * ds, g2);
+}
+
+/** Gᵀ·u: three filter-tap gradients from six (the transpose of filterRow). */
+@inline function filterGradRow(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const u0 = v128.load(src), u1 = v128.load(src + ss), u2 = v128.load(src + 2 * ss);
+  const u3 = v128.load(src + 3 * ss), u4 = v128.load(src + 4 * ss), u5 = v128.load(src + 5 * ss);
+  const sixth = f32x4.splat(<f32>1 / 6);
+  const s12 = f32x4.add(u1, u2), s34 = f32x4.add(u3, u4);
+  const n12 = f32x4.mul(s12, sixth);
+  v128.store(dst, f32x4.add(f32x4.sub(f32x4.mul(u0, f32x4.splat(0.25)), n12), f32x4.mul(s34, f32x4.splat(<f32>1 / 24))));
+  v128.store(dst + ds, f32x4.add(f32x4.mul(f32x4.sub(u2, u1), sixth), f32x4.mul(f32x4.sub(u3, u4), f32x4.splat(<f32>1 / 12))));
+  v128.store(dst + 2 * ds, f32x4.add(f32x4.sub(f32x4.mul(s34, sixth), n12), u5));
+}
+
+// ---- tile transforms over a batch ----
+// Every transform stages one tile's 36 rows of C channels in scratch and moves whole rows between
+// scratch and the 36 matrices: the matrices lie at large power-of-two distances from each other,
+// so touching the same offset in all 36 at once would evict cache lines before they were used up.
+
+/**
+ * out [n, ph, pw, C] = x [n, h, w, C] placed at (padTop, padLeft) with zeros around it (rows and
+ * columns of x beyond ph, pw are dropped), so every transform tile lies inside the image.
+ */
+export function padImages(x: usize, n: i32, h: i32, w: i32, c: i32, padTop: i32, padLeft: i32, ph: i32, pw: i32, out: usize): void {
+  const pix = <usize>c << 2, outRow = <usize>pw * pix;
+  const x0 = max(0, -padLeft), x1 = min(w, pw - padLeft);   // source columns that land inside
+  for (let img = 0; img < n; img++) {
+    const src = x + <usize>img * <usize>h * <usize>w * pix, dst = out + <usize>img * <usize>ph * outRow;
+    for (let r = 0; r < ph; r++) {
+      const sy = r - padTop, row = dst + <usize>r * outRow;
+      if (sy < 0 || sy >= h || x1 <= x0) {
+        memory.fill(row, 0, outRow);
+        continue;
+      }
+      const left = <usize>(padLeft + x0) * pix, width = <usize>(x1 - x0) * pix;
+      memory.fill(row, 0, left);
+      memory.copy(row + left, src + (<usize>sy * <usize>w + <usize>x0) * pix, width);
+      memory.fill(row + left + width, 0, outRow - left - width);
+    }
+  }
+}
+
+/**
+ * V[k, t, c] = (Bᵀ d B)[k] for every 6×6 tile t = (image, ty, tx) of the padded images xp
+ * [n, 4·tilesY + 2, 4·tilesX + 2, C] (from padImages), the tile's top-left pixel at (4·ty, 4·tx).
+ * V[k] is the [T, C] matrix at out + 4·k·kStride. scratch: 36·C + 4·36·4 floats.
+ */
+export function inputTransform(xp: usize, n: i32, c: i32, tilesY: i32, tilesX: i32, out: usize, kStride: i32, scratch: usize): void {
+  const pw = tilesX * 4 + 2, ph = tilesY * 4 + 2;
+  const pix = <usize>c << 2, rowBytes = <usize>pw * pix, ks = <usize>kStride << 2;
+  const rows = scratch, tmp = scratch + 36 * pix;
+  let t = 0;
+  for (let img = 0; img < n; img++) {
+    const xImg = xp + <usize>img * <usize>ph * rowBytes;
+    for (let ty = 0; ty < tilesY; ty++) {
+      for (let tx = 0; tx < tilesX; tx++, t++) {
+        const tile = xImg + <usize>(ty * 4) * rowBytes + <usize>(tx * 4) * pix;
+        for (let ch: usize = 0; ch < <usize>c * 4; ch += VEC) {
+          // Down each column j into tmp[i][j]; then each row i into rows[6i + j][ch].
+          for (let j: usize = 0; j < 6; j++) inputRow(tile + j * pix + ch, rowBytes, tmp + j * VEC, 6 * VEC);
+          for (let i: usize = 0; i < 6; i++) inputRow(tmp + i * 6 * VEC, VEC, rows + i * 6 * pix + ch, pix);
+        }
+        const dst = out + <usize>t * pix;
+        for (let k: usize = 0; k < 36; k++) copyRow(dst + k * ks, rows + k * pix, pix);
+      }
+    }
+  }
+}
+
+/**
+ * y [n, oh, ow, C] from the products M, one [T, C] matrix per k at the address mPtrs[k] (a table of
+ * 36 u32): each tile's 4×4 outputs Aᵀ M A, plus bias[c] when bias ≠ 0, then max(·, 0) when
+ * relu ≠ 0. Outputs beyond oh × ow (the last tiles' overhang) are dropped.
+ * scratch: 36·C + 4·36·4 floats.
+ */
+export function outputTransform(mPtrs: usize, n: i32, oh: i32, ow: i32, c: i32, tilesY: i32, tilesX: i32,
+  y: usize, bias: usize, relu: i32, scratch: usize): void {
+  const pix = <usize>c << 2, rowBytes = <usize>ow * pix;
+  const rows = scratch, tmp = scratch + 36 * pix, res = tmp + 36 * VEC;
+  const zero = f32x4.splat(0);
+  let t = 0;
+  for (let img = 0; img < n; img++) {
+    const yImg = y + <usize>img * <usize>oh * rowBytes;
+    for (let ty = 0; ty < tilesY; ty++) {
+      const y0 = ty * 4;
+      const nRows = min(4, oh - y0);
+      for (let tx = 0; tx < tilesX; tx++, t++) {
+        const x0 = tx * 4;
+        const nCols = min(4, ow - x0);
+        const off = <usize>t * pix;
+        for (let k: usize = 0; k < 36; k++) copyRow(rows + k * pix, <usize>load<u32>(mPtrs + (k << 2)) + off, pix);
+        const out = yImg + <usize>y0 * rowBytes + <usize>x0 * pix;
+        for (let ch: usize = 0; ch < <usize>c * 4; ch += VEC) {
+          // Down each column j: tmp[i][j], i = 0..3; then each row i: res[i][0..3].
+          for (let j: usize = 0; j < 6; j++) outputRow(rows + j * pix + ch, 6 * pix, tmp + j * VEC, 6 * VEC);
+          for (let i: usize = 0; i < 4; i++) outputRow(tmp + i * 6 * VEC, VEC, res + i * 4 * VEC, VEC);
+          const b = bias != 0 ? v128.load(bias + ch) : zero;
+          for (let i = 0; i < nRows; i++) {
+            const dstRow = out + <usize>i * rowBytes + ch;
+            for (let j = 0; j < nCols; j++) {
+              let v = f32x4.add(v128.load(res + <usize>(i * 4 + j) * VEC), b);
+              if (relu != 0) v = f32x4.max(v, zero);
+              v128.store(dstRow + <usize>j * pix, v);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dM[k, t, c] = (A dY Aᵀ)[k] for every 4×4 tile t of the output gradient dyp [n, 4·tilesY,
+ * 4·tilesX, C] (padded with zeros by padImages when the output size is not a multiple of 4),
+ * stored like inputTransform's V. scratch: 36·C + 4·36·4 floats.
+ */
+export function gradTransform(dyp: usize, n: i32, c: i32, tilesY: i32, tilesX: i32, out: usize, kStride: i32, scratch: usize): void {
+  const pix = <usize>c << 2, rowBytes = <usize>(tilesX * 4) * pix, ks = <usize>kStride << 2;
+  const rows = scratch, tmp = scratch + 36 * pix;
+  let t = 0;
+  for (let img = 0; img < n; img++) {
+    const dyImg = dyp + <usize>img * <usize>(tilesY * 4) * rowBytes;
+    for (let ty = 0; ty < tilesY; ty++) {
+      for (let tx = 0; tx < tilesX; tx++, t++) {
+        const tile = dyImg + <usize>(ty * 4) * rowBytes + <usize>(tx * 4) * pix;
+        for (let ch: usize = 0; ch < <usize>c * 4; ch += VEC) {
+          // Down each of the 4 columns: tmp[i][j], i = 0..5; then each row i: rows[6i + j][ch].
+          for (let j: usize = 0; j < 4; j++) gradRow(tile + j * pix + ch, rowBytes, tmp + j * VEC, 6 * VEC);
+          for (let i: usize = 0; i < 6; i++) gradRow(tmp + i * 6 * VEC, VEC, rows + i * 6 * pix + ch, pix);
+        }
+        const dst = out + <usize>t * pix;
+        for (let k: usize = 0; k < 36; k++) copyRow(dst + k * ks, rows + k * pix, pix);
+      }
+    }
+  }
+}
+
+/** Copies a row of `bytes` (a multiple of 16); rows here are short, where a vector loop beats memory.copy's call. */
+@inline function copyRow(dst: usize, src: usize, bytes: usize): void {
+  for (let i: usize = 0; i < bytes; i += VEC) v128.store(dst + i, v128.load(src + i));
+}
+
+/** Loads the vector at byte offset `off` of each of the 36 matrices whose addresses the table holds. */
+@inline function gather36(ptrs: usize, off: usize, dst: usize): void {
+  for (let k: usize = 0; k < 36; k++) v128.store(dst + k * VEC, v128.load(<usize>load<u32>(ptrs + (k << 2)) + off));
+}
+
+/** U[k, ci, co] = (G g Gᵀ)[k] for a filter w [3, 3, Ci, Co] (Co a multiple of 4). scratch: 18 vectors. */
+export function filterTransform(w: usize, ci: i32, co: i32, out: usize, scratch: usize): void {
+  const block = <usize>(ci * co) << 2;   // bytes between taps of w and between k planes of U
+  const tmp = scratch;
+  for (let i = 0; i < ci; i++) {
+    for (let o = 0; o < co; o += 4) {
+      const src = w + (<usize>(i * co + o) << 2);
+      // Down each of the 3 columns: tmp[r][j], r = 0..5; then each row r to U[6r + j].
+      for (let j = 0; j < 3; j++) filterRow(src + <usize>j * block, 3 * block, tmp + <usize>j * VEC, 3 * VEC);
+      const dst = out + (<usize>(i * co + o) << 2);
+      for (let r = 0; r < 6; r++) filterRow(tmp + <usize>r * 3 * VEC, VEC, dst + <usize>(r * 6) * block, block);
+    }
+  }
+}
+
+/**
+ * dw [3, 3, Ci, Co] = Gᵀ dU G from dU, one [Ci, Co] matrix per k at the address duPtrs[k]; added
+ * to what dw holds when accumulate ≠ 0. scratch: 4·36 vectors.
+ */
+export function filterGradTransform(duPtrs: usize, ci: i32, co: i32, dw: usize, accumulate: i32, scratch: usize): void {
+  const block = <usize>(ci * co) << 2;
+  const g = scratch, tmp = scratch + 36 * VEC, res = scratch + 72 * VEC;
+  for (let i = 0; i < ci; i++) {
+    for (let o = 0; o < co; o += 4) {
+      gather36(duPtrs, <usize>(i * co + o) << 2, g);
+      // Down each of the 6 columns: tmp[r][j], r = 0..2; then each row r to res[r][0..2].
+      for (let j = 0; j < 6; j++) filterGradRow(g + <usize>j * VEC, 6 * VEC, tmp + <usize>j * VEC, 6 * VEC);
+      for (let r = 0; r < 3; r++) filterGradRow(tmp + <usize>r * 6 * VEC, VEC, res + <usize>r * 3 * VEC, VEC);
+      const dst = dw + (<usize>(i * co + o) << 2);
+      for (let k = 0; k < 9; k++) {
+        const p = dst + <usize>k * block;
+        const v = v128.load(res + <usize>k * VEC);
+        v128.store(p, accumulate != 0 ? f32x4.add(v128.load(p), v) : v);
+      }
+    }
+  }
+}
+
+// ---- the filter gradient's products ----
+
+/** Rows of V and dM per pass of filterGradProducts: 64 rows of both stay in the L1 cache. */
+const T_BLOCK = 64;
+
+/**
+ * dU[k] = V[k]ᵀ · dM[k] for k = 0..35: dU [36, Ci, Co] at du; V[k] [T, Ci] at v + 4·k·vStride,
+ * dM[k] [T, Co] at dm + 4·k·dmStride. The reduction runs over the T tiles, so both operands are
+ * read in their natural layout, in blocks of T_BLOCK rows, with 4 ci × 8 co accumulators (four
+ * broadcast V values times two dM vectors per row). Ci and Co are multiples of 4.
+ */
+export function filterGradProducts(v: usize, dm: usize, t: i32, ci: i32, co: i32, vStride: i32, dmStride: i32, du: usize): void {
+  const vRow = <usize>ci << 2, dRow = <usize>co << 2;
+  memory.fill(du, 0, 36 * <usize>ci * dRow);
+  for (let k: usize = 0; k < 36; k++) {
+    const vk = v + k * (<usize>vStride << 2), dk = dm + k * (<usize>dmStride << 2);
+    const uk = du + k * <usize>ci * dRow;
+    for (let t0 = 0; t0 < t; t0 += T_BLOCK) {
+      const rows = min(T_BLOCK, t - t0);
+      const vb = vk + <usize>t0 * vRow, db = dk + <usize>t0 * dRow;
+      for (let i: usize = 0; i < <usize>ci; i += 4) {
+        let o: usize = 0;
+        for (; o + 8 <= <usize>co; o += 8) products4x8(vb + (i << 2), vRow, db + (o << 2), dRow, rows, uk + i * dRow + (o << 2), dRow);
+        if (o < <usize>co) products4x4(vb + (i << 2), vRow, db + (o << 2), dRow, rows, uk + i * dRow + (o << 2), dRow);
+      }
+    }
+  }
+}
+
+/** out[r][0..7] += Σ_t a[t][r] · b[t][0..7] for r = 0..3 (out rows `os` bytes apart). */
+@inline function products4x8(a: usize, as: usize, b: usize, bs: usize, rows: i32, out: usize, os: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let t = 0; t < rows; t++) {
+    const b0 = v128.load(b), b1 = v128.load(b + VEC);
+    const a0 = v128.load32_splat(a), a1 = v128.load32_splat(a + 4), a2 = v128.load32_splat(a + 8), a3 = v128.load32_splat(a + 12);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    a += as;
+    b += bs;
+  }
+  v128.store(out, f32x4.add(v128.load(out), c00)); v128.store(out + VEC, f32x4.add(v128.load(out + VEC), c01));
+  out += os;
+  v128.store(out, f32x4.add(v128.load(out), c10)); v128.store(out + VEC, f32x4.add(v128.load(out + VEC), c11));
+  out += os;
+  v128.store(out, f32x4.add(v128.load(out), c20)); v128.store(out + VEC, f32x4.add(v128.load(out + VEC), c21));
+  out += os;
+  v128.store(out, f32x4.add(v128.load(out), c30)); v128.store(out + VEC, f32x4.add(v128.load(out + VEC), c31));
+}
+
+/** products4x8 for the last four columns when Co is not a multiple of 8. */
+@inline function products4x4(a: usize, as: usize, b: usize, bs: usize, rows: i32, out: usize, os: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  for (let t = 0; t < rows; t++) {
+    const b0 = v128.load(b);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a + 4), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a + 8), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a + 12), b0));
+    a += as;
+    b += bs;
+  }
+  v128.store(out, f32x4.add(v128.load(out), c0)); out += os;
+  v128.store(out, f32x4.add(v128.load(out), c1)); out += os;
+  v128.store(out, f32x4.add(v128.load(out), c2)); out += os;
+  v128.store(out, f32x4.add(v128.load(out), c3));
+}

@@ -1,0 +1,67 @@
+// Conv2D and FusedConv2D for the wasm backend: 3×3 stride-1 convolutions (most of VGG's and
+// ResNet's FLOPs, and the input gradient of each) by Winograd F(4×4, 3×3); every other geometry,
+// and channels-first data, by the shipped XNNPACK kernel.
+import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { convGeometry, type ConvGeometry } from './conv-geometry.js';
+import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
+import { winogradConv, winogradOptions, type WinogradEpilogue } from './winograd.js';
+
+type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+export interface Conv2DAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+interface FusedConv2DAttrs extends Conv2DAttrs { activation?: string; leakyreluAlpha?: number }
+
+/**
+ * Whether the forward convolution goes through Winograd. Measured break-even (bench:kernels):
+ * with fewer channels than about 24 in and out together, or outputs smaller than one 4×4 tile,
+ * XNNPACK's direct convolution is as fast or faster.
+ */
+export function winogradForward(g: ConvGeometry): boolean {
+  return winogradOptions.enabled && g.fh === 3 && g.fw === 3 && g.strideH === 1 && g.strideW === 1 &&
+    g.dilationH === 1 && g.dilationW === 1 && g.inC % 4 === 0 && g.outC % 4 === 0 && g.inC + g.outC >= 24 &&
+    g.outH >= 4 && g.outW >= 4;
+}
+
+/** A channels-last convolution with optional bias and ReLU, by the fastest path for its geometry. */
+export function conv2d(s: Scope, x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs, epilogue: WinogradEpilogue = {}): TensorInfo {
+  const g = convGeometry(x.shape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode, attrs.dilations ?? 1);
+  if (winogradForward(g)) return winogradConv(s, x, filter, g, epilogue);
+  if (epilogue.bias === undefined && !epilogue.relu) return s.run('Conv2D', { x, filter }, attrs);
+  return s.run('FusedConv2D', { x, filter, ...(epilogue.bias ? { bias: epilogue.bias } : {}) },
+    { ...attrs, activation: epilogue.relu ? 'relu' : 'linear' });
+}
+
+export const conv2dConfig: KernelConfig = {
+  kernelName: 'Conv2D',
+  backendName: 'wasm',
+  kernelFunc: (({ inputs, backend, attrs }: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: Conv2DAttrs }) =>
+    withScope(backend, (s) => (attrs.dataFormat === 'NCHW' || inputs.x.dtype !== 'float32'
+      ? s.run('Conv2D', inputs, attrs)
+      : conv2d(s, inputs.x, inputs.filter, attrs)))) as unknown as KernelFunc,
+};
+
+export const fusedConv2dConfig: KernelConfig = {
+  kernelName: 'FusedConv2D',
+  backendName: 'wasm',
+  kernelFunc: (({ inputs, backend, attrs }: {
+    inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+    backend: BackendWasm; attrs: FusedConv2DAttrs;
+  }) => withScope(backend, (s) => {
+    const { x, filter, bias, preluActivationWeights } = inputs;
+    const activation = attrs.activation ?? 'linear';
+    // Only what the Winograd epilogue computes (a per-channel bias, then nothing or ReLU) is taken
+    // here; everything else (other activations, PReLU weights, channels-first) is the shipped kernel's.
+    const fusable = (activation === 'linear' || activation === 'relu') && preluActivationWeights == null &&
+      (bias == null || (bias.shape.length === 1 && bias.shape[0] === filter.shape[3])) &&
+      attrs.dataFormat !== 'NCHW' && x.dtype === 'float32';
+    if (!fusable) return s.run('FusedConv2D', inputs as unknown as Record<string, TensorInfo>, attrs);
+    return conv2d(s, x, filter, attrs, { ...(bias ? { bias } : {}), relu: activation === 'relu' });
+  })) as unknown as KernelFunc,
+};

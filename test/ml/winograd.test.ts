@@ -1,0 +1,119 @@
+// Winograd F(4×4, 3×3) convolutions on wasm against the cpu backend's direct kernels: forward
+// (plain and fused with bias and ReLU), input gradient and filter gradient, on geometries that take
+// the Winograd path (checked, so no case silently tests the direct one instead).
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/ml/backend.js';
+import { convGeometry } from '../../src/ml/kernels/conv-geometry.js';
+import { winogradForward } from '../../src/ml/kernels/conv2d.js';
+import { winogradFilterGradient } from '../../src/ml/kernels/conv2d-backprop-filter.js';
+import { assertNoOwnMemory, winogradOptions } from '../../src/ml/kernels/winograd.js';
+import { rand, size, runOn, relativeError } from './kernel-check.js';
+
+type Pad = 'same' | 'valid' | number[][];
+interface Case { name: string; x: [number, number, number, number]; co: number; pad: Pad }
+
+const CASES: Case[] = [
+  { name: 'same, 16x16 (whole tiles)', x: [2, 16, 16, 16], co: 32, pad: 'same' },
+  { name: 'same, odd sizes 7x9', x: [3, 7, 9, 8], co: 16, pad: 'same' },
+  { name: 'valid, 11x7', x: [2, 11, 7, 16], co: 12, pad: 'valid' },
+  { name: 'valid, 6x6 (one tile)', x: [2, 6, 6, 12], co: 12, pad: 'valid' },
+  { name: 'explicit asymmetric padding', x: [2, 9, 10, 8], co: 20, pad: [[0, 0], [2, 0], [1, 2], [0, 0]] },
+  { name: 'Co not a multiple of 8, Ci 4', x: [2, 8, 8, 4], co: 20, pad: 'same' },
+  { name: 'wide, 4x4 spatial', x: [4, 4, 4, 64], co: 96, pad: 'same' },
+  { name: 'batch 9, 13x13', x: [9, 13, 13, 24], co: 8, pad: 'same' },
+];
+
+const filterShape = (c: Case): [number, number, number, number] => [3, 3, c.x[3], c.co];
+const outShape = (c: Case) => tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(filterShape(c)) as tf.Tensor4D, 1, c.pad as never).shape);
+const input = (shape: number[], seed: number) => ({ shape, values: rand(size(shape), seed) });
+
+describe('Winograd 3x3 convolutions on wasm vs the cpu backend', function () {
+  this.timeout(60000);
+  before(async () => { await initBackend('wasm'); });
+  afterEach(() => { winogradOptions.enabled = true; winogradOptions.tilesPerGroup = 1024; });
+  after(async () => { await tf.setBackend('wasm'); });
+
+  const check = async (kernel: string, inputs: Record<string, { shape: number[]; values: Float32Array }>, attrs: Record<string, unknown>) => {
+    const ref = await runOn('cpu', kernel, inputs, attrs);
+    // Small image groups too, so that batches span several groups (and, for the filter gradient,
+    // several accumulated partial sums).
+    for (const tilesPerGroup of [1024, 5]) {
+      winogradOptions.tilesPerGroup = tilesPerGroup;
+      const got = await runOn('wasm', kernel, inputs, attrs);
+      assert.deepEqual(got.shape, ref.shape);
+      const err = relativeError(got.values, ref.values);
+      assert.ok(err < 1e-4, `${kernel}, ${tilesPerGroup} tiles per group: relative error ${err}`);
+    }
+  };
+
+  for (const [i, c] of CASES.entries()) {
+    const g = convGeometry(c.x, filterShape(c), 1, c.pad as never, undefined, 1);
+
+    it(`forward ${c.name}: Conv2D, and FusedConv2D with bias and ReLU`, async () => {
+      assert.ok(winogradForward(g), 'this geometry should take the Winograd path');
+      const x = input(c.x, 10 + i), filter = input(filterShape(c), 20 + i), bias = input([c.co], 30 + i);
+      const attrs = { strides: 1, pad: c.pad, dataFormat: 'NHWC', dilations: 1 };
+      await check('Conv2D', { x, filter }, attrs);
+      await check('FusedConv2D', { x, filter, bias }, { ...attrs, activation: 'relu' });
+      await check('FusedConv2D', { x, filter, bias }, { ...attrs, activation: 'linear' });
+      await check('FusedConv2D', { x, filter }, { ...attrs, activation: 'relu' });
+    });
+
+    it(`filter gradient ${c.name}`, async () => {
+      assert.ok(winogradFilterGradient(g), 'this geometry should take the Winograd path');
+      const dy = outShape(c);
+      await check('Conv2DBackpropFilter', { x: input(c.x, 40 + i), dy: input(dy, 50 + i) },
+        { strides: 1, pad: c.pad, dataFormat: 'NHWC', filterShape: filterShape(c) });
+    });
+
+    it(`input gradient ${c.name}`, async () => {
+      const dy = outShape(c);
+      // The input gradient is the forward convolution of dy with the flipped filter.
+      const back = convGeometry(dy, [3, 3, c.co, c.x[3]], 1, [[0, 0], [2 - g.padTop, 0], [2 - g.padLeft, 0], [0, 0]] as never, undefined, 1);
+      assert.ok(winogradForward({ ...back, outH: c.x[1], outW: c.x[2] }), 'this geometry should take the Winograd path');
+      await check('Conv2DBackpropInput', { dy: input(dy, 60 + i), filter: input(filterShape(c), 70 + i) },
+        { strides: 1, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x });
+    });
+  }
+
+  it('FusedConv2D with what the Winograd epilogue does not compute (elu, PReLU) still matches, through the shipped kernel', async () => {
+    const c = CASES[0]!;
+    const x = input(c.x, 1), filter = input(filterShape(c), 2), bias = input([c.co], 3);
+    await check('FusedConv2D', { x, filter, bias }, { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1, activation: 'elu' });
+    await check('FusedConv2D', { x, filter, bias, preluActivationWeights: input([c.co], 4) },
+      { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1, activation: 'prelu' });
+  });
+
+  it('Winograd and the direct convolution agree, and each is deterministic to the bit', async () => {
+    const c = CASES[1]!;
+    const inputs = { x: input(c.x, 5), filter: input(filterShape(c), 6) };
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
+    const a = await runOn('wasm', 'Conv2D', inputs, attrs);
+    const b = await runOn('wasm', 'Conv2D', inputs, attrs);
+    assert.deepEqual(Buffer.from(a.values.buffer), Buffer.from(b.values.buffer));
+    winogradOptions.enabled = false;
+    const direct = await runOn('wasm', 'Conv2D', inputs, attrs);
+    assert.ok(relativeError(a.values, direct.values) < 1e-4);
+  });
+
+  it('leaves no wasm tensors behind', async () => {
+    await tf.setBackend('wasm');
+    const c = CASES[2]!;
+    const before = tf.engine().backend.numDataIds();
+    const dy = outShape(c);
+    await runOn('wasm', 'Conv2D', { x: input(c.x, 7), filter: input(filterShape(c), 8) }, { strides: 1, pad: c.pad, dataFormat: 'NHWC', dilations: 1 });
+    await runOn('wasm', 'Conv2DBackpropFilter', { x: input(c.x, 7), dy: input(dy, 9) }, { strides: 1, pad: c.pad, dataFormat: 'NHWC', filterShape: filterShape(c) });
+    await runOn('wasm', 'Conv2DBackpropInput', { dy: input(dy, 9), filter: input(filterShape(c), 8) }, { strides: 1, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x });
+    assert.equal(tf.engine().backend.numDataIds(), before);
+  });
+
+  it('the transform module owns no memory (it shares the backend heap), and one that does is refused', () => {
+    const built = readFileSync(new URL('../../src/ml/kernels/assembly/winograd.wasm', import.meta.url));
+    assert.doesNotThrow(() => assertNoOwnMemory(built));
+    // magic, version, then a data section (id 11) holding zero segments
+    const withData = Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 11, 1, 0]);
+    assert.throws(() => assertNoOwnMemory(withData), /data segments/);
+  });
+});
