@@ -8,7 +8,8 @@ import { initBackend } from '../../src/ml/backend.js';
 import { convGeometry } from '../../src/ml/kernels/conv-geometry.js';
 import { winogradForward } from '../../src/ml/kernels/conv2d.js';
 import { winogradFilterGradient } from '../../src/ml/kernels/conv2d-backprop-filter.js';
-import { assertNoOwnMemory, winogradOptions } from '../../src/ml/kernels/winograd.js';
+import { winogradOptions } from '../../src/ml/kernels/winograd.js';
+import { assertNoOwnMemory, simdModulePath } from '../../src/ml/kernels/simd-module.js';
 import { rand, size, runOn, relativeError } from './kernel-check.js';
 
 type Pad = 'same' | 'valid' | number[][];
@@ -110,7 +111,7 @@ describe('Winograd 3x3 convolutions on wasm vs the cpu backend', function () {
   });
 
   it('the transform module owns no memory (it shares the backend heap), and one that does is refused', () => {
-    const built = readFileSync(new URL('../../src/ml/kernels/assembly/winograd.wasm', import.meta.url));
+    const built = readFileSync(simdModulePath);
     assert.doesNotThrow(() => assertNoOwnMemory(built));
     // magic, version, then a data section (id 11) holding zero segments
     const withData = Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 11, 1, 0]);

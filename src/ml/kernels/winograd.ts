@@ -1,23 +1,11 @@
 // 3×3 stride-1 convolutions and their filter gradients by Winograd's minimal filtering, F(4×4, 3×3):
 // 36 products per 6×6 input tile yield 16 outputs, where the direct method multiplies 144 times,
 // so the matrix products (run on the backend's XNNPACK GEMM) do 4× fewer FLOPs. The transforms
-// around them are SIMD code in `assembly/winograd.ts`, compiled at build time into a module that
-// works in place on the wasm backend's memory.
-import { readFileSync } from 'node:fs';
+// around them are SIMD code in `assembly/winograd.ts` (see simd-module.ts).
 import { type TensorInfo } from '@tensorflow/tfjs';
 import { type BackendWasm, type Scope } from './wasm-ops.js';
 import type { ConvGeometry } from './conv-geometry.js';
-
-interface WinogradExports {
-  padImages(x: number, n: number, h: number, w: number, c: number, padTop: number, padLeft: number, ph: number, pw: number, out: number): void;
-  inputTransform(xp: number, n: number, c: number, tilesY: number, tilesX: number, out: number, kStride: number, scratch: number): void;
-  outputTransform(mPtrs: number, n: number, oh: number, ow: number, c: number, tilesY: number, tilesX: number,
-    y: number, bias: number, relu: number, scratch: number): void;
-  gradTransform(dyp: number, n: number, c: number, tilesY: number, tilesX: number, out: number, kStride: number, scratch: number): void;
-  filterGradProducts(v: number, dm: number, t: number, ci: number, co: number, vStride: number, dmStride: number, du: number): void;
-  filterTransform(w: number, ci: number, co: number, out: number, scratch: number): void;
-  filterGradTransform(duPtrs: number, ci: number, co: number, dw: number, accumulate: number, scratch: number): void;
-}
+import { simdKernels } from './simd-module.js';
 
 /** Floats of scratch the transforms need: one tile's 36 rows of `channels`, and 4·36 vectors. */
 const scratchFloats = (channels: number) => 36 * channels + 4 * 36 * 4;
@@ -30,36 +18,6 @@ export const winogradOptions = {
   // Off switch, for benchmarks and A/B comparisons against the direct convolution.
   enabled: true,
 };
-
-let cached: { memory: WebAssembly.Memory; exports: WinogradExports } | undefined;
-
-/** The transform module, instantiated once on the backend's memory. */
-function transforms(backend: BackendWasm): WinogradExports {
-  const memory = (backend as unknown as { wasm: { asm: { memory?: WebAssembly.Memory } } }).wasm.asm.memory;
-  if (!(memory instanceof WebAssembly.Memory)) throw new Error('the wasm backend does not expose its memory; Winograd convolutions need it');
-  if (cached?.memory !== memory) {
-    const bytes = readFileSync(new URL('./assembly/winograd.wasm', import.meta.url));
-    assertNoOwnMemory(bytes);
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    cached = { memory, exports: instance.exports as unknown as WinogradExports };
-  }
-  return cached.exports;
-}
-
-/**
- * The module shares the backend's heap, so data segments of its own would overwrite the backend's
- * memory at instantiation: refuse a build that has any.
- */
-export function assertNoOwnMemory(bytes: Uint8Array): void {
-  let p = 8;   // magic and version
-  while (p < bytes.length) {
-    const id = bytes[p++]!;
-    let size = 0, shift = 0, b: number;
-    do { b = bytes[p++]!; size |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
-    if (id === 11 || id === 12) throw new Error('winograd.wasm has data segments; it must use only the memory it is given');
-    p += size;
-  }
-}
 
 const tilesOf = (size: number) => Math.ceil(size / 4);
 
@@ -90,7 +48,7 @@ export interface WinogradEpilogue { bias?: TensorInfo; relu?: boolean }
  * for the geometry's input and output sizes (any padding; zeros outside the image).
  */
 export function winogradConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, epilogue: WinogradEpilogue = {}): TensorInfo {
-  const wasm = transforms(s.backend);
+  const wasm = simdKernels(s.backend);
   const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, outC: co } = g;
   const tilesY = tilesOf(oh), tilesX = tilesOf(ow), perImage = tilesY * tilesX;
   const ph = 4 * tilesY + 2, pw = 4 * tilesX + 2;
@@ -126,7 +84,7 @@ export function winogradConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: Con
  * where they lie.
  */
 export function winogradFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
-  const wasm = transforms(s.backend);
+  const wasm = simdKernels(s.backend);
   const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, outC: co } = g;
   const tilesY = tilesOf(oh), tilesX = tilesOf(ow), perImage = tilesY * tilesX;
   const ph = 4 * tilesY + 2, pw = 4 * tilesX + 2;

@@ -1,0 +1,61 @@
+// The project's own SIMD kernels (sources in ./assembly, AssemblyScript compiled by `npm run
+// build:wasm`), instantiated once on the wasm backend's own memory: every argument is a byte
+// offset into the backend's heap, so tensors are read and written in place, with no copies.
+import { readFileSync } from 'node:fs';
+import type { BackendWasm } from './wasm-ops.js';
+
+export interface SimdKernels {
+  padImages(x: number, n: number, h: number, w: number, c: number, padTop: number, padLeft: number, ph: number, pw: number, out: number): void;
+  inputTransform(xp: number, n: number, c: number, tilesY: number, tilesX: number, out: number, kStride: number, scratch: number): void;
+  outputTransform(mPtrs: number, n: number, oh: number, ow: number, c: number, tilesY: number, tilesX: number,
+    y: number, bias: number, relu: number, scratch: number): void;
+  gradTransform(dyp: number, n: number, c: number, tilesY: number, tilesX: number, out: number, kStride: number, scratch: number): void;
+  filterTransform(w: number, ci: number, co: number, out: number, scratch: number): void;
+  filterGradTransform(duPtrs: number, ci: number, co: number, dw: number, accumulate: number, scratch: number): void;
+  filterGradProducts(v: number, dm: number, t: number, ci: number, co: number, vStride: number, dmStride: number, du: number): void;
+  directConv(xp: number, n: number, ph: number, pw: number, ci: number, w: number, fh: number, fw: number, co: number,
+    stride: number, oh: number, ow: number, y: number, bias: number, relu: number): void;
+}
+
+const MODULE_URL = new URL('./assembly/kernels.wasm', import.meta.url);
+
+let cached: { memory: WebAssembly.Memory; exports: SimdKernels } | undefined;
+
+/** The kernel module, instantiated once on the backend's memory. */
+export function simdKernels(backend: BackendWasm): SimdKernels {
+  const memory = (backend as unknown as { wasm: { asm: { memory?: WebAssembly.Memory } } }).wasm.asm.memory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error('the wasm backend does not expose its memory; the SIMD kernels need it');
+  if (cached?.memory !== memory) {
+    const bytes = readModule();
+    assertNoOwnMemory(bytes);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    cached = { memory, exports: instance.exports as unknown as SimdKernels };
+  }
+  return cached.exports;
+}
+
+function readModule() {
+  try {
+    return readFileSync(MODULE_URL);
+  } catch {
+    throw new Error(`${MODULE_URL.pathname} is missing: run \`npm run build\` (it compiles the SIMD kernels)`);
+  }
+}
+
+/** The compiled module's path (for tests). */
+export const simdModulePath = MODULE_URL;
+
+/**
+ * The module shares the backend's heap, so data segments of its own would overwrite the backend's
+ * memory at instantiation: refuse a build that has any.
+ */
+export function assertNoOwnMemory(bytes: Uint8Array): void {
+  let p = 8;   // magic and version
+  while (p < bytes.length) {
+    const id = bytes[p++]!;
+    let size = 0, shift = 0, b: number;
+    do { b = bytes[p++]!; size |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
+    if (id === 11 || id === 12) throw new Error('the SIMD kernel module has data segments; it must use only the memory it is given');
+    p += size;
+  }
+}
