@@ -7,12 +7,13 @@ import type { BackendWasm } from './wasm-ops.js';
 export interface SimdKernels {
   padImages(x: number, n: number, h: number, w: number, c: number, padTop: number, padLeft: number, ph: number, pw: number, out: number): void;
   inputTransform(xp: number, n: number, c: number, tilesY: number, tilesX: number, out: number, kStride: number, scratch: number): void;
-  outputTransform(mPtrs: number, n: number, oh: number, ow: number, c: number, tilesY: number, tilesX: number,
-    y: number, bias: number, relu: number, scratch: number): void;
   gradTransform(dyp: number, n: number, c: number, tilesY: number, tilesX: number, out: number, kStride: number, scratch: number): void;
   filterTransform(w: number, ci: number, co: number, out: number, scratch: number): void;
-  filterGradTransform(duPtrs: number, ci: number, co: number, dw: number, accumulate: number, scratch: number): void;
-  filterGradProducts(v: number, dm: number, t: number, ci: number, co: number, vStride: number, dmStride: number, du: number): void;
+  filterGradTransform(du: number, duStride: number, ci: number, co: number, dw: number, accumulate: number, scratch: number): void;
+  filterGradProducts(v: number, dm: number, t: number, ci: number, co: number, vStride: number, dmStride: number, du: number, duStride: number): void;
+  forwardScratchFloats(ci: number, co: number): number;
+  winogradForward(xp: number, n: number, ci: number, co: number, tilesY: number, tilesX: number, u: number,
+    y: number, oh: number, ow: number, bias: number, relu: number, scratch: number): void;
   directConv(xp: number, n: number, ph: number, pw: number, ci: number, w: number, fh: number, fw: number, co: number,
     stride: number, oh: number, ow: number, y: number, bias: number, relu: number): void;
 }

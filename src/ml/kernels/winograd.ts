@@ -1,7 +1,8 @@
 // 3×3 stride-1 convolutions and their filter gradients by Winograd's minimal filtering, F(4×4, 3×3):
 // 36 products per 6×6 input tile yield 16 outputs, where the direct method multiplies 144 times,
-// so the matrix products (run on the backend's XNNPACK GEMM) do 4× fewer FLOPs. The transforms
-// around them are SIMD code in `assembly/winograd.ts` (see simd-module.ts).
+// so the matrix products do 4× fewer FLOPs. The transforms and the products are SIMD code in
+// `assembly/winograd.ts` (see simd-module.ts); the forward pass runs them block by block of tiles
+// in one call, so the transformed data never leaves the cache.
 import { type TensorInfo } from '@tensorflow/tfjs';
 import { type BackendWasm, type Scope } from './wasm-ops.js';
 import type { ConvGeometry } from './conv-geometry.js';
@@ -9,28 +10,20 @@ import { simdKernels } from './simd-module.js';
 
 /** Floats of scratch the transforms need: one tile's 36 rows of `channels`, and 4·36 vectors. */
 const scratchFloats = (channels: number) => 36 * channels + 4 * 36 * 4;
-const TABLE_ENTRIES = 36;
 
 export const winogradOptions = {
-  // Tiles per group of images: large enough that each of the 36 GEMMs runs near XNNPACK's peak,
-  // small enough that a group's transformed tiles stay near the cache. Measured (bench:kernels).
+  // Tiles per group of images in the filter gradient: bounds the transformed tensors' memory.
   tilesPerGroup: 1024,
   // Off switch, for benchmarks and A/B comparisons against the direct convolution.
   enabled: true,
+  // Largest zero-padded copy of the input (floats) the forward pass makes at once.
+  paddedFloats: 8 * 1024 * 1024,
 };
 
 const tilesOf = (size: number) => Math.ceil(size / 4);
 
 function address(s: Scope, t: TensorInfo): number {
   return s.backend.getMemoryOffset(t.dataId);
-}
-
-/** A table of 36 byte addresses in wasm memory, one per product matrix. */
-function pointerTable(s: Scope, table: TensorInfo, parts: (TensorInfo | number)[]): number {
-  const at = address(s, table);
-  const heap = new Uint32Array((s.backend as unknown as { wasm: { HEAPU32: Uint32Array } }).wasm.HEAPU32.buffer, at, TABLE_ENTRIES);
-  parts.forEach((p, k) => { heap[k] = typeof p === 'number' ? p : address(s, p); });
-  return at;
 }
 
 /** Image groups of about `tilesPerGroup` tiles. */
@@ -50,28 +43,23 @@ export interface WinogradEpilogue { bias?: TensorInfo; relu?: boolean }
 export function winogradConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, epilogue: WinogradEpilogue = {}): TensorInfo {
   const wasm = simdKernels(s.backend);
   const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, outC: co } = g;
-  const tilesY = tilesOf(oh), tilesX = tilesOf(ow), perImage = tilesY * tilesX;
+  const tilesY = tilesOf(oh), tilesX = tilesOf(ow);
   const ph = 4 * tilesY + 2, pw = 4 * tilesX + 2;
-  const scratch = s.alloc([scratchFloats(Math.max(ci, co))]);
-  const table = s.alloc([TABLE_ENTRIES]);
   const u = s.alloc([36, ci, co]);
-  wasm.filterTransform(address(s, filter), ci, co, address(s, u), address(s, scratch));
+  const filterScratch = s.alloc([scratchFloats(0)]);
+  wasm.filterTransform(address(s, filter), ci, co, address(s, u), address(s, filterScratch));
   const y = s.alloc([n, oh, ow, co]);
   const bias = epilogue.bias === undefined ? 0 : address(s, epilogue.bias);
-  for (const [b0, nb] of imageGroups(n, perImage)) {
-    const t = nb * perImage;
+  const scratch = s.alloc([wasm.forwardScratchFloats(ci, co)]);
+  // Padded copies of at most about paddedFloats at a time.
+  const perGroup = Math.max(1, Math.floor(winogradOptions.paddedFloats / (ph * pw * ci)));
+  for (let b0 = 0; b0 < n; b0 += perGroup) {
+    const nb = Math.min(perGroup, n - b0);
     const xp = s.alloc([nb, ph, pw, ci]);
     wasm.padImages(address(s, x) + 4 * b0 * h * w * ci, nb, h, w, ci, g.padTop, g.padLeft, ph, pw, address(s, xp));
-    const v = s.alloc([36, t, ci]);
-    wasm.inputTransform(address(s, xp), nb, ci, tilesY, tilesX, address(s, v), t * ci, address(s, scratch));
+    wasm.winogradForward(address(s, xp), nb, ci, co, tilesY, tilesX, address(s, u), address(s, y) + 4 * b0 * oh * ow * co,
+      oh, ow, bias, epilogue.relu ? 1 : 0, address(s, scratch));
     s.release(xp);
-    const products: TensorInfo[] = [];
-    for (let k = 0; k < 36; k++) {
-      products.push(gemm(s, s.alias(v, k * t * ci, [1, t, ci]), s.alias(u, k * ci * co, [1, ci, co])));
-    }
-    wasm.outputTransform(pointerTable(s, table, products), nb, oh, ow, co, tilesY, tilesX,
-      address(s, y) + 4 * b0 * oh * ow * co, bias, epilogue.relu ? 1 : 0, address(s, scratch));
-    release(s, [v, ...products]);
   }
   return y;
 }
@@ -91,9 +79,9 @@ export function winogradFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: C
   const dyAligned = oh === 4 * tilesY && ow === 4 * tilesX;
   const scratch = s.alloc([scratchFloats(Math.max(ci, co))]);
   const dw = s.alloc([3, 3, ci, co]);
-  const du = s.alloc([36, ci, co]);
-  const table = s.alloc([TABLE_ENTRIES]);
-  const duTable = pointerTable(s, table, Array.from({ length: 36 }, (_, k) => address(s, du) + 4 * k * ci * co));
+  // dU's 36 planes one cache line more than a plane apart, so that they do not share cache sets.
+  const duStride = ci * co + 16;
+  const du = s.alloc([36 * duStride]);
   let first = true;
   for (const [b0, nb] of imageGroups(n, perImage)) {
     const t = nb * perImage;
@@ -112,16 +100,12 @@ export function winogradFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: C
     const dm = s.alloc([36, t, co]);
     wasm.gradTransform(dyp, nb, co, tilesY, tilesX, address(s, dm), t * co, address(s, scratch));
     if (dyPadded !== undefined) s.release(dyPadded);
-    wasm.filterGradProducts(address(s, v), address(s, dm), t, ci, co, t * ci, t * co, address(s, du));
-    wasm.filterGradTransform(duTable, ci, co, address(s, dw), first ? 0 : 1, address(s, scratch));
+    wasm.filterGradProducts(address(s, v), address(s, dm), t, ci, co, t * ci, t * co, address(s, du), duStride);
+    wasm.filterGradTransform(address(s, du), duStride, ci, co, address(s, dw), first ? 0 : 1, address(s, scratch));
     first = false;
     release(s, [v, dm]);
   }
   return dw;
-}
-
-function gemm(s: Scope, a: TensorInfo, b: TensorInfo): TensorInfo {
-  return s.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
 }
 
 /** Frees a group's temporaries early, so the next group reuses their memory. */

@@ -83,9 +83,9 @@ import { VEC } from './common';
 }
 
 // ---- tile transforms over a batch ----
-// Every transform stages one tile's 36 rows of C channels in scratch and moves whole rows between
-// scratch and the 36 matrices: the matrices lie at large power-of-two distances from each other,
-// so touching the same offset in all 36 at once would evict cache lines before they were used up.
+// The filter gradient's transforms stage one tile's 36 rows of C channels in scratch and move whole
+// rows between scratch and the 36 matrices: the matrices lie at large power-of-two distances from
+// each other, so touching the same offset in all 36 at once would evict lines before their use.
 
 /**
  * V[k, t, c] = (Bᵀ d B)[k] for every 6×6 tile t = (image, ty, tx) of the padded images xp
@@ -109,48 +109,6 @@ export function inputTransform(xp: usize, n: i32, c: i32, tilesY: i32, tilesX: i
         }
         const dst = out + <usize>t * pix;
         for (let k: usize = 0; k < 36; k++) copyRow(dst + k * ks, rows + k * pix, pix);
-      }
-    }
-  }
-}
-
-/**
- * y [n, oh, ow, C] from the products M, one [T, C] matrix per k at the address mPtrs[k] (a table of
- * 36 u32): each tile's 4×4 outputs Aᵀ M A, plus bias[c] when bias ≠ 0, then max(·, 0) when
- * relu ≠ 0. Outputs beyond oh × ow (the last tiles' overhang) are dropped.
- * scratch: 36·C + 4·36·4 floats.
- */
-export function outputTransform(mPtrs: usize, n: i32, oh: i32, ow: i32, c: i32, tilesY: i32, tilesX: i32,
-  y: usize, bias: usize, relu: i32, scratch: usize): void {
-  const pix = <usize>c << 2, rowBytes = <usize>ow * pix;
-  const rows = scratch, tmp = scratch + 36 * pix, res = tmp + 36 * VEC;
-  const zero = f32x4.splat(0);
-  let t = 0;
-  for (let img = 0; img < n; img++) {
-    const yImg = y + <usize>img * <usize>oh * rowBytes;
-    for (let ty = 0; ty < tilesY; ty++) {
-      const y0 = ty * 4;
-      const nRows = min(4, oh - y0);
-      for (let tx = 0; tx < tilesX; tx++, t++) {
-        const x0 = tx * 4;
-        const nCols = min(4, ow - x0);
-        const off = <usize>t * pix;
-        for (let k: usize = 0; k < 36; k++) copyRow(rows + k * pix, <usize>load<u32>(mPtrs + (k << 2)) + off, pix);
-        const out = yImg + <usize>y0 * rowBytes + <usize>x0 * pix;
-        for (let ch: usize = 0; ch < <usize>c * 4; ch += VEC) {
-          // Down each column j: tmp[i][j], i = 0..3; then each row i: res[i][0..3].
-          for (let j: usize = 0; j < 6; j++) outputRow(rows + j * pix + ch, 6 * pix, tmp + j * VEC, 6 * VEC);
-          for (let i: usize = 0; i < 4; i++) outputRow(tmp + i * 6 * VEC, VEC, res + i * 4 * VEC, VEC);
-          const b = bias != 0 ? v128.load(bias + ch) : zero;
-          for (let i = 0; i < nRows; i++) {
-            const dstRow = out + <usize>i * rowBytes + ch;
-            for (let j = 0; j < nCols; j++) {
-              let v = f32x4.add(v128.load(res + <usize>(i * 4 + j) * VEC), b);
-              if (relu != 0) v = f32x4.max(v, zero);
-              v128.store(dstRow + <usize>j * pix, v);
-            }
-          }
-        }
       }
     }
   }
@@ -187,11 +145,6 @@ export function gradTransform(dyp: usize, n: i32, c: i32, tilesY: i32, tilesX: i
   for (let i: usize = 0; i < bytes; i += VEC) v128.store(dst + i, v128.load(src + i));
 }
 
-/** Loads the vector at byte offset `off` of each of the 36 matrices whose addresses the table holds. */
-@inline function gather36(ptrs: usize, off: usize, dst: usize): void {
-  for (let k: usize = 0; k < 36; k++) v128.store(dst + k * VEC, v128.load(<usize>load<u32>(ptrs + (k << 2)) + off));
-}
-
 /** U[k, ci, co] = (G g Gᵀ)[k] for a filter w [3, 3, Ci, Co] (Co a multiple of 4). scratch: 18 vectors. */
 export function filterTransform(w: usize, ci: i32, co: i32, out: usize, scratch: usize): void {
   const block = <usize>(ci * co) << 2;   // bytes between taps of w and between k planes of U
@@ -208,22 +161,22 @@ export function filterTransform(w: usize, ci: i32, co: i32, out: usize, scratch:
 }
 
 /**
- * dw [3, 3, Ci, Co] = Gᵀ dU G from dU, one [Ci, Co] matrix per k at the address duPtrs[k]; added
- * to what dw holds when accumulate ≠ 0. scratch: 4·36 vectors.
+ * dw [3, 3, Ci, Co] = Gᵀ dU G from dU, 36 [Ci, Co] planes `duStride` floats apart; added to what dw
+ * holds when accumulate ≠ 0. scratch: 2·36 vectors.
  */
-export function filterGradTransform(duPtrs: usize, ci: i32, co: i32, dw: usize, accumulate: i32, scratch: usize): void {
-  const block = <usize>(ci * co) << 2;
-  const g = scratch, tmp = scratch + 36 * VEC, res = scratch + 72 * VEC;
+export function filterGradTransform(du: usize, duStride: i32, ci: i32, co: i32, dw: usize, accumulate: i32, scratch: usize): void {
+  const block = <usize>(ci * co) << 2, ks = <usize>duStride << 2;
+  const tmp = scratch, res = scratch + 36 * VEC;
   for (let i = 0; i < ci; i++) {
     for (let o = 0; o < co; o += 4) {
-      gather36(duPtrs, <usize>(i * co + o) << 2, g);
+      const src = du + (<usize>(i * co + o) << 2);
       // Down each of the 6 columns: tmp[r][j], r = 0..2; then each row r to res[r][0..2].
-      for (let j = 0; j < 6; j++) filterGradRow(g + <usize>j * VEC, 6 * VEC, tmp + <usize>j * VEC, 6 * VEC);
-      for (let r = 0; r < 3; r++) filterGradRow(tmp + <usize>r * 6 * VEC, VEC, res + <usize>r * 3 * VEC, VEC);
+      for (let j: usize = 0; j < 6; j++) filterGradRow(src + j * ks, 6 * ks, tmp + j * VEC, 6 * VEC);
+      for (let r: usize = 0; r < 3; r++) filterGradRow(tmp + r * 6 * VEC, VEC, res + r * 3 * VEC, VEC);
       const dst = dw + (<usize>(i * co + o) << 2);
-      for (let k = 0; k < 9; k++) {
-        const p = dst + <usize>k * block;
-        const v = v128.load(res + <usize>k * VEC);
+      for (let k: usize = 0; k < 9; k++) {
+        const p = dst + k * block;
+        const v = v128.load(res + k * VEC);
         v128.store(p, accumulate != 0 ? f32x4.add(v128.load(p), v) : v);
       }
     }
@@ -236,17 +189,17 @@ export function filterGradTransform(duPtrs: usize, ci: i32, co: i32, dw: usize, 
 const T_BLOCK = 64;
 
 /**
- * dU[k] = V[k]ᵀ · dM[k] for k = 0..35: dU [36, Ci, Co] at du; V[k] [T, Ci] at v + 4·k·vStride,
+ * dU[k] = V[k]ᵀ · dM[k] for k = 0..35: dU[k] [Ci, Co] at du + 4·k·duStride; V[k] [T, Ci] at v + 4·k·vStride,
  * dM[k] [T, Co] at dm + 4·k·dmStride. The reduction runs over the T tiles, so both operands are
  * read in their natural layout, in blocks of T_BLOCK rows, with 4 ci × 8 co accumulators (four
  * broadcast V values times two dM vectors per row). Ci and Co are multiples of 4.
  */
-export function filterGradProducts(v: usize, dm: usize, t: i32, ci: i32, co: i32, vStride: i32, dmStride: i32, du: usize): void {
+export function filterGradProducts(v: usize, dm: usize, t: i32, ci: i32, co: i32, vStride: i32, dmStride: i32, du: usize, duStride: i32): void {
   const vRow = <usize>ci << 2, dRow = <usize>co << 2;
-  memory.fill(du, 0, 36 * <usize>ci * dRow);
   for (let k: usize = 0; k < 36; k++) {
     const vk = v + k * (<usize>vStride << 2), dk = dm + k * (<usize>dmStride << 2);
-    const uk = du + k * <usize>ci * dRow;
+    const uk = du + k * (<usize>duStride << 2);
+    memory.fill(uk, 0, <usize>ci * dRow);
     for (let t0 = 0; t0 < t; t0 += T_BLOCK) {
       const rows = min(T_BLOCK, t - t0);
       const vb = vk + <usize>t0 * vRow, db = dk + <usize>t0 * dRow;
@@ -298,4 +251,129 @@ export function filterGradProducts(v: usize, dm: usize, t: i32, ci: i32, co: i32
   v128.store(out, f32x4.add(v128.load(out), c1)); out += os;
   v128.store(out, f32x4.add(v128.load(out), c2)); out += os;
   v128.store(out, f32x4.add(v128.load(out), c3));
+}
+
+// ---- the forward convolution, fused ----
+
+/** Tiles per block of the fused forward: 16 tiles' transformed inputs and products stay in cache. */
+const TILE_BLOCK = 16;
+
+/** Floats between the k planes of a block's matrices: a plane of `c` channels plus one cache line,
+ *  so that the 36 planes do not all map to the same cache sets. */
+@inline function blockPlane(c: i32): usize {
+  return <usize>(TILE_BLOCK * c + 16);
+}
+
+/** Scratch floats winogradForward needs for ci input and co output channels. */
+export function forwardScratchFloats(ci: i32, co: i32): i32 {
+  return <i32>(36 * (blockPlane(ci) + blockPlane(co))) + 4 * 36 * 4;
+}
+
+/**
+ * y [n, oh, ow, Co] = the 3×3 convolution of the padded images xp [n, 4·tilesY + 2, 4·tilesX + 2, Ci]
+ * (from padImages) with the transformed filter u [36, Ci, Co] (from filterTransform), plus
+ * bias[c] when bias ≠ 0, then max(·, 0) when relu ≠ 0. Per block of TILE_BLOCK tiles: the input
+ * transform, the 36 products V[k]·U[k] (4 tiles × 8 channels per pass), and the output transform,
+ * all on data that stays in cache. Ci and Co are multiples of 4.
+ * scratch: forwardScratchFloats(ci, co) floats.
+ */
+export function winogradForward(xp: usize, n: i32, ci: i32, co: i32, tilesY: i32, tilesX: i32, u: usize,
+  y: usize, oh: i32, ow: i32, bias: usize, relu: i32, scratch: usize): void {
+  const pw = tilesX * 4 + 2, ph = tilesY * 4 + 2;
+  const ciB = <usize>ci << 2, coB = <usize>co << 2;
+  const xRow = <usize>pw * ciB, yRow = <usize>ow * coB;
+  const vk = blockPlane(ci) << 2, mk = blockPlane(co) << 2;   // bytes between k planes
+  const vBlk = scratch, mBlk = vBlk + 36 * vk, tmp = mBlk + 36 * mk, res = tmp + 36 * VEC;
+  const zero = f32x4.splat(0);
+  const total = n * tilesY * tilesX;
+  // The tile (img, ty, tx) where the current block starts.
+  let img = 0, ty = 0, tx = 0;
+  for (let t0 = 0; t0 < total; t0 += TILE_BLOCK) {
+    const nb = min(TILE_BLOCK, total - t0);
+    // Input transform of the block's tiles into vBlk[k][j][ci].
+    let bi = img, by = ty, bx = tx;
+    for (let j = 0; j < nb; j++) {
+      const tile = xp + (<usize>bi * <usize>ph + <usize>(by * 4)) * xRow + <usize>(bx * 4) * ciB;
+      const dst = vBlk + <usize>j * ciB;
+      for (let ch: usize = 0; ch < ciB; ch += VEC) {
+        for (let c: usize = 0; c < 6; c++) inputRow(tile + c * ciB + ch, xRow, tmp + c * VEC, 6 * VEC);
+        for (let r: usize = 0; r < 6; r++) inputRow(tmp + r * 6 * VEC, VEC, dst + r * 6 * vk + ch, vk);
+      }
+      if (++bx == tilesX) { bx = 0; if (++by == tilesY) { by = 0; bi++; } }
+    }
+    // Rows past the last tile (a partial final block) take part in the 4-tile passes: zero them.
+    const rows4 = (nb + 3) & ~3;
+    for (let k: usize = 0; k < 36; k++) {
+      if (nb < rows4) memory.fill(vBlk + k * vk + <usize>nb * ciB, 0, <usize>(rows4 - nb) * ciB);
+    }
+    // Products: mBlk[k][j][co] = Σ_ci vBlk[k][j][ci] · u[k][ci][co].
+    for (let k: usize = 0; k < 36; k++) {
+      const a = vBlk + k * vk, b = u + k * <usize>ci * coB, m = mBlk + k * mk;
+      for (let j: usize = 0; j < <usize>rows4; j += 4) {
+        let o: usize = 0;
+        for (; o + 8 <= <usize>co; o += 8) tileProducts4x8(a + j * ciB, ciB, b + (o << 2), coB, ci, m + j * coB + (o << 2), coB);
+        if (o < <usize>co) tileProducts4x4(a + j * ciB, ciB, b + (o << 2), coB, ci, m + j * coB + (o << 2), coB);
+      }
+    }
+    // Output transform of the block's tiles.
+    for (let j = 0; j < nb; j++) {
+      const y0 = ty * 4, x0 = tx * 4;
+      const nRows = min(4, oh - y0), nCols = min(4, ow - x0);
+      const out = y + (<usize>img * <usize>oh + <usize>y0) * yRow + <usize>x0 * coB;
+      const src = mBlk + <usize>j * coB;
+      for (let ch: usize = 0; ch < coB; ch += VEC) {
+        for (let c: usize = 0; c < 6; c++) outputRow(src + c * mk + ch, 6 * mk, tmp + c * VEC, 6 * VEC);
+        for (let r: usize = 0; r < 4; r++) outputRow(tmp + r * 6 * VEC, VEC, res + r * 4 * VEC, VEC);
+        const b = bias != 0 ? v128.load(bias + ch) : zero;
+        for (let r = 0; r < nRows; r++) {
+          const dstRow = out + <usize>r * yRow + ch;
+          for (let c = 0; c < nCols; c++) {
+            let v = f32x4.add(v128.load(res + <usize>(r * 4 + c) * VEC), b);
+            if (relu != 0) v = f32x4.max(v, zero);
+            v128.store(dstRow + <usize>c * coB, v);
+          }
+        }
+      }
+      if (++tx == tilesX) { tx = 0; if (++ty == tilesY) { ty = 0; img++; } }
+    }
+  }
+}
+
+/** out[r][0..7] = Σ_i a[r][i] · b[i][0..7] for four rows r (`as` bytes apart) over `len` terms. */
+@inline function tileProducts4x8(a: usize, as: usize, b: usize, bs: usize, len: i32, out: usize, os: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let i = 0; i < len; i++) {
+    const b0 = v128.load(b), b1 = v128.load(b + VEC);
+    const a0 = v128.load32_splat(a), a1 = v128.load32_splat(a + as);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(a + 2 * as), a3 = v128.load32_splat(a + 3 * as);
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    a += 4;
+    b += bs;
+  }
+  v128.store(out, c00); v128.store(out + VEC, c01); out += os;
+  v128.store(out, c10); v128.store(out + VEC, c11); out += os;
+  v128.store(out, c20); v128.store(out + VEC, c21); out += os;
+  v128.store(out, c30); v128.store(out + VEC, c31);
+}
+
+/** tileProducts4x8 for the last four channels when Co is not a multiple of 8. */
+@inline function tileProducts4x4(a: usize, as: usize, b: usize, bs: usize, len: i32, out: usize, os: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  for (let i = 0; i < len; i++) {
+    const b0 = v128.load(b);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a + as), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a + 2 * as), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a + 3 * as), b0));
+    a += 4;
+    b += bs;
+  }
+  v128.store(out, c0); out += os;
+  v128.store(out, c1); out += os;
+  v128.store(out, c2); out += os;
+  v128.store(out, c3);
 }
