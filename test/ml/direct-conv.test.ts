@@ -1,4 +1,5 @@
-// The direct SIMD convolution for inputs with few channels, against the cpu backend.
+// The direct SIMD convolution for inputs with few channels and its filter gradient, against the
+// cpu backend.
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/ml/backend.js';
@@ -10,6 +11,7 @@ interface Case { name: string; x: [number, number, number, number]; f: [number, 
 
 const CASES: Case[] = [
   { name: 'RGB 3x3 s1 same (ref-cnn, VGG first layer)', x: [3, 10, 9, 3], f: [3, 3, 3, 16], strides: 1, pad: 'same' },
+  { name: 'RGB 3x3 s1 same, rows longer than a pixel block', x: [2, 5, 150, 3], f: [3, 3, 3, 8], strides: 1, pad: 'same' },
   { name: 'grey 3x3 s1 valid, Co 12 (a 4-channel tail)', x: [2, 9, 11, 1], f: [3, 3, 1, 12], strides: 1, pad: 'valid' },
   { name: 'RGB 7x7 s2 same (ResNet stem), odd size', x: [2, 17, 15, 3], f: [7, 7, 3, 8], strides: 2, pad: 'same' },
   { name: '4 channels 5x5 s2 valid', x: [2, 13, 12, 4], f: [5, 5, 4, 20], strides: 2, pad: 'valid' },
@@ -41,6 +43,15 @@ describe('direct SIMD convolution for few input channels on wasm vs the cpu back
         const err = relativeError(got.values, ref.values);
         assert.ok(err < 1e-4, `${kernel} ${JSON.stringify(extra)}: relative error ${err}`);
       }
+      // Its filter gradient, by the same kernel family.
+      const dyShape = [c.x[0], g.outH, g.outW, c.f[3]];
+      const gradInputs = { x, dy: { shape: dyShape, values: rand(size(dyShape), 400 + i) } };
+      const gradAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f };
+      const ref = await runOn('cpu', 'Conv2DBackpropFilter', gradInputs, gradAttrs);
+      const got = await runOn('wasm', 'Conv2DBackpropFilter', gradInputs, gradAttrs);
+      assert.deepEqual(got.shape, ref.shape);
+      const err = relativeError(got.values, ref.values);
+      assert.ok(err < 1e-4, `Conv2DBackpropFilter: relative error ${err}`);
     });
   }
 });

@@ -122,18 +122,22 @@ describe('fast wasm kernels vs the cpu backend', function () {
     t.dispose();
   });
 
-  it('MaxPoolGrad: 2x2 s2 even and odd sizes, 3x3 s2 overlapping, same padding', async () => {
+  it('MaxPoolGrad: 2x2 s2 even and odd sizes, 3x3 s2 overlapping, same padding, ties', async () => {
     let seed = 500;
-    for (const [shape, filterSize, strides, pad] of [
+    for (const [shape, filterSize, strides, pad, ties] of [
       [[2, 8, 6, 5], 2, 2, 'valid'], [[3, 7, 9, 4], 2, 2, 'valid'], [[2, 7, 7, 3], 2, 2, 'same'],
       [[2, 9, 9, 4], 3, 2, 'valid'], [[2, 9, 8, 3], 3, 3, 'same'], [[2, 5, 5, 2], 1, 2, 'valid'],
-    ] as [number[], number, number, string][]) {
+      [[2, 8, 10, 8], 2, 2, 'valid'],
+      // After a ReLU many window values are equal (zero): the first of them must get dy.
+      [[2, 8, 6, 8], 2, 2, 'valid', true], [[2, 9, 9, 4], 3, 2, 'valid', true],
+    ] as [number[], number, number, string, boolean?][]) {
       await tf.setBackend('cpu');
       const x = input(shape, seed++);
+      if (ties) x.values.forEach((v, i) => { x.values[i] = Math.max(0, Math.round(v * 2) / 2); });
       const y = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, shape as [number, number, number, number]), filterSize as [number, number] | number, strides, pad as 'valid'));
       const output = { shape: y.shape, values: y.dataSync() as Float32Array };
       y.dispose();
-      await compare('MaxPoolGrad', { dy: input(output.shape, seed++), input: x, output }, { filterSize, strides, pad }).catch((e: Error) => { throw new Error(`${shape} ${filterSize} ${strides} ${pad}: ${e.message}`); });
+      await compare('MaxPoolGrad', { dy: input(output.shape, seed++), input: x, output }, { filterSize, strides, pad }).catch((e: Error) => { throw new Error(`${shape} ${filterSize} ${strides} ${pad}${ties ? ' ties' : ''}: ${e.message}`); });
     }
   });
 

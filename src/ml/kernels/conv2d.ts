@@ -44,17 +44,32 @@ export function directSmallChannels(g: ConvGeometry): boolean {
     g.dilationH === 1 && g.dilationW === 1;
 }
 
-/** The direct kernel: pads the input once so every window lies inside, then 4 pixels × 8 channels per pass. */
-function directConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, epilogue: WinogradEpilogue): TensorInfo {
-  const kernels = simdKernels(s.backend);
+/** x zero-padded so that every window of the convolution lies inside: [n, ph, pw, Ci]. */
+function padForWindows(s: Scope, x: TensorInfo, g: ConvGeometry): TensorInfo {
   const ph = (g.outH - 1) * g.strideH + g.fh, pw = (g.outW - 1) * g.strideW + g.fw;
   const xp = s.alloc([g.batch, ph, pw, g.inC]);
-  const at = (t: TensorInfo) => s.backend.getMemoryOffset(t.dataId);
-  kernels.padImages(at(x), g.batch, g.inH, g.inW, g.inC, g.padTop, g.padLeft, ph, pw, at(xp));
+  simdKernels(s.backend).padImages(at(s, x), g.batch, g.inH, g.inW, g.inC, g.padTop, g.padLeft, ph, pw, at(s, xp));
+  return xp;
+}
+
+const at = (s: Scope, t: TensorInfo) => s.backend.getMemoryOffset(t.dataId);
+
+/** The direct kernel: pads the input once so every window lies inside, then 4 pixels × 8 channels per pass. */
+function directConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, epilogue: WinogradEpilogue): TensorInfo {
+  const xp = padForWindows(s, x, g);
   const y = s.alloc([g.batch, g.outH, g.outW, g.outC]);
-  kernels.directConv(at(xp), g.batch, ph, pw, g.inC, at(filter), g.fh, g.fw, g.outC, g.strideH, g.outH, g.outW, at(y),
-    epilogue.bias === undefined ? 0 : at(epilogue.bias), epilogue.relu ? 1 : 0);
+  simdKernels(s.backend).directConv(at(s, xp), g.batch, xp.shape[1]!, xp.shape[2]!, g.inC, at(s, filter), g.fh, g.fw, g.outC,
+    g.strideH, g.outH, g.outW, at(s, y), epilogue.bias === undefined ? 0 : at(s, epilogue.bias), epilogue.relu ? 1 : 0);
   return y;
+}
+
+/** The filter gradient of a convolution the direct kernel takes (directSmallChannels). */
+export function directConvFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+  const xp = padForWindows(s, x, g);
+  const dw = s.alloc([g.fh, g.fw, g.inC, g.outC]);
+  simdKernels(s.backend).directConvFilterGrad(at(s, xp), g.batch, xp.shape[1]!, xp.shape[2]!, g.inC, at(s, dy), g.fh, g.fw, g.outC,
+    g.strideH, g.outH, g.outW, at(s, dw));
+  return dw;
 }
 
 /** A channels-last convolution with optional bias and ReLU, by the fastest path for its geometry. */

@@ -1,8 +1,10 @@
 // MaxPoolGrad for the wasm backend: each window sends its dy to the first position holding the
 // window's maximum, as the cpu backend does (overlapping windows accumulate). The 2×2 stride-2
-// pools of VGG get a dedicated loop; the shipped kernel is several times slower on every shape.
+// pools of VGG take the SIMD kernel (assembly/pool.ts) when the channels come in fours, else a
+// dedicated loop; other windows a general loop. The shipped kernel is several times slower.
 import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { withScope, type BackendWasm } from './wasm-ops.js';
+import { simdKernels } from './simd-module.js';
 
 interface PoolGradAttrs {
   filterSize: number | [number, number];
@@ -52,6 +54,11 @@ export const maxPoolGradConfig: KernelConfig = {
         return s.run('MaxPoolGrad', { dy, input, output: inputs.output }, attrs);
       }
       const dx = s.alloc(input.shape);
+      if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && pt === 0 && pl === 0 && 2 * oh <= h && 2 * ow <= w && c % 4 === 0) {
+        const at = (t: TensorInfo) => backend.getMemoryOffset(t.dataId);
+        simdKernels(backend).maxPoolGrad2x2(at(input), at(dy), at(dx), n, h, w, c, oh, ow);
+        return dx;
+      }
       const out = s.view(dx), x = s.view(input), g = s.view(dy);
       if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && pt === 0 && pl === 0 && 2 * oh === h && 2 * ow === w) {
         pool2x2Grad(x, g, out, n, h, w, c, oh, ow);

@@ -14,6 +14,9 @@ export interface SimdKernels {
   forwardScratchFloats(ci: number, co: number): number;
   winogradForward(xp: number, n: number, ci: number, co: number, tilesY: number, tilesX: number, u: number,
     y: number, oh: number, ow: number, bias: number, relu: number, scratch: number): void;
+  directConvFilterGrad(xp: number, n: number, ph: number, pw: number, ci: number, dy: number, fh: number, fw: number, co: number,
+    stride: number, oh: number, ow: number, dw: number): void;
+  maxPoolGrad2x2(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
   directConv(xp: number, n: number, ph: number, pw: number, ci: number, w: number, fh: number, fw: number, co: number,
     stride: number, oh: number, ow: number, y: number, bias: number, relu: number): void;
 }
