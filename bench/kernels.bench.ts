@@ -1,10 +1,15 @@
 // Per-kernel throughput on the wasm backend: the shipped kernel against the project's replacement,
-// on the layer shapes of the reference models (batch 64). Times are process CPU time (the machine
-// may be shared), the minimum over several runs, each on fresh input tensors.
+// on the layer shapes of the reference models (batch 64). For convolutions a third column, "gemm",
+// is the replacement with its SIMD paths (Winograd, the direct few-channel kernel) switched off:
+// what the XNNPACK-based paths alone give. Times are process CPU time (the machine may be
+// shared), the minimum over several runs, each on fresh input tensors. GF/s counts the direct
+// convolution's FLOPs: for Winograd, which multiplies less, it is an effective rate.
 //   npm run bench:kernels [-- --json]
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/ml/backend.js';
 import { runShipped, type BackendWasm } from '../src/ml/kernels/wasm-ops.js';
+import { winogradOptions } from '../src/ml/kernels/winograd.js';
+import { directConvOptions } from '../src/ml/kernels/conv2d.js';
 
 interface Case { kernel: string; label: string; flops: number; inputs: Record<string, tf.Tensor>; attrs: Record<string, unknown> }
 
@@ -33,8 +38,12 @@ function convCases(): Case[] {
     ['ref-cnn conv2 16x16 32->64 3x3', 64, 16, 32, 64, 3, 1],
     ['ref-cnn conv3 8x8 64->128 3x3', 64, 8, 64, 128, 3, 1],
     ['vgg conv1_2 32x32 16->16 3x3', 64, 32, 16, 16, 3, 1],
+    ['vgg conv2_1 16x16 16->32 3x3', 64, 16, 16, 32, 3, 1],
+    ['vgg conv3_2 8x8 64->64 3x3', 64, 8, 64, 64, 3, 1],
     ['vgg conv4 4x4 128->128 3x3', 64, 4, 128, 128, 3, 1],
     ['vgg conv5 2x2 128->128 3x3', 64, 2, 128, 128, 3, 1],
+    ['8->8 32x32 3x3 (below Winograd)', 64, 32, 8, 8, 3, 1],
+    ['resnet 3x3 s1 14x14 64->64 (w0.25)', 32, 14, 64, 64, 3, 1],
     ['resnet stem 7x7 s2 64x64 3->16', 16, 64, 3, 16, 7, 2],
     ['resnet 3x3 s2 16x16 32->32', 32, 16, 32, 32, 3, 2],
     ['resnet 1x1 s1 8x8 64->256', 32, 8, 64, 256, 1, 1],
@@ -43,6 +52,7 @@ function convCases(): Case[] {
     const oh = Math.ceil(h / s);
     const x = tf.randomNormal([n, h, h, ci]), dy = tf.randomNormal([n, oh, oh, co]), filter = tf.randomNormal([k, k, ci, co]);
     const flops = 2 * n * oh * oh * co * ci * k * k;
+    out.push({ kernel: 'Conv2D', label, flops, inputs: { x, filter }, attrs: { strides: s, pad: 'same', dataFormat: 'NHWC', dilations: 1 } });
     out.push({ kernel: 'Conv2DBackpropFilter', label, flops, inputs: { x, dy }, attrs: { strides: s, pad: 'same', dataFormat: 'NHWC', filterShape: [k, k, ci, co] } });
     out.push({ kernel: 'Conv2DBackpropInput', label, flops, inputs: { dy, filter }, attrs: { strides: s, pad: 'same', dataFormat: 'NHWC', inputShape: [n, h, h, ci] } });
   }
@@ -64,11 +74,23 @@ async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const info = await initBackend('wasm');
   const backend = tf.backend() as unknown as BackendWasm;
-  const rows: { kernel: string; label: string; shippedMs: number | null; oursMs: number; shippedGflops: number | null; oursGflops: number | null }[] = [];
+  const rows: { kernel: string; label: string; shippedMs: number | null; gemmMs: number | null; oursMs: number; shippedGflops: number | null; oursGflops: number | null }[] = [];
   for (const c of convCases()) {
     const reps = 3;
     // Our kernels run JavaScript around the wasm calls: warm the JIT up as a training run would.
-    const ours = cpuMs(c.inputs, (ins) => { tf.dispose(tf.engine().runKernel(c.kernel, ins as never, c.attrs as never) as tf.Tensor); }, 5, 6);
+    const runOurs = (ins: Record<string, tf.Tensor>) => { tf.dispose(tf.engine().runKernel(c.kernel, ins as never, c.attrs as never) as tf.Tensor); };
+    const ours = cpuMs(c.inputs, runOurs, 5, 6);
+    let gemm: number | null = null;
+    if (c.kernel.startsWith('Conv2D')) {
+      winogradOptions.enabled = false;
+      directConvOptions.maxChannels = 0;
+      try {
+        gemm = cpuMs(c.inputs, runOurs, 5, 2);
+      } finally {
+        winogradOptions.enabled = true;
+        directConvOptions.maxChannels = 4;
+      }
+    }
     let shipped: number | null = null;
     if (c.kernel !== 'Conv2DBackpropFilter') {
       shipped = cpuMs(c.inputs, (ins) => {
@@ -77,10 +99,11 @@ async function main(): Promise<void> {
       }, c.kernel === 'BatchMatMul' ? 1 : reps);
     }
     const gf = (ms: number | null) => (ms === null || c.flops === 0 ? null : Math.round((c.flops / ms / 1e6) * 10) / 10);
-    rows.push({ kernel: c.kernel, label: c.label, shippedMs: shipped, oursMs: ours, shippedGflops: gf(shipped), oursGflops: gf(ours) });
+    rows.push({ kernel: c.kernel, label: c.label, shippedMs: shipped, gemmMs: gemm, oursMs: ours, shippedGflops: gf(shipped), oursGflops: gf(ours) });
     if (!json) {
       const fmt = (ms: number | null, g: number | null) => (ms === null ? 'missing'.padStart(22) : `${ms.toFixed(2).padStart(9)} ms${g === null ? '' : ` ${g.toFixed(1).padStart(5)} GF/s`}`.padStart(22));
-      console.log(`${c.kernel.padEnd(21)} ${c.label.padEnd(34)} shipped ${fmt(shipped, gf(shipped))}   ours ${fmt(ours, gf(ours))}`);
+      const gemmCol = gemm === null ? '' : `   gemm ${gemm.toFixed(2).padStart(7)} ms`;
+      console.log(`${c.kernel.padEnd(21)} ${c.label.padEnd(36)} shipped ${fmt(shipped, gf(shipped))}${gemmCol}   ours ${fmt(ours, gf(ours))}`);
     }
   }
   if (json) console.log(JSON.stringify({ backend: info.name, detail: info.detail, timing: 'process CPU time, min of runs', rows }, null, 1));
