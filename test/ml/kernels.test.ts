@@ -6,6 +6,8 @@ import { filterGradOptions } from '../../src/ml/kernels/conv2d-backprop-filter.j
 import { inputGradOptions } from '../../src/ml/kernels/conv2d-backprop-input.js';
 import { fusedBatchNormGradConfig, stockFusedBatchNormGrad } from '../../src/ml/kernels/gradients.js';
 import { rand, size, runOn, relativeError } from './kernel-check.js';
+import { directConvOptions } from '../../src/ml/kernels/conv2d.js';
+import { winogradOptions } from '../../src/ml/kernels/winograd.js';
 
 interface ConvCase { name: string; x: [number, number, number, number]; f: [number, number, number, number];
   strides: number | [number, number]; pad: 'same' | 'valid' | number | number[][] }
@@ -50,7 +52,13 @@ describe('fast wasm kernels vs the cpu backend', function () {
       const inputs = { x: { shape: c.x, values: rand(size(c.x), 11 + ci) }, dy: { shape: dyShape, values: rand(size(dyShape), 97 + ci) } };
       const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f };
       const ref = await runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs);
+      // As registered (the SIMD paths where they apply), then each GEMM path with them off.
+      const got = await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs);
+      assert.deepEqual(got.shape, ref.shape);
+      assert.ok(relativeError(got.values, ref.values) < 1e-4, `default paths: relative error ${relativeError(got.values, ref.values)}`);
       try {
+        directConvOptions.maxChannels = 0;
+        winogradOptions.enabled = false;
         for (const [orientation, compactBelow, maxGather] of [['auto', 1.4, 1 << 25], ['transpose-x', 0, 1 << 25], ['transpose-dy', 0, 1 << 25], ['auto', 1, 1 << 25], ['auto', 1, 64], ['transpose-dy', 0, 64]] as const) {
           filterGradOptions.orientation = orientation;
           filterGradOptions.compactBelow = compactBelow;
@@ -62,6 +70,8 @@ describe('fast wasm kernels vs the cpu backend', function () {
           assert.ok(err < 1e-4, `${orientation} ${compactBelow} ${maxGather}: relative error ${err}`);
         }
       } finally {
+        directConvOptions.maxChannels = 4;
+        winogradOptions.enabled = true;
         filterGradOptions.orientation = 'auto';
         filterGradOptions.compactBelow = 1.4;
         filterGradOptions.compactChannels = 8;
@@ -76,15 +86,22 @@ describe('fast wasm kernels vs the cpu backend', function () {
       const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x };
       const ref = await runOn('cpu', 'Conv2DBackpropInput', inputs, attrs);
       try {
-        for (const col2im of [4, 0, 1000]) {
-          inputGradOptions.col2imChannels = col2im;
-          const got = await runOn('wasm', 'Conv2DBackpropInput', inputs, attrs);
-          assert.deepEqual(got.shape, ref.shape);
-          const err = relativeError(got.values, ref.values);
-          assert.ok(err < 1e-4, `col2im ≤ ${col2im} channels: relative error ${err}`);
+        for (const simd of [true, false]) {
+          // The convolutions inside take Winograd or the direct kernel where they apply, or not.
+          winogradOptions.enabled = simd;
+          directConvOptions.maxChannels = simd ? 4 : 0;
+          for (const col2im of [4, 0, 1000]) {
+            inputGradOptions.col2imChannels = col2im;
+            const got = await runOn('wasm', 'Conv2DBackpropInput', inputs, attrs);
+            assert.deepEqual(got.shape, ref.shape);
+            const err = relativeError(got.values, ref.values);
+            assert.ok(err < 1e-4, `SIMD paths ${simd ? 'on' : 'off'}, col2im ≤ ${col2im} channels: relative error ${err}`);
+          }
         }
       } finally {
         inputGradOptions.col2imChannels = 4;
+        winogradOptions.enabled = true;
+        directConvOptions.maxChannels = 4;
       }
     });
   }
@@ -127,10 +144,10 @@ describe('fast wasm kernels vs the cpu backend', function () {
     for (const [shape, filterSize, strides, pad, ties] of [
       [[2, 8, 6, 5], 2, 2, 'valid'], [[3, 7, 9, 4], 2, 2, 'valid'], [[2, 7, 7, 3], 2, 2, 'same'],
       [[2, 9, 9, 4], 3, 2, 'valid'], [[2, 9, 8, 3], 3, 3, 'same'], [[2, 5, 5, 2], 1, 2, 'valid'],
-      [[2, 8, 10, 8], 2, 2, 'valid'],
+      [[2, 8, 10, 8], 2, 2, 'valid'], [[2, 9, 11, 8], 3, 2, 'valid'], [[2, 9, 8, 4], 3, 1, 'valid'], [[1, 7, 9, 4], [2, 3], [1, 2], 'valid'],
       // After a ReLU many window values are equal (zero): the first of them must get dy.
       [[2, 8, 6, 8], 2, 2, 'valid', true], [[2, 9, 9, 4], 3, 2, 'valid', true],
-    ] as [number[], number, number, string, boolean?][]) {
+    ] as [number[], number | [number, number], number | [number, number], string, boolean?][]) {
       await tf.setBackend('cpu');
       const x = input(shape, seed++);
       if (ties) x.values.forEach((v, i) => { x.values[i] = Math.max(0, Math.round(v * 2) / 2); });

@@ -31,7 +31,8 @@ export function winogradForward(g: ConvGeometry): boolean {
 }
 
 export const directConvOptions = {
-  // Inputs with at most this many channels take the project's direct kernel (0 disables it).
+  // Inputs with at most this many channels take the project's direct forward kernel; 0 disables
+  // the direct kernels altogether (forward and filter gradient), for comparisons.
   maxChannels: 4,
 };
 
@@ -63,7 +64,7 @@ function directConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry
   return y;
 }
 
-/** The filter gradient of a convolution the direct kernel takes (directSmallChannels). */
+/** The filter gradient by the direct kernel: any input channels; Co a multiple of 4, equal strides. */
 export function directConvFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
   const xp = padForWindows(s, x, g);
   const dw = s.alloc([g.fh, g.fw, g.inC, g.outC]);

@@ -1,7 +1,8 @@
 // MaxPoolGrad for the wasm backend: each window sends its dy to the first position holding the
 // window's maximum, as the cpu backend does (overlapping windows accumulate). The 2×2 stride-2
-// pools of VGG take the SIMD kernel (assembly/pool.ts) when the channels come in fours, else a
-// dedicated loop; other windows a general loop. The shipped kernel is several times slower.
+// pools of VGG take a dedicated SIMD kernel (assembly/pool.ts), other windows inside the input
+// (ResNet's 3×3 stride 2 after explicit padding) a general one, when the channels come in fours;
+// the rest loops in JavaScript. The shipped kernel is several times slower.
 import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { withScope, type BackendWasm } from './wasm-ops.js';
 import { simdKernels } from './simd-module.js';
@@ -57,6 +58,12 @@ export const maxPoolGradConfig: KernelConfig = {
       if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && pt === 0 && pl === 0 && 2 * oh <= h && 2 * ow <= w && c % 4 === 0) {
         const at = (t: TensorInfo) => backend.getMemoryOffset(t.dataId);
         simdKernels(backend).maxPoolGrad2x2(at(input), at(dy), at(dx), n, h, w, c, oh, ow);
+        return dx;
+      }
+      if (pt === 0 && pl === 0 && (oh - 1) * sh + fh <= h && (ow - 1) * sw + fw <= w && c % 4 === 0) {
+        // Every window inside the input: the general SIMD kernel.
+        const at = (t: TensorInfo) => backend.getMemoryOffset(t.dataId);
+        simdKernels(backend).maxPoolGrad(at(input), at(dy), at(dx), n, h, w, c, oh, ow, fh, fw, sh, sw);
         return dx;
       }
       const out = s.view(dx), x = s.view(input), g = s.view(dy);

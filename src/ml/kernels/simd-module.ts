@@ -17,6 +17,8 @@ export interface SimdKernels {
   directConvFilterGrad(xp: number, n: number, ph: number, pw: number, ci: number, dy: number, fh: number, fw: number, co: number,
     stride: number, oh: number, ow: number, dw: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
+  maxPoolGrad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    fh: number, fw: number, sh: number, sw: number): void;
   directConv(xp: number, n: number, ph: number, pw: number, ci: number, w: number, fh: number, fw: number, co: number,
     stride: number, oh: number, ow: number, y: number, bias: number, relu: number): void;
 }

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelSpec } from '../spec.js';
 import { RESNET50_CUT_POINTS, RESNET50_EXPANSION, RESNET50_LAYOUT } from './cut-points.js';
+import { inputConv2d } from './input-conv.js';
 import {
   assembleNetwork, block, scaledChannels, tagDenseInit, BN_ARGS,
   type AnyTensor, type Block, type Kwargs, type Network,
@@ -46,7 +47,10 @@ export function buildResnet50(spec: ResolvedModelSpec, seed = 0): Network {
   const w = spec.widthMultiplier;
   const stem = scaledChannels(64, w, 'conv1', 'resnet50');
   const blocks: Block[] = [
-    block('conv1', true, [pad('conv1_pad', 3), conv('conv1_conv', stem, 7, 2), bn('conv1_bn'), relu('conv1')]),
+    // The stem reads the input: inputConv2d keeps backprop from computing the input's gradient.
+    block('conv1', true, [pad('conv1_pad', 3),
+      inputConv2d({ name: 'conv1_conv', filters: stem, kernelSize: 7, strides: 2, padding: 'valid', useBias: false, kernelInitializer: 'zeros' }),
+      bn('conv1_bn'), relu('conv1')]),
     block('maxpool', true, [pad('maxpool_pad', 1), tf.layers.maxPooling2d({ name: 'maxpool', poolSize: 3, strides: 2, padding: 'valid' })]),
   ];
   let inCh = stem;

@@ -1,5 +1,7 @@
 // Direct convolution for inputs with few channels (an image's 1–4), where XNNPACK's convolution
-// runs at half its usual rate: the reduction per output is only fh·fw·Ci long. AssemblyScript
+// runs at half its usual rate: the reduction per output is only fh·fw·Ci long; and the direct
+// filter gradient of any convolution, a reduction over pixels into a small result that XNNPACK
+// could only run after repacking a pixel-long operand. AssemblyScript
 // compiled into a module on the wasm backend's own memory (byte offsets into its heap; the module
 // owns no memory and allocates nothing).
 

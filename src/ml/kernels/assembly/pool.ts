@@ -45,3 +45,46 @@ export function maxPoolGrad2x2(x: usize, dy: usize, dx: usize, n: i32, h: i32, w
     for (let yy = 2 * oh; yy < h; yy++) memory.fill(dxImg + <usize>yy * row, 0, row);
   }
 }
+
+/**
+ * dx [n, h, w, C] from dy [n, oh, ow, C] for any fh × fw window with stride (sh, sw) and no
+ * padding (windows inside the input): each window's dy is added at the first position (row-major)
+ * holding the window's maximum; overlapping windows accumulate. C is a multiple of 4.
+ */
+export function maxPoolGrad(x: usize, dy: usize, dx: usize, n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32,
+  fh: i32, fw: i32, sh: i32, sw: i32): void {
+  const pix = <usize>c << 2, row = <usize>w * pix;
+  memory.fill(dx, 0, <usize>n * <usize>h * row);
+  for (let img = 0; img < n; img++) {
+    const xImg = x + <usize>img * <usize>h * row, dxImg = dx + <usize>img * <usize>h * row;
+    let g = dy + <usize>img * <usize>oh * <usize>ow * pix;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const win = <usize>(oy * sh) * row + <usize>(ox * sw) * pix;
+        for (let ch: usize = 0; ch < pix; ch += VEC, g += VEC) {
+          // The running maximum and the index of its first position, per lane.
+          let best = v128.load(xImg + win + ch);
+          let at = i32x4.splat(0);
+          let p = 0;
+          for (let ky = 0; ky < fh; ky++) {
+            for (let kx = 0; kx < fw; kx++, p++) {
+              if (p == 0) continue;
+              const v = v128.load(xImg + win + <usize>ky * row + <usize>kx * pix + ch);
+              const gt = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, gt);
+              at = v128.bitselect(i32x4.splat(p), at, gt);
+            }
+          }
+          const gv = v128.load(g);
+          p = 0;
+          for (let ky = 0; ky < fh; ky++) {
+            for (let kx = 0; kx < fw; kx++, p++) {
+              const q = dxImg + win + <usize>ky * row + <usize>kx * pix + ch;
+              v128.store(q, f32x4.add(v128.load(q), v128.and(gv, i32x4.eq(at, i32x4.splat(p)))));
+            }
+          }
+        }
+      }
+    }
+  }
+}
