@@ -5,7 +5,7 @@
 //  3. the synthetic demo set is learnable: a small CNN (PyTorch, when python3-torch is installed)
 //     trained a few epochs on configs/datasets/synthetic-demo.yaml, test accuracy per epoch.
 // Goals: ≥ 1,000 JPEGs/s per core; reopening < 1 s.
-import { spawnSync } from 'node:child_process';
+import { $ } from 'zx';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,8 +124,8 @@ for ep in range(6):
 async function learnability(work: string): Promise<void> {
   console.log('\n3. learnability of configs/datasets/synthetic-demo.yaml (small CNN: 3 conv + 2 dense, Adam 1e-3, batch 64; PyTorch)');
   const python = '/usr/bin/python3';
-  const check = spawnSync(python, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
-  if (check.status !== 0) {
+  const check = await $({ nothrow: true, quiet: true })`${python} -c ${'import torch, numpy'}`;
+  if (check.exitCode !== 0) {
     console.log('   skipped: /usr/bin/python3 with torch and numpy not found (Debian python3-torch)');
     return;
   }
@@ -133,9 +133,9 @@ async function learnability(work: string): Promise<void> {
   const out = join(work, 'synthetic-demo');
   const m = await measure(() => prepareDataset(spec, out));
   console.log(`   prepared ${m.result.splits.train.count} train / ${m.result.splits.val.count} val / ${m.result.splits.test.count} test images in ${m.wall.toFixed(2)} s`);
-  const r = spawnSync(python, ['-c', PROBE, out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = await $({ nothrow: true, quiet: true })`${python} -c ${PROBE} ${out}`;
   process.stdout.write(r.stdout);
-  if (r.status !== 0) console.log(`   probe failed: ${r.stderr.trim().split('\n').pop()}`);
+  if (r.exitCode !== 0) console.log(`   probe failed: ${r.stderr.trim().split('\n').pop()}`);
 }
 
 await main();

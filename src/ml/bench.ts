@@ -2,11 +2,11 @@
 // backend, with the protocol of the PyTorch reference script (batch 64, 8 batches, one warm-up
 // epoch, median of 3 timed epochs, Adam lr 1e-3, softmax cross-entropy), and the script itself
 // run side by side when PyTorch is available.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { $ } from 'zx';
 import { buildReferenceModel, REFERENCE_MODELS, type ReferenceModelName } from './reference-models.js';
 
 export interface BenchProtocol { batch: number; batches: number; repeats: number }
@@ -172,53 +172,38 @@ export function torchReferenceScript(): string {
 }
 
 /** null when `python` can import torch, else the reason it cannot. */
-export function checkTorch(python: string): Promise<string | null> {
-  if (!existsSync(python)) return Promise.resolve(`${python} not found: the PyTorch reference needs Python 3 with torch (Debian: apt-get install python3-torch)`);
-  return new Promise((resolve) => {
-    const child = spawn(python, ['-c', 'import torch'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('error', (e) => resolve(`could not run ${python}: ${e.message}`));
-    child.on('close', (code) => resolve(code === 0 ? null
-      : /No module named/.test(err) ? `${python} has no torch module (Debian: apt-get install python3-torch)`
-        : `${python} -c 'import torch' failed: ${err.trim().split('\n').pop()}`));
-  });
+export async function checkTorch(python: string): Promise<string | null> {
+  if (!existsSync(python)) return `${python} not found: the PyTorch reference needs Python 3 with torch (Debian: apt-get install python3-torch)`;
+  const r = await $({ nothrow: true, quiet: true })`${python} -c ${'import torch'}`;
+  if (r.exitCode === 0) return null;
+  return /No module named/.test(r.stderr) ? `${python} has no torch module (Debian: apt-get install python3-torch)`
+    : `${python} -c 'import torch' failed: ${r.stderr.trim().split('\n').pop() ?? `exit code ${r.exitCode}`}`;
 }
 
 export interface TorchResult { engine: string; threads: number; models: Record<string, Throughput> }
 
 /** Runs the PyTorch reference script; rejects with a readable reason when Python or torch is missing. */
-export function runTorchReference(p: BenchProtocol = DEFAULT_PROTOCOL, opts: { python?: string; threads?: number; script?: string } = {}): Promise<TorchResult> {
+export async function runTorchReference(p: BenchProtocol = DEFAULT_PROTOCOL, opts: { python?: string; threads?: number; script?: string } = {}): Promise<TorchResult> {
   const python = opts.python ?? DEFAULT_PYTHON;
   if (!existsSync(python)) {
-    return Promise.reject(new Error(`${python} not found: the PyTorch reference needs Python 3 with torch (Debian: apt-get install python3-torch)`));
+    throw new Error(`${python} not found: the PyTorch reference needs Python 3 with torch (Debian: apt-get install python3-torch)`);
   }
   const script = opts.script ?? torchReferenceScript();
-  const args = [script, '--threads', String(opts.threads ?? 1), '--batch', String(p.batch), '--batches', String(p.batches), '--repeats', String(p.repeats)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('error', (e) => reject(new Error(`could not run ${python}: ${e.message}`)));
-    child.on('close', (code) => {
-      if (code !== 0) {
-        const why = /No module named 'torch'/.test(err)
-          ? `${python} has no torch module (Debian: apt-get install python3-torch)`
-          : `${python} ${script} exited with code ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`;
-        reject(new Error(why));
-        return;
-      }
-      try {
-        const j = JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
-        const models: Record<string, Throughput> = {};
-        for (const m of REFERENCE_MODELS) models[m] = j[m] as Throughput;
-        resolve({ engine: String(j.engine), threads: Number(j.threads), models });
-      } catch (e) {
-        reject(new Error(`unreadable output from the PyTorch reference: ${(e as Error).message}`));
-      }
-    });
-  });
+  const args = ['--threads', String(opts.threads ?? 1), '--batch', String(p.batch), '--batches', String(p.batches), '--repeats', String(p.repeats)];
+  const r = await $({ nothrow: true, quiet: true })`${python} ${script} ${args}`;
+  if (r.exitCode !== 0) {
+    throw new Error(/No module named 'torch'/.test(r.stderr)
+      ? `${python} has no torch module (Debian: apt-get install python3-torch)`
+      : `${python} ${script} exited with code ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  try {
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    const models: Record<string, Throughput> = {};
+    for (const m of REFERENCE_MODELS) models[m] = j[m] as Throughput;
+    return { engine: String(j.engine), threads: Number(j.threads), models };
+  } catch (e) {
+    throw new Error(`unreadable output from the PyTorch reference: ${(e as Error).message}`);
+  }
 }
 
 /** FLOPs per image of the convolution and dense layers (multiply-adds × 2): forward, and a training

@@ -49,18 +49,16 @@ export function directSmallChannels(g: ConvGeometry): boolean {
 function padForWindows(s: Scope, x: TensorInfo, g: ConvGeometry): TensorInfo {
   const ph = (g.outH - 1) * g.strideH + g.fh, pw = (g.outW - 1) * g.strideW + g.fw;
   const xp = s.alloc([g.batch, ph, pw, g.inC]);
-  simdKernels(s.backend).padImages(at(s, x), g.batch, g.inH, g.inW, g.inC, g.padTop, g.padLeft, ph, pw, at(s, xp));
+  simdKernels(s.backend).padImages(s.address(x), g.batch, g.inH, g.inW, g.inC, g.padTop, g.padLeft, ph, pw, s.address(xp));
   return xp;
 }
-
-const at = (s: Scope, t: TensorInfo) => s.backend.getMemoryOffset(t.dataId);
 
 /** The direct kernel: pads the input once so every window lies inside, then 4 pixels × 8 channels per pass. */
 function directConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, epilogue: WinogradEpilogue): TensorInfo {
   const xp = padForWindows(s, x, g);
   const y = s.alloc([g.batch, g.outH, g.outW, g.outC]);
-  simdKernels(s.backend).directConv(at(s, xp), g.batch, xp.shape[1]!, xp.shape[2]!, g.inC, at(s, filter), g.fh, g.fw, g.outC,
-    g.strideH, g.outH, g.outW, at(s, y), epilogue.bias === undefined ? 0 : at(s, epilogue.bias), epilogue.relu ? 1 : 0);
+  simdKernels(s.backend).directConv(s.address(xp), g.batch, xp.shape[1]!, xp.shape[2]!, g.inC, s.address(filter), g.fh, g.fw, g.outC,
+    g.strideH, g.outH, g.outW, s.address(y), epilogue.bias === undefined ? 0 : s.address(epilogue.bias), epilogue.relu ? 1 : 0);
   return y;
 }
 
@@ -68,8 +66,8 @@ function directConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry
 export function directConvFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
   const xp = padForWindows(s, x, g);
   const dw = s.alloc([g.fh, g.fw, g.inC, g.outC]);
-  simdKernels(s.backend).directConvFilterGrad(at(s, xp), g.batch, xp.shape[1]!, xp.shape[2]!, g.inC, at(s, dy), g.fh, g.fw, g.outC,
-    g.strideH, g.outH, g.outW, at(s, dw));
+  simdKernels(s.backend).directConvFilterGrad(s.address(xp), g.batch, xp.shape[1]!, xp.shape[2]!, g.inC, s.address(dy), g.fh, g.fw, g.outC,
+    g.strideH, g.outH, g.outW, s.address(dw));
   return dw;
 }
 

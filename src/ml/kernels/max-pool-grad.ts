@@ -56,14 +56,12 @@ export const maxPoolGradConfig: KernelConfig = {
       }
       const dx = s.alloc(input.shape);
       if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && pt === 0 && pl === 0 && 2 * oh <= h && 2 * ow <= w && c % 4 === 0) {
-        const at = (t: TensorInfo) => backend.getMemoryOffset(t.dataId);
-        simdKernels(backend).maxPoolGrad2x2(at(input), at(dy), at(dx), n, h, w, c, oh, ow);
+        simdKernels(backend).maxPoolGrad2x2(s.address(input), s.address(dy), s.address(dx), n, h, w, c, oh, ow);
         return dx;
       }
       if (pt === 0 && pl === 0 && (oh - 1) * sh + fh <= h && (ow - 1) * sw + fw <= w && c % 4 === 0) {
         // Every window inside the input: the general SIMD kernel.
-        const at = (t: TensorInfo) => backend.getMemoryOffset(t.dataId);
-        simdKernels(backend).maxPoolGrad(at(input), at(dy), at(dx), n, h, w, c, oh, ow, fh, fw, sh, sw);
+        simdKernels(backend).maxPoolGrad(s.address(input), s.address(dy), s.address(dx), n, h, w, c, oh, ow, fh, fw, sh, sw);
         return dx;
       }
       const out = s.view(dx), x = s.view(input), g = s.view(dy);

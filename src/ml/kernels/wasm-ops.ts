@@ -69,6 +69,11 @@ export class Scope {
     return out;
   }
 
+  /** The byte offset of a tensor's data in the wasm heap (what the SIMD kernel module takes). */
+  address(t: TensorInfo): number {
+    return this.backend.getMemoryOffset(t.dataId);
+  }
+
   /** A zero-copy Float32Array view of a tensor in the wasm heap. Take views only after the last
    *  allocation of a step: growing the heap detaches earlier views. */
   view(t: TensorInfo): Float32Array {

@@ -4,7 +4,7 @@
 // `assembly/winograd.ts` (see simd-module.ts); the forward pass runs them block by block of tiles
 // in one call, so the transformed data never leaves the cache.
 import { type TensorInfo } from '@tensorflow/tfjs';
-import { type BackendWasm, type Scope } from './wasm-ops.js';
+import { type Scope } from './wasm-ops.js';
 import type { ConvGeometry } from './conv-geometry.js';
 import { simdKernels } from './simd-module.js';
 
@@ -21,10 +21,6 @@ export const winogradOptions = {
 };
 
 const tilesOf = (size: number) => Math.ceil(size / 4);
-
-function address(s: Scope, t: TensorInfo): number {
-  return s.backend.getMemoryOffset(t.dataId);
-}
 
 /** Image groups of about `tilesPerGroup` tiles. */
 function imageGroups(batch: number, tilesPerImage: number): [number, number][] {
@@ -47,18 +43,18 @@ export function winogradConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: Con
   const ph = 4 * tilesY + 2, pw = 4 * tilesX + 2;
   const u = s.alloc([36, ci, co]);
   const filterScratch = s.alloc([scratchFloats(0)]);
-  wasm.filterTransform(address(s, filter), ci, co, address(s, u), address(s, filterScratch));
+  wasm.filterTransform(s.address(filter), ci, co, s.address(u), s.address(filterScratch));
   const y = s.alloc([n, oh, ow, co]);
-  const bias = epilogue.bias === undefined ? 0 : address(s, epilogue.bias);
+  const bias = epilogue.bias === undefined ? 0 : s.address(epilogue.bias);
   const scratch = s.alloc([wasm.forwardScratchFloats(ci, co)]);
   // Padded copies of at most about paddedFloats at a time.
   const perGroup = Math.max(1, Math.floor(winogradOptions.paddedFloats / (ph * pw * ci)));
   for (let b0 = 0; b0 < n; b0 += perGroup) {
     const nb = Math.min(perGroup, n - b0);
     const xp = s.alloc([nb, ph, pw, ci]);
-    wasm.padImages(address(s, x) + 4 * b0 * h * w * ci, nb, h, w, ci, g.padTop, g.padLeft, ph, pw, address(s, xp));
-    wasm.winogradForward(address(s, xp), nb, ci, co, tilesY, tilesX, address(s, u), address(s, y) + 4 * b0 * oh * ow * co,
-      oh, ow, bias, epilogue.relu ? 1 : 0, address(s, scratch));
+    wasm.padImages(s.address(x) + 4 * b0 * h * w * ci, nb, h, w, ci, g.padTop, g.padLeft, ph, pw, s.address(xp));
+    wasm.winogradForward(s.address(xp), nb, ci, co, tilesY, tilesX, s.address(u), s.address(y) + 4 * b0 * oh * ow * co,
+      oh, ow, bias, epilogue.relu ? 1 : 0, s.address(scratch));
     s.release(xp);
   }
   return y;
@@ -86,22 +82,22 @@ export function winogradFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: C
   for (const [b0, nb] of imageGroups(n, perImage)) {
     const t = nb * perImage;
     const xp = s.alloc([nb, ph, pw, ci]);
-    wasm.padImages(address(s, x) + 4 * b0 * h * w * ci, nb, h, w, ci, g.padTop, g.padLeft, ph, pw, address(s, xp));
+    wasm.padImages(s.address(x) + 4 * b0 * h * w * ci, nb, h, w, ci, g.padTop, g.padLeft, ph, pw, s.address(xp));
     const v = s.alloc([36, t, ci]);
-    wasm.inputTransform(address(s, xp), nb, ci, tilesY, tilesX, address(s, v), t * ci, address(s, scratch));
+    wasm.inputTransform(s.address(xp), nb, ci, tilesY, tilesX, s.address(v), t * ci, s.address(scratch));
     s.release(xp);
-    let dyp = address(s, dy) + 4 * b0 * oh * ow * co;
+    let dyp = s.address(dy) + 4 * b0 * oh * ow * co;
     let dyPadded: TensorInfo | undefined;
     if (!dyAligned) {
       dyPadded = s.alloc([nb, 4 * tilesY, 4 * tilesX, co]);
-      wasm.padImages(dyp, nb, oh, ow, co, 0, 0, 4 * tilesY, 4 * tilesX, address(s, dyPadded));
-      dyp = address(s, dyPadded);
+      wasm.padImages(dyp, nb, oh, ow, co, 0, 0, 4 * tilesY, 4 * tilesX, s.address(dyPadded));
+      dyp = s.address(dyPadded);
     }
     const dm = s.alloc([36, t, co]);
-    wasm.gradTransform(dyp, nb, co, tilesY, tilesX, address(s, dm), t * co, address(s, scratch));
+    wasm.gradTransform(dyp, nb, co, tilesY, tilesX, s.address(dm), t * co, s.address(scratch));
     if (dyPadded !== undefined) s.release(dyPadded);
-    wasm.filterGradProducts(address(s, v), address(s, dm), t, ci, co, t * ci, t * co, address(s, du), duStride);
-    wasm.filterGradTransform(address(s, du), duStride, ci, co, address(s, dw), first ? 0 : 1, address(s, scratch));
+    wasm.filterGradProducts(s.address(v), s.address(dm), t, ci, co, t * ci, t * co, s.address(du), duStride);
+    wasm.filterGradTransform(s.address(du), duStride, ci, co, s.address(dw), first ? 0 : 1, s.address(scratch));
     first = false;
     release(s, [v, dm]);
   }

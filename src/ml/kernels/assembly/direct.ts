@@ -6,6 +6,7 @@
 // owns no memory and allocates nothing).
 
 import { VEC } from './common';
+import { mac1x4, mac4x4, mac4x8 } from './mac';
 
 /**
  * y [n, oh, ow, Co] = Σ_{kh,kw,ci} xp[n, oy·s + kh, ox·s + kw, ci] · w[kh, kw, ci, co], plus bias[co]
@@ -27,8 +28,8 @@ export function directConv(xp: usize, n: i32, ph: i32, pw: i32, ci: i32, w: usiz
       for (; ox + 4 <= ow; ox += 4) {
         const xBase = rowBase + <usize>ox * step;
         let o = 0;
-        for (; o + 8 <= co; o += 8) conv4x8(xBase, xRow, step, fh, taps, w + (<usize>o << 2), wTap, yRow + <usize>ox * yPix + (<usize>o << 2), yPix, bias != 0 ? bias + (<usize>o << 2) : 0, relu);
-        if (o < co) conv4x4(xBase, xRow, step, fh, taps, w + (<usize>o << 2), wTap, yRow + <usize>ox * yPix + (<usize>o << 2), yPix, bias != 0 ? bias + (<usize>o << 2) : 0, relu);
+        for (; o + 8 <= co; o += 8) conv4(xBase, xRow, step, fh, taps, w + (<usize>o << 2), wTap, yRow + <usize>ox * yPix + (<usize>o << 2), yPix, bias != 0 ? bias + (<usize>o << 2) : 0, relu, true);
+        if (o < co) conv4(xBase, xRow, step, fh, taps, w + (<usize>o << 2), wTap, yRow + <usize>ox * yPix + (<usize>o << 2), yPix, bias != 0 ? bias + (<usize>o << 2) : 0, relu, false);
       }
       for (; ox < ow; ox++) {
         const xBase = rowBase + <usize>ox * step;
@@ -38,71 +39,34 @@ export function directConv(xp: usize, n: i32, ph: i32, pw: i32, ci: i32, w: usiz
   }
 }
 
-@inline function finish(v: v128, bias: usize, off: usize, relu: i32): v128 {
-  let r = bias != 0 ? f32x4.add(v, v128.load(bias + off)) : v;
-  return relu != 0 ? f32x4.max(r, f32x4.splat(0)) : r;
-}
-
-/** Four pixels (`step` bytes apart in x) × eight channels. */
-@inline function conv4x8(x: usize, xRow: usize, step: usize, fh: i32, taps: i32, w: usize, wTap: usize, y: usize, yPix: usize, bias: usize, relu: i32): void {
-  let a0 = f32x4.splat(0), b0 = f32x4.splat(0), a1 = f32x4.splat(0), b1 = f32x4.splat(0);
-  let a2 = f32x4.splat(0), b2 = f32x4.splat(0), a3 = f32x4.splat(0), b3 = f32x4.splat(0);
-  let wp = w;
-  for (let kh = 0; kh < fh; kh++) {
-    let xp = x + <usize>kh * xRow;
-    for (let t = 0; t < taps; t++) {
-      const w0 = v128.load(wp), w1 = v128.load(wp + VEC);
-      const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp + step);
-      a0 = f32x4.add(a0, f32x4.mul(x0, w0)); b0 = f32x4.add(b0, f32x4.mul(x0, w1));
-      a1 = f32x4.add(a1, f32x4.mul(x1, w0)); b1 = f32x4.add(b1, f32x4.mul(x1, w1));
-      const x2 = v128.load32_splat(xp + 2 * step), x3 = v128.load32_splat(xp + 3 * step);
-      a2 = f32x4.add(a2, f32x4.mul(x2, w0)); b2 = f32x4.add(b2, f32x4.mul(x2, w1));
-      a3 = f32x4.add(a3, f32x4.mul(x3, w0)); b3 = f32x4.add(b3, f32x4.mul(x3, w1));
-      xp += 4;
-      wp += wTap;
-    }
+/**
+ * Four pixels (`step` bytes apart in x) × eight (or four) channels, accumulated over the fh window
+ * rows (each row's fw·Ci values are contiguous in x, as its fw·Ci rows are in w), then the bias
+ * and ReLU.
+ */
+@inline function conv4(x: usize, xRow: usize, step: usize, fh: i32, taps: i32, w: usize, wTap: usize, y: usize, yPix: usize,
+  bias: usize, relu: i32, wide: bool): void {
+  const rowTaps = <usize>taps * wTap;
+  if (wide) mac4x8(x, 4, step, w, wTap, taps, fh, xRow, rowTaps, y, yPix, 0);
+  else mac4x4(x, 4, step, w, wTap, taps, fh, xRow, rowTaps, y, yPix, 0);
+  for (let r: usize = 0; r < 4; r++) {
+    finish(y + r * yPix, bias, relu);
+    if (wide) finish(y + r * yPix + VEC, bias != 0 ? bias + VEC : 0, relu);
   }
-  v128.store(y, finish(a0, bias, 0, relu)); v128.store(y + VEC, finish(b0, bias, VEC, relu));
-  v128.store(y + yPix, finish(a1, bias, 0, relu)); v128.store(y + yPix + VEC, finish(b1, bias, VEC, relu));
-  v128.store(y + 2 * yPix, finish(a2, bias, 0, relu)); v128.store(y + 2 * yPix + VEC, finish(b2, bias, VEC, relu));
-  v128.store(y + 3 * yPix, finish(a3, bias, 0, relu)); v128.store(y + 3 * yPix + VEC, finish(b3, bias, VEC, relu));
-}
-
-/** Four pixels × the last four channels when Co is not a multiple of 8. */
-@inline function conv4x4(x: usize, xRow: usize, step: usize, fh: i32, taps: i32, w: usize, wTap: usize, y: usize, yPix: usize, bias: usize, relu: i32): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let wp = w;
-  for (let kh = 0; kh < fh; kh++) {
-    let xp = x + <usize>kh * xRow;
-    for (let t = 0; t < taps; t++) {
-      const w0 = v128.load(wp);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(xp), w0));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(xp + step), w0));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(xp + 2 * step), w0));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(xp + 3 * step), w0));
-      xp += 4;
-      wp += wTap;
-    }
-  }
-  v128.store(y, finish(a0, bias, 0, relu));
-  v128.store(y + yPix, finish(a1, bias, 0, relu));
-  v128.store(y + 2 * yPix, finish(a2, bias, 0, relu));
-  v128.store(y + 3 * yPix, finish(a3, bias, 0, relu));
 }
 
 /** One pixel × four channels (the row's last pixels). */
 @inline function conv1x4(x: usize, xRow: usize, fh: i32, taps: i32, w: usize, wTap: usize, y: usize, bias: usize, relu: i32): void {
-  let a = f32x4.splat(0);
-  let wp = w;
-  for (let kh = 0; kh < fh; kh++) {
-    let xp = x + <usize>kh * xRow;
-    for (let t = 0; t < taps; t++) {
-      a = f32x4.add(a, f32x4.mul(v128.load32_splat(xp), v128.load(wp)));
-      xp += 4;
-      wp += wTap;
-    }
-  }
-  v128.store(y, finish(a, bias, 0, relu));
+  mac1x4(x, 4, w, wTap, taps, fh, xRow, <usize>taps * wTap, y, 0);
+  finish(y, bias, relu);
+}
+
+/** y ← max(y + bias, 0) as asked, for one vector of outputs. */
+@inline function finish(y: usize, bias: usize, relu: i32): void {
+  let v = v128.load(y);
+  if (bias != 0) v = f32x4.add(v, v128.load(bias));
+  if (relu != 0) v = f32x4.max(v, f32x4.splat(0));
+  v128.store(y, v);
 }
 
 /** Output pixels per block of the filter gradient: the block's dy rows stay in the L1 cache. */
@@ -132,68 +96,14 @@ export function directConvFilterGrad(xp: usize, n: i32, ph: i32, pw: i32, ci: i3
           let t = 0;
           for (; t + 4 <= taps; t += 4) {
             let o = 0;
-            for (; o + 8 <= co; o += 8) grad4x8(xk + (<usize>t << 2), step, dBlock + (<usize>o << 2), dPix, cnt, wk + <usize>t * wTap + (<usize>o << 2), wTap);
-            for (; o < co; o += 4) grad4x4(xk + (<usize>t << 2), step, dBlock + (<usize>o << 2), dPix, cnt, wk + <usize>t * wTap + (<usize>o << 2), wTap);
+            for (; o + 8 <= co; o += 8) mac4x8(xk + (<usize>t << 2), step, 4, dBlock + (<usize>o << 2), dPix, cnt, 1, 0, 0, wk + <usize>t * wTap + (<usize>o << 2), wTap, 1);
+            for (; o < co; o += 4) mac4x4(xk + (<usize>t << 2), step, 4, dBlock + (<usize>o << 2), dPix, cnt, 1, 0, 0, wk + <usize>t * wTap + (<usize>o << 2), wTap, 1);
           }
           for (; t < taps; t++) {
-            for (let o = 0; o < co; o += 4) grad1x4(xk + (<usize>t << 2), step, dBlock + (<usize>o << 2), dPix, cnt, wk + <usize>t * wTap + (<usize>o << 2));
+            for (let o = 0; o < co; o += 4) mac1x4(xk + (<usize>t << 2), step, dBlock + (<usize>o << 2), dPix, cnt, 1, 0, 0, wk + <usize>t * wTap + (<usize>o << 2), 1);
           }
         }
       }
     }
   }
-}
-
-/** dw[r][0..7] += Σ_p x[p][r] · dy[p][0..7] for the four consecutive taps r of x (pixels `xs` apart). */
-@inline function grad4x8(x: usize, xs: usize, d: usize, ds: usize, cnt: i32, dw: usize, wTap: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let p = 0; p < cnt; p++) {
-    const d0 = v128.load(d), d1 = v128.load(d + VEC);
-    const a0 = v128.load32_splat(x), a1 = v128.load32_splat(x + 4);
-    c00 = f32x4.add(c00, f32x4.mul(a0, d0)); c01 = f32x4.add(c01, f32x4.mul(a0, d1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, d0)); c11 = f32x4.add(c11, f32x4.mul(a1, d1));
-    const a2 = v128.load32_splat(x + 8), a3 = v128.load32_splat(x + 12);
-    c20 = f32x4.add(c20, f32x4.mul(a2, d0)); c21 = f32x4.add(c21, f32x4.mul(a2, d1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, d0)); c31 = f32x4.add(c31, f32x4.mul(a3, d1));
-    x += xs;
-    d += ds;
-  }
-  addTo(dw, c00); addTo(dw + VEC, c01); dw += wTap;
-  addTo(dw, c10); addTo(dw + VEC, c11); dw += wTap;
-  addTo(dw, c20); addTo(dw + VEC, c21); dw += wTap;
-  addTo(dw, c30); addTo(dw + VEC, c31);
-}
-
-/** grad4x8 for the last four channels when Co is not a multiple of 8. */
-@inline function grad4x4(x: usize, xs: usize, d: usize, ds: usize, cnt: i32, dw: usize, wTap: usize): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-  for (let p = 0; p < cnt; p++) {
-    const d0 = v128.load(d);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(x), d0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(x + 4), d0));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(x + 8), d0));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(x + 12), d0));
-    x += xs;
-    d += ds;
-  }
-  addTo(dw, c0); dw += wTap;
-  addTo(dw, c1); dw += wTap;
-  addTo(dw, c2); dw += wTap;
-  addTo(dw, c3);
-}
-
-/** One tap × four channels (the window row's last taps). */
-@inline function grad1x4(x: usize, xs: usize, d: usize, ds: usize, cnt: i32, dw: usize): void {
-  let c = f32x4.splat(0);
-  for (let p = 0; p < cnt; p++) {
-    c = f32x4.add(c, f32x4.mul(v128.load32_splat(x), v128.load(d)));
-    x += xs;
-    d += ds;
-  }
-  addTo(dw, c);
-}
-
-@inline function addTo(p: usize, v: v128): void {
-  v128.store(p, f32x4.add(v128.load(p), v));
 }

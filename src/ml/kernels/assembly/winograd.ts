@@ -12,6 +12,7 @@
 // Every vector holds 4 consecutive channels, the NHWC innermost dimension.
 
 import { VEC } from './common';
+import { mac4x4, mac4x8 } from './mac';
 
 // ---- 1-D transforms, each on six (or three, four) vectors at a stride, results at a stride ----
 
@@ -205,52 +206,11 @@ export function filterGradProducts(v: usize, dm: usize, t: i32, ci: i32, co: i32
       const vb = vk + <usize>t0 * vRow, db = dk + <usize>t0 * dRow;
       for (let i: usize = 0; i < <usize>ci; i += 4) {
         let o: usize = 0;
-        for (; o + 8 <= <usize>co; o += 8) products4x8(vb + (i << 2), vRow, db + (o << 2), dRow, rows, uk + i * dRow + (o << 2), dRow);
-        if (o < <usize>co) products4x4(vb + (i << 2), vRow, db + (o << 2), dRow, rows, uk + i * dRow + (o << 2), dRow);
+        for (; o + 8 <= <usize>co; o += 8) mac4x8(vb + (i << 2), vRow, 4, db + (o << 2), dRow, rows, 1, 0, 0, uk + i * dRow + (o << 2), dRow, 1);
+        if (o < <usize>co) mac4x4(vb + (i << 2), vRow, 4, db + (o << 2), dRow, rows, 1, 0, 0, uk + i * dRow + (o << 2), dRow, 1);
       }
     }
   }
-}
-
-/** out[r][0..7] += Σ_t a[t][r] · b[t][0..7] for r = 0..3 (out rows `os` bytes apart). */
-@inline function products4x8(a: usize, as: usize, b: usize, bs: usize, rows: i32, out: usize, os: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let t = 0; t < rows; t++) {
-    const b0 = v128.load(b), b1 = v128.load(b + VEC);
-    const a0 = v128.load32_splat(a), a1 = v128.load32_splat(a + 4), a2 = v128.load32_splat(a + 8), a3 = v128.load32_splat(a + 12);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
-    a += as;
-    b += bs;
-  }
-  v128.store(out, f32x4.add(v128.load(out), c00)); v128.store(out + VEC, f32x4.add(v128.load(out + VEC), c01));
-  out += os;
-  v128.store(out, f32x4.add(v128.load(out), c10)); v128.store(out + VEC, f32x4.add(v128.load(out + VEC), c11));
-  out += os;
-  v128.store(out, f32x4.add(v128.load(out), c20)); v128.store(out + VEC, f32x4.add(v128.load(out + VEC), c21));
-  out += os;
-  v128.store(out, f32x4.add(v128.load(out), c30)); v128.store(out + VEC, f32x4.add(v128.load(out + VEC), c31));
-}
-
-/** products4x8 for the last four columns when Co is not a multiple of 8. */
-@inline function products4x4(a: usize, as: usize, b: usize, bs: usize, rows: i32, out: usize, os: usize): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-  for (let t = 0; t < rows; t++) {
-    const b0 = v128.load(b);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a), b0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a + 4), b0));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a + 8), b0));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a + 12), b0));
-    a += as;
-    b += bs;
-  }
-  v128.store(out, f32x4.add(v128.load(out), c0)); out += os;
-  v128.store(out, f32x4.add(v128.load(out), c1)); out += os;
-  v128.store(out, f32x4.add(v128.load(out), c2)); out += os;
-  v128.store(out, f32x4.add(v128.load(out), c3));
 }
 
 // ---- the forward convolution, fused ----
@@ -311,8 +271,8 @@ export function winogradForward(xp: usize, n: i32, ci: i32, co: i32, tilesY: i32
       const a = vBlk + k * vk, b = u + k * <usize>ci * coB, m = mBlk + k * mk;
       for (let j: usize = 0; j < <usize>rows4; j += 4) {
         let o: usize = 0;
-        for (; o + 8 <= <usize>co; o += 8) tileProducts4x8(a + j * ciB, ciB, b + (o << 2), coB, ci, m + j * coB + (o << 2), coB);
-        if (o < <usize>co) tileProducts4x4(a + j * ciB, ciB, b + (o << 2), coB, ci, m + j * coB + (o << 2), coB);
+        for (; o + 8 <= <usize>co; o += 8) mac4x8(a + j * ciB, 4, ciB, b + (o << 2), coB, ci, 1, 0, 0, m + j * coB + (o << 2), coB, 0);
+        if (o < <usize>co) mac4x4(a + j * ciB, 4, ciB, b + (o << 2), coB, ci, 1, 0, 0, m + j * coB + (o << 2), coB, 0);
       }
     }
     // Output transform of the block's tiles.
@@ -337,43 +297,4 @@ export function winogradForward(xp: usize, n: i32, ci: i32, co: i32, tilesY: i32
       if (++tx == tilesX) { tx = 0; if (++ty == tilesY) { ty = 0; img++; } }
     }
   }
-}
-
-/** out[r][0..7] = Σ_i a[r][i] · b[i][0..7] for four rows r (`as` bytes apart) over `len` terms. */
-@inline function tileProducts4x8(a: usize, as: usize, b: usize, bs: usize, len: i32, out: usize, os: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let i = 0; i < len; i++) {
-    const b0 = v128.load(b), b1 = v128.load(b + VEC);
-    const a0 = v128.load32_splat(a), a1 = v128.load32_splat(a + as);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    const a2 = v128.load32_splat(a + 2 * as), a3 = v128.load32_splat(a + 3 * as);
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
-    a += 4;
-    b += bs;
-  }
-  v128.store(out, c00); v128.store(out + VEC, c01); out += os;
-  v128.store(out, c10); v128.store(out + VEC, c11); out += os;
-  v128.store(out, c20); v128.store(out + VEC, c21); out += os;
-  v128.store(out, c30); v128.store(out + VEC, c31);
-}
-
-/** tileProducts4x8 for the last four channels when Co is not a multiple of 8. */
-@inline function tileProducts4x4(a: usize, as: usize, b: usize, bs: usize, len: i32, out: usize, os: usize): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-  for (let i = 0; i < len; i++) {
-    const b0 = v128.load(b);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a), b0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a + as), b0));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a + 2 * as), b0));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a + 3 * as), b0));
-    a += 4;
-    b += bs;
-  }
-  v128.store(out, c0); out += os;
-  v128.store(out, c1); out += os;
-  v128.store(out, c2); out += os;
-  v128.store(out, c3);
 }

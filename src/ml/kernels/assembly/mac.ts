@@ -1,0 +1,73 @@
+// The multiply-accumulate blocks shared by the module's products: four rows × eight (or four)
+// columns held in registers while a reduction runs. Each reduction step reads two (one) vectors
+// of b and broadcasts one value of a per row:
+//   out[r][0..7] (+)= Σ_{s < segs} Σ_{i < len} a[s·aSeg + i·aStep + r·rStep] · b[s·bSeg + i·bStep + 0..7].
+// A reduction may run over several segments (a convolution's window rows) without leaving the
+// registers: a round trip through memory per segment measured 25 % slower.
+import { VEC } from './common';
+
+/** Four rows × eight columns; added to out (rows `os` bytes apart) when accumulate ≠ 0. */
+@inline export function mac4x8(a0: usize, aStep: usize, rStep: usize, b0: usize, bStep: usize, len: i32,
+  segs: i32, aSeg: usize, bSeg: usize, out: usize, os: usize, accumulate: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let s = 0; s < segs; s++) {
+    let a = a0 + <usize>s * aSeg, b = b0 + <usize>s * bSeg;
+    for (let i = 0; i < len; i++) {
+      const u = v128.load(b), v = v128.load(b + VEC);
+      const x0 = v128.load32_splat(a), x1 = v128.load32_splat(a + rStep);
+      c00 = f32x4.add(c00, f32x4.mul(x0, u)); c01 = f32x4.add(c01, f32x4.mul(x0, v));
+      c10 = f32x4.add(c10, f32x4.mul(x1, u)); c11 = f32x4.add(c11, f32x4.mul(x1, v));
+      const x2 = v128.load32_splat(a + 2 * rStep), x3 = v128.load32_splat(a + 3 * rStep);
+      c20 = f32x4.add(c20, f32x4.mul(x2, u)); c21 = f32x4.add(c21, f32x4.mul(x2, v));
+      c30 = f32x4.add(c30, f32x4.mul(x3, u)); c31 = f32x4.add(c31, f32x4.mul(x3, v));
+      a += aStep;
+      b += bStep;
+    }
+  }
+  put(out, c00, accumulate); put(out + VEC, c01, accumulate); out += os;
+  put(out, c10, accumulate); put(out + VEC, c11, accumulate); out += os;
+  put(out, c20, accumulate); put(out + VEC, c21, accumulate); out += os;
+  put(out, c30, accumulate); put(out + VEC, c31, accumulate);
+}
+
+/** mac4x8 for a last block of four columns. */
+@inline export function mac4x4(a0: usize, aStep: usize, rStep: usize, b0: usize, bStep: usize, len: i32,
+  segs: i32, aSeg: usize, bSeg: usize, out: usize, os: usize, accumulate: i32): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  for (let s = 0; s < segs; s++) {
+    let a = a0 + <usize>s * aSeg, b = b0 + <usize>s * bSeg;
+    for (let i = 0; i < len; i++) {
+      const u = v128.load(b);
+      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a), u));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a + rStep), u));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a + 2 * rStep), u));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a + 3 * rStep), u));
+      a += aStep;
+      b += bStep;
+    }
+  }
+  put(out, c0, accumulate); out += os;
+  put(out, c1, accumulate); out += os;
+  put(out, c2, accumulate); out += os;
+  put(out, c3, accumulate);
+}
+
+/** One row × four columns. */
+@inline export function mac1x4(a0: usize, aStep: usize, b0: usize, bStep: usize, len: i32,
+  segs: i32, aSeg: usize, bSeg: usize, out: usize, accumulate: i32): void {
+  let c = f32x4.splat(0);
+  for (let s = 0; s < segs; s++) {
+    let a = a0 + <usize>s * aSeg, b = b0 + <usize>s * bSeg;
+    for (let i = 0; i < len; i++) {
+      c = f32x4.add(c, f32x4.mul(v128.load32_splat(a), v128.load(b)));
+      a += aStep;
+      b += bStep;
+    }
+  }
+  put(out, c, accumulate);
+}
+
+@inline function put(p: usize, v: v128, accumulate: i32): void {
+  v128.store(p, accumulate != 0 ? f32x4.add(v128.load(p), v) : v);
+}
