@@ -117,8 +117,12 @@ describe('fast wasm kernels vs the cpu backend', function () {
 
   it('BatchMatMul: every transpose combination, batched and broadcast', async () => {
     let seed = 200;
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      const [m, k, n] = [7, 13, 5];
+    // n = 5 takes XNNPACK's GEMM; n = 8 and 12 the SIMD kernel (with k = 16 its block transpose of
+    // a transposed b, with k = 13 the general one).
+    for (const [ta, tb, m, k, n] of [
+      [false, false, 7, 13, 5], [true, false, 7, 13, 5], [false, true, 7, 13, 5], [true, true, 7, 13, 5],
+      [false, false, 7, 13, 8], [true, false, 9, 13, 12], [false, true, 7, 16, 8], [true, true, 6, 16, 12], [false, true, 5, 13, 8],
+    ] as const) {
       await compare('BatchMatMul', { a: input(ta ? [k, m] : [m, k], seed++), b: input(tb ? [n, k] : [k, n], seed++) }, { transposeA: ta, transposeB: tb });
       await compare('BatchMatMul', { a: input(ta ? [3, k, m] : [3, m, k], seed++), b: input(tb ? [3, n, k] : [3, k, n], seed++) }, { transposeA: ta, transposeB: tb });
       await compare('BatchMatMul', { a: input(ta ? [2, 2, k, m] : [2, 2, m, k], seed++), b: input(tb ? [1, n, k] : [1, k, n], seed++) }, { transposeA: ta, transposeB: tb });

@@ -18,12 +18,13 @@ interface Case { name: string; x: [number, number, number, number]; co: number; 
 const CASES: Case[] = [
   { name: 'same, 16x16 (whole tiles)', x: [2, 16, 16, 16], co: 32, pad: 'same' },
   { name: 'same, odd sizes 7x9', x: [3, 7, 9, 8], co: 16, pad: 'same' },
-  { name: 'valid, 11x7', x: [2, 11, 7, 16], co: 12, pad: 'valid' },
-  { name: 'valid, 6x6 (one tile)', x: [2, 6, 6, 12], co: 12, pad: 'valid' },
+  { name: 'valid, 11x7', x: [3, 11, 7, 16], co: 12, pad: 'valid' },
+  { name: 'valid, 6x6 (one tile an image)', x: [16, 6, 6, 12], co: 12, pad: 'valid' },
   { name: 'explicit asymmetric padding', x: [2, 9, 10, 8], co: 20, pad: [[0, 0], [2, 0], [1, 2], [0, 0]] },
-  { name: 'Co not a multiple of 8, Ci 4', x: [2, 8, 8, 4], co: 20, pad: 'same' },
-  { name: 'wide, 4x4 spatial', x: [4, 4, 4, 64], co: 96, pad: 'same' },
+  { name: 'Co not a multiple of 8, Ci 4', x: [4, 8, 8, 4], co: 20, pad: 'same' },
+  { name: 'wide, 4x4 spatial', x: [16, 4, 4, 64], co: 96, pad: 'same' },
   { name: 'batch 9, 13x13', x: [9, 13, 13, 24], co: 8, pad: 'same' },
+  { name: '2x2 outputs, one image', x: [1, 2, 2, 32], co: 16, pad: 'same' },
 ];
 
 const filterShape = (c: Case): [number, number, number, number] => [3, 3, c.x[3], c.co];
@@ -79,6 +80,13 @@ describe('Winograd 3x3 convolutions on wasm vs the cpu backend', function () {
         { strides: 1, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x });
     });
   }
+
+  it('1x1 outputs and few channels stay on the shipped convolution; 2x2 outputs and a single image take Winograd', () => {
+    assert.ok(!winogradForward(convGeometry([4, 1, 1, 64], [3, 3, 64, 64], 1, 'same', undefined, 1)));
+    assert.ok(!winogradForward(convGeometry([4, 16, 16, 8], [3, 3, 8, 8], 1, 'same', undefined, 1)));
+    assert.ok(winogradForward(convGeometry([4, 2, 2, 64], [3, 3, 64, 64], 1, 'same', undefined, 1)));
+    assert.ok(winogradForward(convGeometry([1, 8, 8, 64], [3, 3, 64, 64], 1, 'same', undefined, 1)));
+  });
 
   it('FusedConv2D with what the Winograd epilogue does not compute (elu, PReLU) still matches, through the shipped kernel', async () => {
     const c = CASES[0]!;

@@ -10,6 +10,7 @@ import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow
 import { convGeometry, explicitPad, type ConvGeometry } from './conv-geometry.js';
 import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
 import { conv2d } from './conv2d.js';
+import { simdKernels } from './simd-module.js';
 
 interface InputGradAttrs {
   strides: number | [number, number];
@@ -64,10 +65,15 @@ function phaseFilter(s: Scope, filter: TensorInfo, ty: number[], tx: number[]): 
   return out;
 }
 
-/** W̃[a,b,co,ci] = W[fh−1−a, fw−1−b, ci, co] in one pass (the backend's Reverse kernel is slow). */
+/** W̃[a,b,co,ci] = W[fh−1−a, fw−1−b, ci, co] in one pass (the backend's Reverse kernel is slow):
+ *  by the SIMD kernel when the channels come in fours. */
 function flipFilter(s: Scope, filter: TensorInfo): TensorInfo {
   const [fh, fw, ci, co] = filter.shape as [number, number, number, number];
   const out = s.alloc([fh, fw, co, ci]);
+  if (ci % 4 === 0 && co % 4 === 0) {
+    simdKernels(s.backend).flipFilter(s.address(filter), fh * fw, ci, co, s.address(out));
+    return out;
+  }
   const src = s.view(filter), dst = s.view(out);
   const taps = fh * fw, block = ci * co;
   for (let t = 0; t < taps; t++) {

@@ -4,7 +4,7 @@ import { registerKernel, unregisterKernel, getKernel, type KernelConfig } from '
 import { captureShippedKernel } from './wasm-ops.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
-import { batchMatMulConfig } from './batch-mat-mul.js';
+import { batchMatMulConfig, fusedMatMulConfig } from './batch-mat-mul.js';
 import { tileConfig } from './tile.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { sumConfig, meanConfig } from './reduce.js';
@@ -15,10 +15,10 @@ import { conv2dConfig, fusedConv2dConfig } from './conv2d.js';
 import { registerFastGradients } from './gradients.js';
 
 /** Kernels of the shipped wasm backend that ours are built on (captured before any replacement). */
-const BUILDING_BLOCKS = ['Conv2D', 'FusedConv2D', 'BatchMatMul', 'Transpose', 'Reshape', 'Slice', 'StridedSlice', 'Reverse', 'PadV2', 'Add', 'Multiply', 'Identity'];
+const BUILDING_BLOCKS = ['Conv2D', 'FusedConv2D', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'Reshape', 'Slice', 'StridedSlice', 'Reverse', 'PadV2', 'Add', 'Multiply', 'Identity'];
 
 export const FAST_KERNELS: KernelConfig[] = [
-  conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig, fusedBatchNormConfig, identityConfig, castConfig,
+  conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, fusedMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig, fusedBatchNormConfig, identityConfig, castConfig,
 ];
 
 let registered = false;

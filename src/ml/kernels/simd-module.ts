@@ -8,14 +8,18 @@ export interface SimdKernels {
   padImages(x: number, n: number, h: number, w: number, c: number, padTop: number, padLeft: number, ph: number, pw: number, out: number): void;
   inputTransform(xp: number, n: number, c: number, tilesY: number, tilesX: number, out: number, kStride: number, scratch: number): void;
   gradTransform(dyp: number, n: number, c: number, tilesY: number, tilesX: number, out: number, kStride: number, scratch: number): void;
-  filterTransform(w: number, ci: number, co: number, out: number, scratch: number): void;
+  filterTransform(w: number, ci: number, co: number, out: number, uStride: number, scratch: number): void;
   filterGradTransform(du: number, duStride: number, ci: number, co: number, dw: number, accumulate: number, scratch: number): void;
   filterGradProducts(v: number, dm: number, t: number, ci: number, co: number, vStride: number, dmStride: number, du: number, duStride: number): void;
   forwardScratchFloats(ci: number, co: number): number;
   winogradForward(xp: number, n: number, ci: number, co: number, tilesY: number, tilesX: number, u: number,
-    y: number, oh: number, ow: number, bias: number, relu: number, scratch: number): void;
+    uStride: number, y: number, oh: number, ow: number, bias: number, relu: number, scratch: number): void;
   directConvFilterGrad(xp: number, n: number, ph: number, pw: number, ci: number, dy: number, fh: number, fw: number, co: number,
     stride: number, oh: number, ow: number, dw: number): void;
+  gemm(a: number, aRow: number, aCol: number, b: number, ldb: number, c: number, ldc: number,
+    m: number, k: number, n: number, bias: number, relu: number, pack: number): void;
+  gatherStrided(x: number, n: number, h: number, w: number, c: number, sh: number, sw: number, oh: number, ow: number, out: number): void;
+  flipFilter(w: number, taps: number, ci: number, co: number, out: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
   maxPoolGrad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
     fh: number, fw: number, sh: number, sw: number): void;

@@ -41,9 +41,11 @@ export function winogradConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: Con
   const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, outC: co } = g;
   const tilesY = tilesOf(oh), tilesX = tilesOf(ow);
   const ph = 4 * tilesY + 2, pw = 4 * tilesX + 2;
-  const u = s.alloc([36, ci, co]);
+  // U's 36 planes one cache line more than a plane apart, so that they do not share cache sets.
+  const uStride = ci * co + 16;
+  const u = s.alloc([36 * uStride]);
   const filterScratch = s.alloc([scratchFloats(0)]);
-  wasm.filterTransform(s.address(filter), ci, co, s.address(u), s.address(filterScratch));
+  wasm.filterTransform(s.address(filter), ci, co, s.address(u), uStride, s.address(filterScratch));
   const y = s.alloc([n, oh, ow, co]);
   const bias = epilogue.bias === undefined ? 0 : s.address(epilogue.bias);
   const scratch = s.alloc([wasm.forwardScratchFloats(ci, co)]);
@@ -53,7 +55,7 @@ export function winogradConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: Con
     const nb = Math.min(perGroup, n - b0);
     const xp = s.alloc([nb, ph, pw, ci]);
     wasm.padImages(s.address(x) + 4 * b0 * h * w * ci, nb, h, w, ci, g.padTop, g.padLeft, ph, pw, s.address(xp));
-    wasm.winogradForward(s.address(xp), nb, ci, co, tilesY, tilesX, s.address(u), s.address(y) + 4 * b0 * oh * ow * co,
+    wasm.winogradForward(s.address(xp), nb, ci, co, tilesY, tilesX, s.address(u), uStride, s.address(y) + 4 * b0 * oh * ow * co,
       oh, ow, bias, epilogue.relu ? 1 : 0, s.address(scratch));
     s.release(xp);
   }

@@ -146,9 +146,12 @@ export function gradTransform(dyp: usize, n: i32, c: i32, tilesY: i32, tilesX: i
   for (let i: usize = 0; i < bytes; i += VEC) v128.store(dst + i, v128.load(src + i));
 }
 
-/** U[k, ci, co] = (G g Gᵀ)[k] for a filter w [3, 3, Ci, Co] (Co a multiple of 4). scratch: 18 vectors. */
-export function filterTransform(w: usize, ci: i32, co: i32, out: usize, scratch: usize): void {
-  const block = <usize>(ci * co) << 2;   // bytes between taps of w and between k planes of U
+/**
+ * U[k, ci, co] = (G g Gᵀ)[k] for a filter w [3, 3, Ci, Co] (Co a multiple of 4), U's 36 planes
+ * `uStride` floats apart: more than ci·co, so that they do not share cache sets. scratch: 18 vectors.
+ */
+export function filterTransform(w: usize, ci: i32, co: i32, out: usize, uStride: i32, scratch: usize): void {
+  const block = <usize>(ci * co) << 2, plane = <usize>uStride << 2;   // bytes between taps of w, planes of U
   const tmp = scratch;
   for (let i = 0; i < ci; i++) {
     for (let o = 0; o < co; o += 4) {
@@ -156,7 +159,7 @@ export function filterTransform(w: usize, ci: i32, co: i32, out: usize, scratch:
       // Down each of the 3 columns: tmp[r][j], r = 0..5; then each row r to U[6r + j].
       for (let j = 0; j < 3; j++) filterRow(src + <usize>j * block, 3 * block, tmp + <usize>j * VEC, 3 * VEC);
       const dst = out + (<usize>(i * co + o) << 2);
-      for (let r = 0; r < 6; r++) filterRow(tmp + <usize>r * 3 * VEC, VEC, dst + <usize>(r * 6) * block, block);
+      for (let r = 0; r < 6; r++) filterRow(tmp + <usize>r * 3 * VEC, VEC, dst + <usize>(r * 6) * plane, plane);
     }
   }
 }
@@ -231,14 +234,14 @@ export function forwardScratchFloats(ci: i32, co: i32): i32 {
 
 /**
  * y [n, oh, ow, Co] = the 3×3 convolution of the padded images xp [n, 4·tilesY + 2, 4·tilesX + 2, Ci]
- * (from padImages) with the transformed filter u [36, Ci, Co] (from filterTransform), plus
+ * (from padImages) with the transformed filter u (from filterTransform, planes uStride floats apart), plus
  * bias[c] when bias ≠ 0, then max(·, 0) when relu ≠ 0. Per block of TILE_BLOCK tiles: the input
  * transform, the 36 products V[k]·U[k] (4 tiles × 8 channels per pass), and the output transform,
  * all on data that stays in cache. Ci and Co are multiples of 4.
  * scratch: forwardScratchFloats(ci, co) floats.
  */
 export function winogradForward(xp: usize, n: i32, ci: i32, co: i32, tilesY: i32, tilesX: i32, u: usize,
-  y: usize, oh: i32, ow: i32, bias: usize, relu: i32, scratch: usize): void {
+  uStride: i32, y: usize, oh: i32, ow: i32, bias: usize, relu: i32, scratch: usize): void {
   const pw = tilesX * 4 + 2, ph = tilesY * 4 + 2;
   const ciB = <usize>ci << 2, coB = <usize>co << 2;
   const xRow = <usize>pw * ciB, yRow = <usize>ow * coB;
@@ -268,7 +271,7 @@ export function winogradForward(xp: usize, n: i32, ci: i32, co: i32, tilesY: i32
     }
     // Products: mBlk[k][j][co] = Σ_ci vBlk[k][j][ci] · u[k][ci][co].
     for (let k: usize = 0; k < 36; k++) {
-      const a = vBlk + k * vk, b = u + k * <usize>ci * coB, m = mBlk + k * mk;
+      const a = vBlk + k * vk, b = u + k * (<usize>uStride << 2), m = mBlk + k * mk;
       for (let j: usize = 0; j < <usize>rows4; j += 4) {
         let o: usize = 0;
         for (; o + 8 <= <usize>co; o += 8) mac4x8(a + j * ciB, 4, ciB, b + (o << 2), coB, ci, 1, 0, 0, m + j * coB + (o << 2), coB, 0);
