@@ -1,7 +1,7 @@
 // Per-kernel throughput on the wasm backend: the shipped kernel against the project's replacement,
-// on the layer shapes of the reference models (batch 64). For convolutions a third column, "gemm",
-// is the replacement with its SIMD paths (Winograd, the direct few-channel kernel) switched off:
-// what the XNNPACK-based paths alone give. Times are process CPU time (the machine may be
+// on the layer shapes of the reference models (batch 64). For convolutions and matrix products a
+// third column, "gemm", is the replacement with its SIMD paths (Winograd, the direct kernels, the
+// SIMD GEMM) switched off: what the XNNPACK-based paths alone give. Times are process CPU time (the machine may be
 // shared), the minimum over several runs, each on fresh input tensors. GF/s counts the direct
 // convolution's FLOPs: for Winograd, which multiplies less, it is an effective rate.
 //   npm run bench:kernels [-- --json]
@@ -10,6 +10,7 @@ import { initBackend } from '../src/ml/backend.js';
 import { runShipped, type BackendWasm } from '../src/ml/kernels/wasm-ops.js';
 import { winogradOptions } from '../src/ml/kernels/winograd.js';
 import { directConvOptions } from '../src/ml/kernels/conv2d.js';
+import { matMulOptions } from '../src/ml/kernels/batch-mat-mul.js';
 
 interface Case { kernel: string; label: string; flops: number; inputs: Record<string, tf.Tensor>; attrs: Record<string, unknown> }
 
@@ -47,6 +48,8 @@ function convCases(): Case[] {
     ['resnet stem 7x7 s2 64x64 3->16', 16, 64, 3, 16, 7, 2],
     ['resnet 3x3 s2 16x16 32->32', 32, 16, 32, 32, 3, 2],
     ['resnet 1x1 s1 8x8 64->256', 32, 8, 64, 256, 1, 1],
+    ['resnet 1x1 s2 16x16 64->128 (downsample)', 32, 16, 64, 128, 1, 2],
+    ['resnet 1x1 s1 2x2 512->2048', 32, 2, 512, 2048, 1, 1],
   ];
   for (const [label, n, h, ci, co, k, s] of layers) {
     const oh = Math.ceil(h / s);
@@ -57,6 +60,7 @@ function convCases(): Case[] {
     out.push({ kernel: 'Conv2DBackpropInput', label, flops, inputs: { dy, filter }, attrs: { strides: s, pad: 'same', dataFormat: 'NHWC', inputShape: [n, h, h, ci] } });
   }
   const a = tf.randomNormal([64, 1024]), w = tf.randomNormal([1024, 1024]), dy = tf.randomNormal([64, 1024]);
+  out.push({ kernel: 'BatchMatMul', label: 'dense y = x·W 1024x1024', flops: 2 * 64 * 1024 * 1024, inputs: { a, b: w }, attrs: { transposeA: false, transposeB: false } });
   out.push({ kernel: 'BatchMatMul', label: 'dense dW = xᵀ·dy 1024x1024', flops: 2 * 64 * 1024 * 1024, inputs: { a, b: dy }, attrs: { transposeA: true, transposeB: false } });
   out.push({ kernel: 'BatchMatMul', label: 'dense dx = dy·Wᵀ 1024x1024', flops: 2 * 64 * 1024 * 1024, inputs: { a: dy, b: w }, attrs: { transposeA: false, transposeB: true } });
   const act = tf.randomNormal([64, 32, 32, 32]);
@@ -81,14 +85,16 @@ async function main(): Promise<void> {
     const runOurs = (ins: Record<string, tf.Tensor>) => { tf.dispose(tf.engine().runKernel(c.kernel, ins as never, c.attrs as never) as tf.Tensor); };
     const ours = cpuMs(c.inputs, runOurs, 5, 6);
     let gemm: number | null = null;
-    if (c.kernel.startsWith('Conv2D')) {
+    if (c.kernel.startsWith('Conv2D') || c.kernel === 'BatchMatMul') {
       winogradOptions.enabled = false;
       directConvOptions.maxChannels = 0;
+      matMulOptions.simd = false;
       try {
         gemm = cpuMs(c.inputs, runOurs, 5, 2);
       } finally {
         winogradOptions.enabled = true;
         directConvOptions.maxChannels = 4;
+        matMulOptions.simd = true;
       }
     }
     let shipped: number | null = null;
