@@ -1,5 +1,6 @@
 // 1×1 convolutions and dense products on the SIMD GEMM, against the cpu backend: forward (plain and
-// fused with bias and ReLU), input gradient (itself a 1×1 convolution), and _FusedMatMul.
+// fused with bias and ReLU), input gradient (itself a 1×1 convolution), filter gradient, and
+// _FusedMatMul.
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/ml/backend.js';
@@ -43,8 +44,9 @@ describe('1x1 convolutions and dense products on the SIMD GEMM vs the cpu backen
       await check('Conv2D', { x, filter }, attrs);
       await check('FusedConv2D', { x, filter, bias }, { ...attrs, activation: 'relu' });
       const dyShape = [c.x[0], g.outH, g.outW, c.co];
-      await check('Conv2DBackpropInput', { dy: { shape: dyShape, values: rand(size(dyShape), 730 + i) }, filter },
-        { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x });
+      const dy = { shape: dyShape, values: rand(size(dyShape), 730 + i) };
+      await check('Conv2DBackpropInput', { dy, filter }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x });
+      await check('Conv2DBackpropFilter', { x, dy }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: f });
     });
   }
 

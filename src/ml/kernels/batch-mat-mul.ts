@@ -73,31 +73,40 @@ interface ProductShape {
 export interface ProductEpilogue { bias?: TensorInfo; relu?: boolean }
 
 /**
- * Every product of the batch on the SIMD kernel, in place in wasm memory. A transposed a is read
- * through its strides; a transposed b is transposed once (the kernel reads b's rows as vectors).
+ * Every product of the batch on the SIMD kernel, in place in wasm memory. The kernel reads a's
+ * rows and b's rows as they lie; a transposed operand is transposed once in 4×4 blocks (read
+ * through its strides instead, rows a power of two apart would share cache sets). For one
+ * product with b transposed and a small a (a dense layer's input gradient, dy·Wᵀ), the
+ * transposed product (W·dyᵀ)ᵀ moves the two small matrices instead of the weights.
  */
 export function simdBatchMatMul(s: Scope, a: TensorInfo, b: TensorInfo, p: ProductShape, epilogue: ProductEpilogue = {}): TensorInfo {
-  const kernels = simdKernels(s.backend);
   const { m, k, n } = p;
-  let bb = b;
-  if (p.transposeB) {
-    // [batchB, n, k] → [batchB, k, n]
-    if (k % 4 === 0) {
-      bb = s.alloc([p.batchB, k, n]);
-      for (let i = 0; i < p.batchB; i++) kernels.flipFilter(s.address(b) + 4 * i * n * k, 1, n, k, s.address(bb) + 4 * i * k * n);
-    } else {
-      bb = transposeFast(s, s.reshape(b, [p.batchB, n, k]), [0, 2, 1]);
-    }
+  if (p.batch === 1 && p.transposeB && !p.transposeA && epilogue.bias === undefined && !epilogue.relu &&
+      m % 4 === 0 && k % 4 === 0 && m * k + m * n < k * n) {
+    const aT = transposed(s, a, 1, m, k);                                                     // [k, m]
+    const cT = simdBatchMatMul(s, b, aT, { ...p, m: n, n: m, outer: [], transposeB: false });  // [n, m]
+    return s.reshape(transposed(s, cT, 1, n, m), [...p.outer, m, n]);
   }
+  const aa = p.transposeA ? transposed(s, a, p.batchA, k, m) : a;   // [batchA, m, k]
+  const bb = p.transposeB ? transposed(s, b, p.batchB, n, k) : b;   // [batchB, k, n]
+  const kernels = simdKernels(s.backend);
   const out = s.alloc([...p.outer, m, n]);
   const pack = s.alloc([8 * k]);
-  const [aRow, aCol] = p.transposeA ? [4, 4 * m] : [4 * k, 4];
   const bias = epilogue.bias === undefined ? 0 : s.address(epilogue.bias);
   for (let i = 0; i < p.batch; i++) {
-    kernels.gemm(s.address(a) + 4 * (p.batchA === 1 ? 0 : i * m * k), aRow, aCol,
+    kernels.gemm(s.address(aa) + 4 * (p.batchA === 1 ? 0 : i * m * k), 4 * k, 4,
       s.address(bb) + 4 * (p.batchB === 1 ? 0 : i * k * n), n, s.address(out) + 4 * i * m * n, n, m, k, n,
       bias, epilogue.relu ? 1 : 0, s.address(pack));
   }
+  return out;
+}
+
+/** Each of `batch` [rows, cols] matrices of x transposed: [batch, cols, rows]. */
+function transposed(s: Scope, x: TensorInfo, batch: number, rows: number, cols: number): TensorInfo {
+  if (rows % 4 !== 0 || cols % 4 !== 0) return transposeFast(s, s.reshape(x, [batch, rows, cols]), [0, 2, 1]);
+  const out = s.alloc([batch, cols, rows]);
+  const kernels = simdKernels(s.backend);
+  for (let i = 0; i < batch; i++) kernels.flipFilter(s.address(x) + 4 * i * rows * cols, 1, rows, cols, s.address(out) + 4 * i * rows * cols);
   return out;
 }
 

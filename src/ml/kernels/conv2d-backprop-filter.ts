@@ -13,7 +13,7 @@ import { convGeometry, type ConvGeometry } from './conv-geometry.js';
 import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
 import { transposeFast } from './transpose.js';
 import { winogradFilterGrad, winogradOptions } from './winograd.js';
-import { directConvFilterGrad, directConvOptions } from './conv2d.js';
+import { directConvFilterGrad, directConvOptions, pointwise, pointwiseFilterGrad } from './conv2d.js';
 
 interface FilterGradAttrs {
   strides: number | [number, number];
@@ -46,6 +46,7 @@ export function conv2dBackpropFilter(s: Scope, x: TensorInfo, dy: TensorInfo, at
     throw new Error(`Conv2DBackpropFilter: dy shape ${dy.shape} does not match the convolution's output ${g.outH}x${g.outW}`);
   }
   if (winogradFilterGradient(g)) return winogradFilterGrad(s, x, dy, g);
+  if (pointwise(g)) return pointwiseFilterGrad(s, x, dy, g);
   if (directFilterGradient(g)) return directConvFilterGrad(s, x, dy, g);
   return g.strideH === 1 && g.strideW === 1 ? filterGradStride1(s, x, dy, g) : filterGradCompact(s, x, dy, g);
 }

@@ -83,18 +83,28 @@ export function pointwise(g: ConvGeometry): boolean {
     (g.strideH === 1 || (g.outH - 1) * g.strideH < g.inH) && (g.strideW === 1 || (g.outW - 1) * g.strideW < g.inW);
 }
 
+/** The pixels a 1×1 convolution reads, [pixels, Ci]: x itself, or its strided pixels gathered
+ *  (the shipped StridedSlice is ten times slower than the product itself). */
+function pointwisePixels(s: Scope, x: TensorInfo, g: ConvGeometry): TensorInfo {
+  if (g.strideH === 1 && g.strideW === 1 && g.outH === g.inH && g.outW === g.inW) return s.reshape(x, [g.batch * g.inH * g.inW, g.inC]);
+  const pixels = s.alloc([g.batch * g.outH * g.outW, g.inC]);
+  simdKernels(s.backend).gatherStrided(s.address(x), g.batch, g.inH, g.inW, g.inC, g.strideH, g.strideW, g.outH, g.outW, s.address(pixels));
+  return pixels;
+}
+
 function pointwiseConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, epilogue: WinogradEpilogue): TensorInfo {
-  let pixels = x;
-  if (g.strideH !== 1 || g.strideW !== 1 || g.outH !== g.inH || g.outW !== g.inW) {
-    // The pixels the strided 1×1 filter reads, gathered first (the shipped StridedSlice is ten
-    // times slower than the product itself).
-    pixels = s.alloc([g.batch, g.outH, g.outW, g.inC]);
-    simdKernels(s.backend).gatherStrided(s.address(x), g.batch, g.inH, g.inW, g.inC, g.strideH, g.strideW, g.outH, g.outW, s.address(pixels));
-  }
   const p = g.batch * g.outH * g.outW;
-  const y = simdBatchMatMul(s, pixels, filter,
+  const y = simdBatchMatMul(s, pointwisePixels(s, x, g), filter,
     { batchA: 1, batchB: 1, batch: 1, m: p, k: g.inC, n: g.outC, outer: [], transposeA: false, transposeB: false }, epilogue);
   return s.reshape(y, [g.batch, g.outH, g.outW, g.outC]);
+}
+
+/** The filter gradient of a 1×1 convolution, [Ci, Co] = pixelsᵀ · dy: one matrix product. */
+export function pointwiseFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+  const p = g.batch * g.outH * g.outW;
+  const dw = simdBatchMatMul(s, pointwisePixels(s, x, g), s.reshape(dy, [p, g.outC]),
+    { batchA: 1, batchB: 1, batch: 1, m: g.inC, k: p, n: g.outC, outer: [], transposeA: true, transposeB: false });
+  return s.reshape(dw, [1, 1, g.inC, g.outC]);
 }
 
 /** A channels-last convolution with optional bias and ReLU, by the fastest path for its geometry. */
