@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { $ } from 'zx';
 import { buildReferenceModel, REFERENCE_MODELS, type ReferenceModelName } from './reference-models.js';
+import { adam } from './train/optimizers.js';
 
 export interface BenchProtocol { batch: number; batches: number; repeats: number }
 export const DEFAULT_PROTOCOL: BenchProtocol = { batch: 64, batches: 8, repeats: 3 };
@@ -41,15 +42,17 @@ function makeData(p: BenchProtocol, res: number, classes: number, seed: number) 
   return { xs: xs as tf.Tensor4D[], ys: ys as tf.Tensor2D[], dispose: () => tf.dispose([...xs, ...ys]) };
 }
 
+/** One training step of the reference protocol with the project's Adam (PyTorch's: bias-corrected, ε = 1e-8). */
 export function makeTrainStep(model: tf.LayersModel, lr = 1e-3): (x: tf.Tensor, y: tf.Tensor) => number {
-  const opt = tf.train.adam(lr);
+  const opt = adam();
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return (x, y) => {
-    const cost = opt.minimize(
-      () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-      true,
-    )!;
-    const v = cost.dataSync()[0]!;
-    cost.dispose();
+    const { value, grads } = tf.variableGrads(
+      () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+    opt.step(vars, vars.map((v) => grads[v.name] ?? null), lr);
+    tf.dispose(Object.values(grads));
+    const v = value.dataSync()[0]!;
+    value.dispose();
     return v;
   };
 }

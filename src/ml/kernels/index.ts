@@ -12,13 +12,14 @@ import { fusedBatchNormConfig } from './batch-norm.js';
 import { identityConfig } from './identity.js';
 import { castConfig } from './cast.js';
 import { conv2dConfig, fusedConv2dConfig } from './conv2d.js';
+import { adamUpdateConfig } from './adam-update.js';
 import { registerFastGradients } from './gradients.js';
 
 /** Kernels of the shipped wasm backend that ours are built on (captured before any replacement). */
 const BUILDING_BLOCKS = ['Conv2D', 'FusedConv2D', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'Reshape', 'Slice', 'StridedSlice', 'Reverse', 'PadV2', 'Add', 'Multiply', 'Identity'];
 
 export const FAST_KERNELS: KernelConfig[] = [
-  conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, fusedMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig, fusedBatchNormConfig, identityConfig, castConfig,
+  conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, fusedMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig, fusedBatchNormConfig, identityConfig, castConfig, adamUpdateConfig,
 ];
 
 let registered = false;

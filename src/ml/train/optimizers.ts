@@ -1,7 +1,9 @@
 // Adam and SGD with momentum over tf.Variables, written out so the learning rate can change at
 // every step (schedules) and the arithmetic is the same on every backend. PyTorch conventions:
-// Adam with bias correction; SGD momentum buffer b ← μ·b + g, w ← w − lr·b.
+// Adam with bias correction; SGD momentum buffer b ← μ·b + g, w ← w − lr·b. Where the backend has
+// the fused Adam kernel (cpu, wasm) one kernel does each variable's update, with identical results.
 import * as tf from '@tensorflow/tfjs';
+import { ADAM_UPDATE } from './adam-update.js';
 
 export interface Optimizer {
   /** One update; grads[i] belongs to vars[i] (null: the variable got no gradient this step). */
@@ -27,12 +29,22 @@ export function adam(beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8): Optimizer {
       t++;
       const c1 = 1 - beta1 ** t;
       const c2 = 1 - beta2 ** t;
+      const fused = tf.getKernel(ADAM_UPDATE, tf.getBackend()) !== undefined;
       tf.tidy(() => {
         vars.forEach((v, i) => {
           const g = grads[i];
           if (!g) return;
           const mv = slots(m, v);
           const sv = slots(s, v);
+          if (fused && v.dtype === 'float32') {
+            // One kernel for the whole update, the same arithmetic as the ops below.
+            const attrs = { beta1, beta2, c1, c2, epsilon, lr };
+            const [w2, m2, s2] = tf.engine().runKernel(ADAM_UPDATE, { w: v, g, m: mv, s: sv }, attrs as never) as unknown as tf.Tensor[];
+            mv.assign(m2!);
+            sv.assign(s2!);
+            v.assign(w2!);
+            return;
+          }
           mv.assign(tf.add(tf.mul(mv, beta1), tf.mul(g, 1 - beta1)));
           sv.assign(tf.add(tf.mul(sv, beta2), tf.mul(tf.square(g), 1 - beta2)));
           const update = tf.div(tf.div(mv, c1), tf.add(tf.sqrt(tf.div(sv, c2)), epsilon));
