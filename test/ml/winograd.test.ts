@@ -34,20 +34,20 @@ const input = (shape: number[], seed: number) => ({ shape, values: rand(size(sha
 describe('Winograd 3x3 convolutions on wasm vs the cpu backend', function () {
   this.timeout(60000);
   before(async () => { await initBackend('wasm'); });
-  afterEach(() => { winogradOptions.enabled = true; winogradOptions.tilesPerGroup = 1024; winogradOptions.paddedFloats = 1 << 23; });
+  afterEach(() => { winogradOptions.enabled = true; winogradOptions.groupFloats = 1 << 22; winogradOptions.paddedFloats = 1 << 23; });
   after(async () => { await tf.setBackend('wasm'); });
 
   const check = async (kernel: string, inputs: Record<string, { shape: number[]; values: Float32Array }>, attrs: Record<string, unknown>) => {
     const ref = await runOn('cpu', kernel, inputs, attrs);
     // Small image groups too, so that batches span several groups (and, for the filter gradient,
     // several accumulated partial sums).
-    for (const [tilesPerGroup, paddedFloats] of [[1024, 1 << 23], [5, 1]]) {
-      winogradOptions.tilesPerGroup = tilesPerGroup;
+    for (const [groupFloats, paddedFloats] of [[1 << 22, 1 << 23], [1, 1]]) {
+      winogradOptions.groupFloats = groupFloats;
       winogradOptions.paddedFloats = paddedFloats;
       const got = await runOn('wasm', kernel, inputs, attrs);
       assert.deepEqual(got.shape, ref.shape);
       const err = relativeError(got.values, ref.values);
-      assert.ok(err < 1e-4, `${kernel}, groups of ${tilesPerGroup} tiles / ${paddedFloats} padded floats: relative error ${err}`);
+      assert.ok(err < 1e-4, `${kernel}, groups of ${groupFloats} / ${paddedFloats} padded floats: relative error ${err}`);
     }
   };
 

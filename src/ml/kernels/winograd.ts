@@ -12,8 +12,9 @@ import { simdKernels } from './simd-module.js';
 const scratchFloats = (channels: number) => 36 * channels + 4 * 36 * 4;
 
 export const winogradOptions = {
-  // Tiles per group of images in the filter gradient: bounds the transformed tensors' memory.
-  tilesPerGroup: 1024,
+  // Floats the filter gradient's transformed inputs and output gradients (36 per tile and channel,
+  // in and out) may take at once; larger batches are processed in groups of images.
+  groupFloats: 4 * 1024 * 1024,
   // Off switch, for benchmarks and A/B comparisons against the direct convolution.
   enabled: true,
   // Largest zero-padded copy of the input (floats) the forward pass makes at once.
@@ -22,9 +23,9 @@ export const winogradOptions = {
 
 const tilesOf = (size: number) => Math.ceil(size / 4);
 
-/** Image groups of about `tilesPerGroup` tiles. */
-function imageGroups(batch: number, tilesPerImage: number): [number, number][] {
-  const per = Math.max(1, Math.floor(winogradOptions.tilesPerGroup / tilesPerImage));
+/** Image groups whose transformed tiles, 36·(Ci + Co) floats each, fit in groupFloats. */
+function imageGroups(batch: number, tilesPerImage: number, channels: number): [number, number][] {
+  const per = Math.max(1, Math.floor(winogradOptions.groupFloats / (36 * channels * tilesPerImage)));
   const groups: [number, number][] = [];
   for (let b = 0; b < batch; b += per) groups.push([b, Math.min(per, batch - b)]);
   return groups;
@@ -81,7 +82,7 @@ export function winogradFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: C
   const duStride = ci * co + 16;
   const du = s.alloc([36 * duStride]);
   let first = true;
-  for (const [b0, nb] of imageGroups(n, perImage)) {
+  for (const [b0, nb] of imageGroups(n, perImage, ci + co)) {
     const t = nb * perImage;
     const xp = s.alloc([nb, ph, pw, ci]);
     wasm.padImages(s.address(x) + 4 * b0 * h * w * ci, nb, h, w, ci, g.padTop, g.padLeft, ph, pw, s.address(xp));
