@@ -1,7 +1,8 @@
 // Training and inference steps of the paper architectures (VGG16 and ResNet-50 at width 0.25,
 // 64×64 inputs like Tiny-ImageNet's, batch 32) on the wasm backend, with the project's SIMD paths
-// (Winograd, direct and GEMM kernels, fused Adam) and, in the same run, with them switched off
-// (the XNNPACK-based replacements and the op-by-op optimizer): the ratio is the speed-up.
+// (Winograd, direct and GEMM kernels, fused Adam, padding and slicing) and, in the same run, with
+// them switched off (the XNNPACK-based replacements, the shipped pad and slice, the op-by-op
+// optimizer): the ratio is the speed-up.
 // Medians of process CPU time per step.
 //   npm run build && npm run bench:train [-- --batch 32 --size 64 --width 0.25 --steps 5 --json]
 import * as tf from '@tensorflow/tfjs';
@@ -12,6 +13,7 @@ import { winogradOptions } from '../src/ml/kernels/winograd.js';
 import { directConvOptions } from '../src/ml/kernels/conv2d.js';
 import { matMulOptions } from '../src/ml/kernels/batch-mat-mul.js';
 import { ADAM_UPDATE } from '../src/ml/train/adam-update.js';
+import { padSliceOptions } from '../src/ml/kernels/pad-slice.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,6 +26,7 @@ function simd(on: boolean): void {
   winogradOptions.enabled = on;
   directConvOptions.maxChannels = on ? 4 : 0;
   matMulOptions.simd = on;
+  padSliceOptions.enabled = on;
   const k = tf.getKernel(ADAM_UPDATE, 'wasm');
   if (!on && k) tf.unregisterKernel(ADAM_UPDATE, 'wasm');
   if (on && !k) tf.registerKernel(adamKernel!);

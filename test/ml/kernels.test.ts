@@ -162,6 +162,23 @@ describe('fast wasm kernels vs the cpu backend', function () {
     }
   });
 
+  it('PadV2 and Slice on NHWC images: spatial zero padding and windows, and the shipped kernels for the rest', async () => {
+    let seed = 950;
+    for (const [paddings, constantValue] of [
+      [[[0, 0], [3, 3], [3, 3], [0, 0]], 0], [[[0, 0], [1, 0], [0, 2], [0, 0]], 0], [[[0, 0], [0, 0], [0, 0], [0, 0]], 0],
+      [[[0, 0], [1, 1], [1, 1], [0, 0]], 1.5], [[[1, 0], [1, 1], [0, 0], [0, 2]], 0],
+    ] as [number[][], number][]) {
+      await compare('PadV2', { x: input([2, 5, 6, 3], seed++) }, { paddings, constantValue });
+    }
+    for (const [begin, size] of [
+      [[0, 1, 1, 0], [2, 5, 6, 3]], [[1, 0, 2, 0], [2, 7, -1, 3]], [[0, 0, 0, 0], [3, 7, 8, 3]], [[2, 3, 0, 0], [1, 1, 1, 3]],
+      [[0, 1, 1, 1], [3, 2, 2, 2]],
+    ] as [number[], number[]][]) {
+      await compare('Slice', { x: input([3, 7, 8, 3], seed++) }, { begin, size });
+    }
+    await compare('Slice', { x: input([4, 9], seed++) }, { begin: [1, 2], size: [2, 5] });
+  });
+
   it('Sum and Mean: leading axes, keepDims, and other axes', async () => {
     let seed = 600;
     for (const [shape, axis, keepDims] of [

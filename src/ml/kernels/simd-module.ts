@@ -21,6 +21,7 @@ export interface SimdKernels {
   gatherStrided(x: number, n: number, h: number, w: number, c: number, sh: number, sw: number, oh: number, ow: number, out: number): void;
   adamUpdate(w: number, g: number, m: number, s: number, n: number, wOut: number, mOut: number, sOut: number,
     beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, eps: number, lr: number): void;
+  cropImages(x: number, n: number, h: number, w: number, c: number, top: number, left: number, oh: number, ow: number, out: number): void;
   flipFilter(w: number, taps: number, ci: number, co: number, out: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
   maxPoolGrad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,

@@ -66,3 +66,16 @@ export function gatherStrided(x: usize, n: i32, h: i32, w: i32, c: i32, sh: i32,
     }
   }
 }
+
+/**
+ * out [n, oh, ow, C] = x[n, top + y, left + x, :]: a window of each image, copied row by row (the
+ * gradient of padImages, and any slice of NHWC images that keeps every channel).
+ */
+export function cropImages(x: usize, n: i32, h: i32, w: i32, c: i32, top: i32, left: i32, oh: i32, ow: i32, out: usize): void {
+  const pix = <usize>c << 2, row = <usize>w * pix, outRow = <usize>ow * pix;
+  let dst = out;
+  for (let img = 0; img < n; img++) {
+    let src = x + (<usize>img * <usize>h + <usize>top) * row + <usize>left * pix;
+    for (let r = 0; r < oh; r++, src += row, dst += outRow) memory.copy(dst, src, outRow);
+  }
+}
