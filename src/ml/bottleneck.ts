@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../cli/errors.js';
 import { block, composeModel, BN_ARGS, type Block, type Shape3 } from './models/network.js';
 import type { BottleneckSpec } from './spec.js';
+import { batchNormalization } from './models/batch-norm.js';
 
 export const ENCODER_PREFIX = 'bottleneck_enc';
 export const DECODER_PREFIX = 'bottleneck_dec';
@@ -47,7 +48,7 @@ export function buildBottleneck(cutShape: Shape3, spec: BottleneckSpec, cut?: st
     tf.layers.conv2d({ name, filters, kernelSize: 3, strides: 2, padding: 'valid', kernelInitializer: 'zeros' });
   const convT = (name: string, filters: number) =>
     tf.layers.conv2dTranspose({ name, filters, kernelSize: 3, strides: 2, padding: 'valid', kernelInitializer: 'zeros' });
-  const bn = (name: string) => tf.layers.batchNormalization({ name, ...BN_ARGS, gammaInitializer: 'ones', movingVarianceInitializer: 'ones' });
+  const bn = (name: string) => batchNormalization({ name, ...BN_ARGS, gammaInitializer: 'ones', movingVarianceInitializer: 'ones' });
   const relu = (name: string) => tf.layers.activation({ name, activation: 'relu' });
   const e = ENCODER_PREFIX;
   const encoder = block('encoder', false, [

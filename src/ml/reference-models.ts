@@ -7,6 +7,7 @@
 // Weights are initialised like PyTorch's defaults (uniform ±1/sqrt(fan_in) for weights and biases)
 // so that losses start on the same scale; throughput does not depend on it.
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './models/batch-norm.js';
 
 export const REFERENCE_MODELS = ['ref-cnn', 'vgg16-w0.25'] as const;
 export type ReferenceModelName = (typeof REFERENCE_MODELS)[number];
@@ -38,7 +39,7 @@ export function refCnn(opts: ReferenceModelOptions = {}): tf.Sequential {
   m.add(tf.layers.inputLayer({ inputShape: [res, res, 3] }));
   m.add(conv('conv1', 3, 32, seed + 10));
   // PyTorch BatchNorm2d: eps 1e-5, running-average momentum 0.1 (tfjs counts it the other way).
-  m.add(tf.layers.batchNormalization({ name: 'bn1', axis: -1, epsilon: 1e-5, momentum: 0.9 }));
+  m.add(batchNormalization({ name: 'bn1', axis: -1, epsilon: 1e-5, momentum: 0.9 }));
   m.add(tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2, strides: 2 }));
   m.add(conv('conv2', 32, 64, seed + 20));
   m.add(tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2, strides: 2 }));

@@ -14,6 +14,7 @@ import { castConfig } from './cast.js';
 import { conv2dConfig, fusedConv2dConfig } from './conv2d.js';
 import { adamUpdateConfig } from './adam-update.js';
 import { padV2Config, sliceConfig } from './pad-slice.js';
+import { batchNormTrainConfig, batchNormTrainGradConfig, registerBatchNormTrainGradient } from './batch-norm-train.js';
 import { registerFastGradients } from './gradients.js';
 
 /** Kernels of the shipped wasm backend that ours are built on (captured before any replacement). */
@@ -21,6 +22,7 @@ const BUILDING_BLOCKS = ['Conv2D', 'FusedConv2D', 'BatchMatMul', '_FusedMatMul',
 
 export const FAST_KERNELS: KernelConfig[] = [
   conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, fusedMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig, fusedBatchNormConfig, identityConfig, castConfig, adamUpdateConfig, padV2Config, sliceConfig,
+  batchNormTrainConfig, batchNormTrainGradConfig,
 ];
 
 let registered = false;
@@ -37,6 +39,7 @@ export function registerFastWasmKernels(): string[] {
       registerKernel(k);
     }
     registerFastGradients();
+    registerBatchNormTrainGradient();
     registered = true;
   }
   return FAST_KERNELS.map((k) => k.kernelName);

@@ -22,6 +22,10 @@ export interface SimdKernels {
   adamUpdate(w: number, g: number, m: number, s: number, n: number, wOut: number, mOut: number, sOut: number,
     beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, eps: number, lr: number): void;
   cropImages(x: number, n: number, h: number, w: number, c: number, top: number, left: number, oh: number, ow: number, out: number): void;
+  batchNormTrain(x: number, p: number, c: number, gamma: number, beta: number, epsilon: number,
+    y: number, mean: number, variance: number, invStd: number): void;
+  batchNormTrainGrad(dy: number, x: number, p: number, c: number, gamma: number, mean: number, invStd: number,
+    dx: number, dgamma: number, dbeta: number): void;
   flipFilter(w: number, taps: number, ci: number, co: number, out: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
   maxPoolGrad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,

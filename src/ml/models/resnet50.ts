@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelSpec } from '../spec.js';
 import { RESNET50_CUT_POINTS, RESNET50_EXPANSION, RESNET50_LAYOUT } from './cut-points.js';
 import { inputConv2d } from './input-conv.js';
+import { batchNormalization } from './batch-norm.js';
 import {
   assembleNetwork, block, scaledChannels, tagDenseInit, BN_ARGS,
   type AnyTensor, type Block, type Kwargs, type Network,
@@ -19,7 +20,7 @@ export { RESNET50_CUT_POINTS };
 const conv = (name: string, filters: number, kernelSize: number, strides = 1) =>
   tf.layers.conv2d({ name, filters, kernelSize, strides, padding: 'valid', useBias: false, kernelInitializer: 'zeros' });
 const bn = (name: string) =>
-  tf.layers.batchNormalization({ name, ...BN_ARGS, gammaInitializer: 'ones', movingVarianceInitializer: 'ones' });
+  batchNormalization({ name, ...BN_ARGS, gammaInitializer: 'ones', movingVarianceInitializer: 'ones' });
 const relu = (name: string) => tf.layers.activation({ name, activation: 'relu' });
 const pad = (name: string, p: number) => tf.layers.zeroPadding2d({ name, padding: p });
 
