@@ -1,8 +1,8 @@
 // Training and inference steps of the paper architectures (VGG16 and ResNet-50 at width 0.25,
 // 64×64 inputs like Tiny-ImageNet's, batch 32) on the wasm backend, with the project's SIMD paths
-// (Winograd, direct and GEMM kernels, fused Adam, padding and slicing) and, in the same run, with
-// them switched off (the XNNPACK-based replacements, the shipped pad and slice, the op-by-op
-// optimizer): the ratio is the speed-up.
+// (Winograd, direct and GEMM kernels, fused Adam and batch norm, padding and slicing) and, in the
+// same run, with them switched off (the XNNPACK-based replacements, the shipped pad and slice,
+// tfjs's element-wise ops): the ratio is the speed-up.
 // Medians of process CPU time per step.
 //   npm run build && npm run bench:train [-- --batch 32 --size 64 --width 0.25 --steps 5 --json]
 import * as tf from '@tensorflow/tfjs';
@@ -14,6 +14,7 @@ import { directConvOptions } from '../src/ml/kernels/conv2d.js';
 import { matMulOptions } from '../src/ml/kernels/batch-mat-mul.js';
 import { ADAM_UPDATE } from '../src/ml/train/adam-update.js';
 import { padSliceOptions } from '../src/ml/kernels/pad-slice.js';
+import { BN_TRAIN } from '../src/ml/kernels/batch-norm-train.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,18 +22,21 @@ const arg = (name: string, def: number) => {
 };
 const BATCH = arg('batch', 32), SIZE = arg('size', 64), WIDTH = arg('width', 0.25), STEPS = arg('steps', 5);
 
-/** Switches the SIMD paths on or off; off also hides the fused Adam kernel from the optimizer. */
+/** Switches the SIMD paths on or off; off also hides the fused kernels (Adam, batch-norm training)
+ *  from the optimizer and the layers, which then run tfjs's element-wise ops. */
 function simd(on: boolean): void {
   winogradOptions.enabled = on;
   directConvOptions.maxChannels = on ? 4 : 0;
   matMulOptions.simd = on;
   padSliceOptions.enabled = on;
-  const k = tf.getKernel(ADAM_UPDATE, 'wasm');
-  if (!on && k) tf.unregisterKernel(ADAM_UPDATE, 'wasm');
-  if (on && !k) tf.registerKernel(adamKernel!);
+  for (const k of fusedKernels) {
+    const present = tf.getKernel(k.kernelName, 'wasm') !== undefined;
+    if (!on && present) tf.unregisterKernel(k.kernelName, 'wasm');
+    if (on && !present) tf.registerKernel(k);
+  }
 }
 
-let adamKernel: tf.KernelConfig | undefined;
+let fusedKernels: tf.KernelConfig[] = [];
 
 function cpuMsPerStep(fn: () => void): number {
   fn();
@@ -49,7 +53,7 @@ function cpuMsPerStep(fn: () => void): number {
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   await initBackend('wasm');
-  adamKernel = tf.getKernel(ADAM_UPDATE, 'wasm');
+  fusedKernels = [ADAM_UPDATE, BN_TRAIN].map((name) => tf.getKernel(name, 'wasm')!);
   const rows: { arch: string; phase: string; simdMs: number; offMs: number; speedup: number }[] = [];
   for (const arch of ['vgg16', 'resnet50'] as const) {
     const net = buildNetwork(resolveModelSpec({ arch, inputSize: SIZE, inputChannels: 3, classes: 10, width: WIDTH }), 0);
