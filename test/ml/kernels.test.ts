@@ -29,6 +29,10 @@ const CASES: ConvCase[] = [
   { name: '3x3 s2 explicit pad', x: [2, 9, 8, 3], f: [3, 3, 3, 4], strides: 2, pad: [[0, 0], [1, 1], [0, 2], [0, 0]] },
   { name: '4x4 s2 same (transposed-conv like)', x: [2, 8, 8, 5], f: [4, 4, 5, 3], strides: 2, pad: 'same' },
   { name: '3x3 s1 same, batch 8, wide', x: [8, 6, 6, 24], f: [3, 3, 24, 32], strides: 1, pad: 'same' },
+  // ResNet's strided 3×3 after explicit padding: 'valid', even sizes, channels in fours.
+  { name: '3x3 s2 valid, even sizes, 8 channels', x: [2, 6, 6, 8], f: [3, 3, 8, 8], strides: 2, pad: 'valid' },
+  { name: '3x3 s2 valid, 4x4, 8 to 12 channels', x: [2, 4, 4, 8], f: [3, 3, 8, 12], strides: 2, pad: 'valid' },
+  { name: '1x1 s1, padding below and right only', x: [2, 5, 5, 8], f: [1, 1, 8, 4], strides: 1, pad: [[0, 0], [0, 1], [0, 2], [0, 0]] },
 ];
 
 function outShape(c: ConvCase): number[] {
@@ -90,16 +94,19 @@ describe('fast wasm kernels vs the cpu backend', function () {
           // The convolutions inside take Winograd or the direct kernel where they apply, or not.
           winogradOptions.enabled = simd;
           directConvOptions.maxChannels = simd ? 4 : 0;
-          for (const col2im of [4, 0, 1000]) {
-            inputGradOptions.col2imChannels = col2im;
+          for (const [col2im, colsFloats] of [[4, 1 << 22], [0, 1 << 22], [0, 50], [0, 0], [1000, 1 << 22]]) {
+            // colsFloats 0: strided convolutions take the phase decomposition; 50: tiny image groups.
+            inputGradOptions.col2imChannels = col2im!;
+            inputGradOptions.colsFloats = colsFloats!;
             const got = await runOn('wasm', 'Conv2DBackpropInput', inputs, attrs);
             assert.deepEqual(got.shape, ref.shape);
             const err = relativeError(got.values, ref.values);
-            assert.ok(err < 1e-4, `SIMD paths ${simd ? 'on' : 'off'}, col2im ≤ ${col2im} channels: relative error ${err}`);
+            assert.ok(err < 1e-4, `SIMD paths ${simd ? 'on' : 'off'}, col2im ≤ ${col2im} channels, ${colsFloats} window floats: relative error ${err}`);
           }
         }
       } finally {
         inputGradOptions.col2imChannels = 4;
+        inputGradOptions.colsFloats = 1 << 22;
         winogradOptions.enabled = true;
         directConvOptions.maxChannels = 4;
       }

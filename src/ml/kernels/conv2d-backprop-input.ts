@@ -11,6 +11,7 @@ import { convGeometry, explicitPad, type ConvGeometry } from './conv-geometry.js
 import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
 import { conv2d } from './conv2d.js';
 import { simdKernels } from './simd-module.js';
+import { batchMatMul } from './batch-mat-mul.js';
 
 interface InputGradAttrs {
   strides: number | [number, number];
@@ -91,6 +92,9 @@ export const inputGradOptions = {
   // With this many input channels or fewer (an image's 1–3), the convolutions above would have
   // as few output channels, which XNNPACK runs inefficiently: a GEMM plus col2im is used instead.
   col2imChannels: 4,
+  // Strided convolutions with channels in fours take the SIMD window-matrix path, in image groups
+  // whose window matrix has at most this many floats (0: the phase decomposition instead).
+  colsFloats: 4 * 1024 * 1024,
 };
 
 /**
@@ -126,6 +130,29 @@ function inputGradCol2im(s: Scope, dy: TensorInfo, filter: TensorInfo, g: ConvGe
   return dx;
 }
 
+/**
+ * The window-matrix path with channels in fours, for strided convolutions: the product on the SIMD
+ * GEMM and the scatter in the kernel module, per group of images so that the window matrix stays
+ * under inputGradOptions.colsFloats. Measured faster than the phase decomposition below, whose
+ * small sub-filters XNNPACK repacks on every call (bench:kernels).
+ */
+function inputGradCol2imSimd(s: Scope, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+  const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, outC: co, fh, fw } = g;
+  const k = fh * fw * ci;
+  const dx = s.alloc([n, h, w, ci]);
+  const per = Math.max(1, Math.floor(inputGradOptions.colsFloats / (oh * ow * k)));
+  for (let b0 = 0; b0 < n; b0 += per) {
+    const nb = Math.min(per, n - b0);
+    const rows = nb * oh * ow;
+    const dyGroup = s.alias(dy, b0 * oh * ow * co, [rows, co]);
+    const dcols = batchMatMul(s, dyGroup, s.reshape(filter, [k, co]), { transposeA: false, transposeB: true });   // [rows, k]
+    simdKernels(s.backend).col2im(s.address(dcols), nb, oh, ow, fh, fw, g.strideH, g.strideW, g.padTop, g.padLeft,
+      s.address(dx) + 4 * b0 * h * w * ci, h, w, ci);
+    s.release(dcols);
+  }
+  return dx;
+}
+
 export function conv2dBackpropInput(s: Scope, dy: TensorInfo, filter: TensorInfo, attrs: InputGradAttrs): TensorInfo {
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
     throw new Error(`Conv2DBackpropInput on wasm supports NHWC only, got ${attrs.dataFormat}`);
@@ -134,6 +161,7 @@ export function conv2dBackpropInput(s: Scope, dy: TensorInfo, filter: TensorInfo
   const [n, h, w, ci] = attrs.inputShape;
   const co = g.outC;
   if (ci <= inputGradOptions.col2imChannels) return inputGradCol2im(s, dy, filter, g);
+  if ((g.strideH > 1 || g.strideW > 1) && ci % 4 === 0 && co % 4 === 0 && inputGradOptions.colsFloats > 0) return inputGradCol2imSimd(s, dy, filter, g);
 
   const sh = g.strideH, sw = g.strideW;
   const phasesY = Array.from({ length: sh }, (_, p) => phaseAxis(p, sh, g.padTop, g.fh, h, g.outH));

@@ -79,8 +79,9 @@ export function directConvFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g:
  * them (measured 1.2–2× faster: bench:kernels).
  */
 export function pointwise(g: ConvGeometry): boolean {
+  // No padding on any side: every output reads a pixel inside the input.
   return matMulOptions.simd && g.fh === 1 && g.fw === 1 && g.padTop === 0 && g.padLeft === 0 && g.outC % 4 === 0 &&
-    (g.strideH === 1 || (g.outH - 1) * g.strideH < g.inH) && (g.strideW === 1 || (g.outW - 1) * g.strideW < g.inW);
+    (g.outH - 1) * g.strideH < g.inH && (g.outW - 1) * g.strideW < g.inW;
 }
 
 /** The pixels a 1×1 convolution reads, [pixels, Ci]: x itself, or its strided pixels gathered

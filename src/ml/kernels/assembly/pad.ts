@@ -79,3 +79,32 @@ export function cropImages(x: usize, n: i32, h: i32, w: i32, c: i32, top: i32, l
     for (let r = 0; r < oh; r++, src += row, dst += outRow) memory.copy(dst, src, outRow);
   }
 }
+
+/**
+ * The scatter of the input gradient through the window matrix: dx [n, h, w, C] (zeroed first) +=
+ * cols[(img, oy, ox), (kh, kw), :] at (oy·sh + kh − padTop, ox·sw + kw − padLeft), skipping taps
+ * outside the image. cols rows hold fh·fw·C values. C is a multiple of 4.
+ */
+export function col2im(cols: usize, n: i32, oh: i32, ow: i32, fh: i32, fw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32,
+  dx: usize, h: i32, w: i32, c: i32): void {
+  const pix = <usize>c << 2, row = <usize>w * pix;
+  memory.fill(dx, 0, <usize>n * <usize>h * row);
+  let src = cols;
+  for (let img = 0; img < n; img++) {
+    const dImg = dx + <usize>img * <usize>h * row;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let kh = 0; kh < fh; kh++) {
+          const iy = oy * sh + kh - padTop;
+          if (iy < 0 || iy >= h) { src += <usize>fw * pix; continue; }
+          for (let kw = 0; kw < fw; kw++, src += pix) {
+            const ix = ox * sw + kw - padLeft;
+            if (ix < 0 || ix >= w) continue;
+            const d = dImg + <usize>iy * row + <usize>ix * pix;
+            for (let ch: usize = 0; ch < pix; ch += 16) v128.store(d + ch, f32x4.add(v128.load(d + ch), v128.load(src + ch)));
+          }
+        }
+      }
+    }
+  }
+}
