@@ -4,7 +4,7 @@
 // on the project's SIMD kernel (assembly/gemm.ts); the others on XNNPACK's GEMM, with transposed
 // operands transposed once explicitly and one GEMM per batch entry on zero-copy windows.
 import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
+import { withScope, type BackendWasm, type Epilogue, type Scope } from './wasm-ops.js';
 import { transposeFast } from './transpose.js';
 import { simdKernels } from './simd-module.js';
 
@@ -12,7 +12,7 @@ interface MatMulAttrs { transposeA: boolean; transposeB: boolean }
 
 const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 
-export function batchMatMul(s: Scope, a: TensorInfo, b: TensorInfo, attrs: MatMulAttrs, epilogue: ProductEpilogue = {}): TensorInfo {
+export function batchMatMul(s: Scope, a: TensorInfo, b: TensorInfo, attrs: MatMulAttrs, epilogue: Epilogue = {}): TensorInfo {
   const ra = a.shape.length, rb = b.shape.length;
   const batchA = prod(a.shape.slice(0, -2)), batchB = prod(b.shape.slice(0, -2));
   const m = attrs.transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
@@ -70,8 +70,6 @@ interface ProductShape {
   transposeA: boolean; transposeB: boolean;
 }
 
-export interface ProductEpilogue { bias?: TensorInfo; relu?: boolean }
-
 /**
  * Every product of the batch on the SIMD kernel, in place in wasm memory. The kernel reads a's
  * rows and b's rows as they lie; a transposed operand is transposed once in 4×4 blocks (read
@@ -79,7 +77,7 @@ export interface ProductEpilogue { bias?: TensorInfo; relu?: boolean }
  * product with b transposed and a small a (a dense layer's input gradient, dy·Wᵀ), the
  * transposed product (W·dyᵀ)ᵀ moves the two small matrices instead of the weights.
  */
-export function simdBatchMatMul(s: Scope, a: TensorInfo, b: TensorInfo, p: ProductShape, epilogue: ProductEpilogue = {}): TensorInfo {
+export function simdBatchMatMul(s: Scope, a: TensorInfo, b: TensorInfo, p: ProductShape, epilogue: Epilogue = {}): TensorInfo {
   const { m, k, n } = p;
   if (p.batch === 1 && p.transposeB && !p.transposeA && epilogue.bias === undefined && !epilogue.relu &&
       m % 4 === 0 && k % 4 === 0 && m * k + m * n < k * n) {

@@ -98,14 +98,14 @@ export const inputGradOptions = {
 };
 
 /**
- * dx through the window matrix: dcols = dy · Wᵀ ([N·OH·OW, Co] · [Co, fh·fw·Ci], dy used as it
- * is, the small filter packed), then every window's column is added back to the pixels it covers.
+ * dx through the window matrix: dcols = dy · Wᵀ ([N·OH·OW, Co] · [Co, fh·fw·Ci]), then every
+ * window's column is added back to the pixels it covers (here in JavaScript, for 1–3 channels;
+ * inputGradCol2imSimd below for channels in fours).
  */
 function inputGradCol2im(s: Scope, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
   const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, outC: co, fh, fw, strideH: sh, strideW: sw, padTop: pt, padLeft: pl } = g;
   const k = fh * fw * ci;
-  const wt = s.transpose(s.reshape(filter, [k, co]), [1, 0]);                                    // [Co, fh·fw·Ci]
-  const dcols = s.run('BatchMatMul', { a: s.reshape(dy, [n * oh * ow, co]), b: wt }, { transposeA: false, transposeB: false });
+  const dcols = batchMatMul(s, s.reshape(dy, [n * oh * ow, co]), s.reshape(filter, [k, co]), { transposeA: false, transposeB: true }); // [rows, k]
   const dx = s.alloc([n, h, w, ci]);
   const out = s.view(dx), src = s.view(dcols);
   out.fill(0);

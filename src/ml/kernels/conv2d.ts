@@ -1,10 +1,11 @@
-// Conv2D and FusedConv2D for the wasm backend: 3×3 stride-1 convolutions (most of VGG's and
-// ResNet's FLOPs, and the input gradient of each) by Winograd F(4×4, 3×3); every other geometry,
-// and channels-first data, by the shipped XNNPACK kernel.
+// Conv2D and FusedConv2D for the wasm backend, each geometry on its fastest path: 3×3 stride-1
+// convolutions (most of VGG's and ResNet's FLOPs, and the input gradient of each) by Winograd
+// F(4×4, 3×3); inputs with few channels by the direct SIMD kernel; 1×1 convolutions as products on
+// the SIMD GEMM; everything else, and channels-first data, by the shipped XNNPACK kernel.
 import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, type ConvGeometry } from './conv-geometry.js';
-import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
-import { winogradConv, winogradOptions, type WinogradEpilogue } from './winograd.js';
+import { withScope, type BackendWasm, type Epilogue, type Scope } from './wasm-ops.js';
+import { winogradConv, winogradOptions } from './winograd.js';
 import { simdKernels } from './simd-module.js';
 import { matMulOptions, simdBatchMatMul } from './batch-mat-mul.js';
 
@@ -56,7 +57,7 @@ function padForWindows(s: Scope, x: TensorInfo, g: ConvGeometry): TensorInfo {
 }
 
 /** The direct kernel: pads the input once so every window lies inside, then 4 pixels × 8 channels per pass. */
-function directConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, epilogue: WinogradEpilogue): TensorInfo {
+function directConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, epilogue: Epilogue): TensorInfo {
   const xp = padForWindows(s, x, g);
   const y = s.alloc([g.batch, g.outH, g.outW, g.outC]);
   simdKernels(s.backend).directConv(s.address(xp), g.batch, xp.shape[1]!, xp.shape[2]!, g.inC, s.address(filter), g.fh, g.fw, g.outC,
@@ -93,7 +94,7 @@ function pointwisePixels(s: Scope, x: TensorInfo, g: ConvGeometry): TensorInfo {
   return pixels;
 }
 
-function pointwiseConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, epilogue: WinogradEpilogue): TensorInfo {
+function pointwiseConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, epilogue: Epilogue): TensorInfo {
   const p = g.batch * g.outH * g.outW;
   const y = simdBatchMatMul(s, pointwisePixels(s, x, g), filter,
     { batchA: 1, batchB: 1, batch: 1, m: p, k: g.inC, n: g.outC, outer: [], transposeA: false, transposeB: false }, epilogue);
@@ -109,7 +110,7 @@ export function pointwiseFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: 
 }
 
 /** A channels-last convolution with optional bias and ReLU, by the fastest path for its geometry. */
-export function conv2d(s: Scope, x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs, epilogue: WinogradEpilogue = {}): TensorInfo {
+export function conv2d(s: Scope, x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs, epilogue: Epilogue = {}): TensorInfo {
   const g = convGeometry(x.shape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode, attrs.dilations ?? 1);
   if (winogradForward(g)) return winogradConv(s, x, filter, g, epilogue);
   if (directSmallChannels(g)) return directConv(s, x, filter, g, epilogue);

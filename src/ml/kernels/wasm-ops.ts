@@ -6,6 +6,9 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export type { BackendWasm };
 
+/** What a convolution or matrix-product kernel may apply to its output: a per-channel bias, then ReLU. */
+export interface Epilogue { bias?: TensorInfo; relu?: boolean }
+
 /** The kernel functions of the shipped wasm backend, looked up once before ours are registered. */
 const shipped = new Map<string, (args: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs?: NamedAttrMap }) => TensorInfo>();
 

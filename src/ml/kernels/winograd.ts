@@ -4,7 +4,7 @@
 // `assembly/winograd.ts` (see simd-module.ts); the forward pass runs them block by block of tiles
 // in one call, so the transformed data never leaves the cache.
 import { type TensorInfo } from '@tensorflow/tfjs';
-import { type Scope } from './wasm-ops.js';
+import { type Epilogue, type Scope } from './wasm-ops.js';
 import type { ConvGeometry } from './conv-geometry.js';
 import { simdKernels } from './simd-module.js';
 
@@ -31,13 +31,11 @@ function imageGroups(batch: number, tilesPerImage: number, channels: number): [n
   return groups;
 }
 
-export interface WinogradEpilogue { bias?: TensorInfo; relu?: boolean }
-
 /**
  * y[n, oy, ox, co] = Σ x[n, oy + kh − padTop, ox + kw − padLeft, ci] · w[kh, kw, ci, co] (+ bias, ReLU),
  * for the geometry's input and output sizes (any padding; zeros outside the image).
  */
-export function winogradConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, epilogue: WinogradEpilogue = {}): TensorInfo {
+export function winogradConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, epilogue: Epilogue = {}): TensorInfo {
   const wasm = simdKernels(s.backend);
   const { batch: n, inH: h, inW: w, inC: ci, outH: oh, outW: ow, outC: co } = g;
   const tilesY = tilesOf(oh), tilesX = tilesOf(ow);
