@@ -202,6 +202,9 @@ describe('fast wasm kernels vs the cpu backend', function () {
     const pos = (shape: number[], sd: number) => ({ shape, values: rand(size(shape), sd).map((v) => Math.abs(v) + 0.1) });
     await compare('FusedBatchNorm', { x: input([4, 5, 6, 7], seed++), mean: input([7], seed++), variance: pos([7], seed++), offset: input([7], seed++), scale: input([7], seed++) }, { varianceEpsilon: 1e-5 });
     await compare('FusedBatchNorm', { x: input([3, 10], seed++), mean: input([10], seed++), variance: pos([10], seed++) }, { varianceEpsilon: 1e-3 });
+    // Channels in fours: the SIMD pass.
+    await compare('FusedBatchNorm', { x: input([4, 5, 6, 8], seed++), mean: input([8], seed++), variance: pos([8], seed++), offset: input([8], seed++), scale: input([8], seed++) }, { varianceEpsilon: 1e-5 });
+    await compare('FusedBatchNorm', { x: input([5, 12], seed++), mean: input([12], seed++), variance: pos([12], seed++), scale: input([12], seed++) }, { varianceEpsilon: 1e-3 });
     await compare('FusedBatchNorm', { x: input([2, 3, 3, 4], seed++), mean: input([2, 3, 3, 4], seed++), variance: pos([2, 3, 3, 4], seed++), offset: input([2, 3, 3, 4], seed++), scale: input([2, 3, 3, 4], seed++) }, { varianceEpsilon: 1e-3 });
   });
 

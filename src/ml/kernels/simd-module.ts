@@ -28,6 +28,7 @@ export interface SimdKernels {
     dx: number, dgamma: number, dbeta: number): void;
   col2im(cols: number, n: number, oh: number, ow: number, fh: number, fw: number, sh: number, sw: number, padTop: number, padLeft: number,
     dx: number, h: number, w: number, c: number): void;
+  scaleShift(x: number, p: number, c: number, a: number, b: number, y: number): void;
   flipFilter(w: number, taps: number, ci: number, co: number, out: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
   maxPoolGrad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,

@@ -96,3 +96,13 @@ export function batchNormTrainGrad(dy: usize, x: usize, p: i32, c: i32, gamma: u
     }
   }
 }
+
+/** y = x·a + b per channel over p pixels (batch norm in inference, a and b folded from its
+ *  statistics): x, y [p, C]; a, b [C]. C is a multiple of 4. */
+export function scaleShift(x: usize, p: i32, c: i32, a: usize, b: usize, y: usize): void {
+  const row = <usize>c << 2;
+  for (let i = 0; i < p; i++) {
+    const q = x + <usize>i * row, o = y + <usize>i * row;
+    for (let ch: usize = 0; ch < row; ch += VEC) v128.store(o + ch, f32x4.add(f32x4.mul(v128.load(q + ch), v128.load(a + ch)), v128.load(b + ch)));
+  }
+}
