@@ -36,7 +36,11 @@ describe('whole-model gradients on wasm match the cpu backend', function () {
   for (const [arch, size, batch] of [['vgg16', 32, 2], ['resnet50', 64, 4]] as const) {
     it(`${arch} (width 0.125, ${size}x${size}, batch ${batch}): loss and every weight's gradient`, async () => {
       const ref = await gradients(arch, size, batch, 'cpu');
+      await tf.setBackend('wasm');
+      const idsBefore = tf.engine().backend.numDataIds();
       const got = await gradients(arch, size, batch, 'wasm');
+      // Every kernel of the forward and backward pass released what it allocated in wasm memory.
+      assert.equal(tf.engine().backend.numDataIds(), idsBefore);
       assert.ok(Math.abs(got.loss - ref.loss) < 1e-4 * Math.max(1, Math.abs(ref.loss)), `loss ${got.loss} vs ${ref.loss}`);
       assert.equal(got.grads.length, ref.grads.length);
       // Judged by L2 norms, not value by value: a pre-activation within float32 noise of zero may
