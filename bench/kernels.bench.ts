@@ -8,9 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/ml/backend.js';
 import { runShipped, type BackendWasm } from '../src/ml/kernels/wasm-ops.js';
-import { winogradOptions } from '../src/ml/kernels/winograd.js';
-import { directConvOptions } from '../src/ml/kernels/conv2d.js';
-import { matMulOptions } from '../src/ml/kernels/batch-mat-mul.js';
+import { setSimdPaths } from '../src/ml/kernels/index.js';
 
 interface Case { kernel: string; label: string; flops: number; inputs: Record<string, tf.Tensor>; attrs: Record<string, unknown> }
 
@@ -86,15 +84,11 @@ async function main(): Promise<void> {
     const ours = cpuMs(c.inputs, runOurs, 5, 6);
     let gemm: number | null = null;
     if (c.kernel.startsWith('Conv2D') || c.kernel === 'BatchMatMul') {
-      winogradOptions.enabled = false;
-      directConvOptions.maxChannels = 0;
-      matMulOptions.simd = false;
+      setSimdPaths(false);
       try {
         gemm = cpuMs(c.inputs, runOurs, 5, 2);
       } finally {
-        winogradOptions.enabled = true;
-        directConvOptions.maxChannels = 4;
-        matMulOptions.simd = true;
+        setSimdPaths(true);
       }
     }
     let shipped: number | null = null;

@@ -7,14 +7,9 @@
 //   npm run build && npm run bench:train [-- --batch 32 --size 64 --width 0.25 --steps 5 --json]
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/ml/backend.js';
+import { setSimdPaths } from '../src/ml/kernels/index.js';
 import { makeTrainStep } from '../src/ml/bench.js';
 import { buildNetwork, resolveModelSpec } from '../src/ml/models/index.js';
-import { winogradOptions } from '../src/ml/kernels/winograd.js';
-import { directConvOptions } from '../src/ml/kernels/conv2d.js';
-import { matMulOptions } from '../src/ml/kernels/batch-mat-mul.js';
-import { ADAM_UPDATE } from '../src/ml/train/adam-update.js';
-import { padSliceOptions } from '../src/ml/kernels/pad-slice.js';
-import { BN_TRAIN } from '../src/ml/kernels/batch-norm-train.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,21 +17,6 @@ const arg = (name: string, def: number) => {
 };
 const BATCH = arg('batch', 32), SIZE = arg('size', 64), WIDTH = arg('width', 0.25), STEPS = arg('steps', 5);
 
-/** Switches the SIMD paths on or off; off also hides the fused kernels (Adam, batch-norm training)
- *  from the optimizer and the layers, which then run tfjs's element-wise ops. */
-function simd(on: boolean): void {
-  winogradOptions.enabled = on;
-  directConvOptions.maxChannels = on ? 4 : 0;
-  matMulOptions.simd = on;
-  padSliceOptions.enabled = on;
-  for (const k of fusedKernels) {
-    const present = tf.getKernel(k.kernelName, 'wasm') !== undefined;
-    if (!on && present) tf.unregisterKernel(k.kernelName, 'wasm');
-    if (on && !present) tf.registerKernel(k);
-  }
-}
-
-let fusedKernels: tf.KernelConfig[] = [];
 
 function cpuMsPerStep(fn: () => void): number {
   fn();
@@ -53,7 +33,6 @@ function cpuMsPerStep(fn: () => void): number {
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   await initBackend('wasm');
-  fusedKernels = [ADAM_UPDATE, BN_TRAIN].map((name) => tf.getKernel(name, 'wasm')!);
   const rows: { arch: string; phase: string; simdMs: number; offMs: number; speedup: number }[] = [];
   for (const arch of ['vgg16', 'resnet50'] as const) {
     const net = buildNetwork(resolveModelSpec({ arch, inputSize: SIZE, inputChannels: 3, classes: 10, width: WIDTH }), 0);
@@ -62,11 +41,11 @@ async function main(): Promise<void> {
     const step = makeTrainStep(net.model);
     const infer = () => tf.tidy(() => { (net.model.predict(x, { batchSize: BATCH }) as tf.Tensor).dataSync(); });
     for (const [phase, fn] of [['train', () => { step(x, y); }], ['infer', infer]] as const) {
-      simd(true);
+      setSimdPaths(true);
       const on = cpuMsPerStep(fn);
-      simd(false);
+      setSimdPaths(false);
       const off = cpuMsPerStep(fn);
-      simd(true);
+      setSimdPaths(true);
       rows.push({ arch, phase, simdMs: Math.round(on * 10) / 10, offMs: Math.round(off * 10) / 10, speedup: Math.round((off / on) * 100) / 100 });
       if (!json) console.log(`${arch.padEnd(9)} ${phase}  ${on.toFixed(1).padStart(7)} ms  without the SIMD paths ${off.toFixed(1).padStart(7)} ms  ${(off / on).toFixed(2)}×  (${(BATCH * 1000 / on).toFixed(0)} img/s)`);
     }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/ml/backend.js';
 import { convGeometry } from '../../src/ml/kernels/conv-geometry.js';
 import { directSmallChannels, winogradForward } from '../../src/ml/kernels/conv2d.js';
-import { rand, size, runOn, relativeError } from './kernel-check.js';
+import { rand, size, compareWithCpu } from './kernel-check.js';
 
 interface Case { name: string; x: [number, number, number, number]; f: [number, number, number, number]; strides: number; pad: 'same' | 'valid' | number[][] }
 
@@ -37,21 +37,13 @@ describe('direct SIMD convolution for few input channels on wasm vs the cpu back
         ['FusedConv2D', { x, filter, bias }, { activation: 'relu' }],
         ['FusedConv2D', { x, filter, bias }, { activation: 'linear' }],
       ] as const) {
-        const ref = await runOn('cpu', kernel, inputs, { ...attrs, ...extra });
-        const got = await runOn('wasm', kernel, inputs, { ...attrs, ...extra });
-        assert.deepEqual(got.shape, ref.shape);
-        const err = relativeError(got.values, ref.values);
-        assert.ok(err < 1e-4, `${kernel} ${JSON.stringify(extra)}: relative error ${err}`);
+        await compareWithCpu(kernel, inputs, { ...attrs, ...extra }, `${kernel} ${JSON.stringify(extra)}`);
       }
       // Its filter gradient, by the same kernel family.
       const dyShape = [c.x[0], g.outH, g.outW, c.f[3]];
       const gradInputs = { x, dy: { shape: dyShape, values: rand(size(dyShape), 400 + i) } };
       const gradAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f };
-      const ref = await runOn('cpu', 'Conv2DBackpropFilter', gradInputs, gradAttrs);
-      const got = await runOn('wasm', 'Conv2DBackpropFilter', gradInputs, gradAttrs);
-      assert.deepEqual(got.shape, ref.shape);
-      const err = relativeError(got.values, ref.values);
-      assert.ok(err < 1e-4, `Conv2DBackpropFilter: relative error ${err}`);
+      await compareWithCpu('Conv2DBackpropFilter', gradInputs, gradAttrs);
     });
   }
 });

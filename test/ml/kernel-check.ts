@@ -1,5 +1,6 @@
 // Shared by the kernel tests: deterministic inputs, running one kernel on a named backend, and the
 // relative error the kernels are held to.
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 
 /** Deterministic pseudo-random values in [-1, 1). */
@@ -34,4 +35,16 @@ export function relativeError(actual: Float32Array, expected: Float32Array): num
     maxRef = Math.max(maxRef, Math.abs(expected[i]!));
   }
   return maxDiff / Math.max(maxRef, 1e-30);
+}
+
+export type KernelInputs = Record<string, { shape: number[]; values: Float32Array }>;
+
+/** Runs `kernel` on the cpu backend (the reference) and on wasm and asserts equal shapes and a
+ *  relative error under 1e-4, naming `label` on failure. */
+export async function compareWithCpu(kernel: string, inputs: KernelInputs, attrs: Record<string, unknown>, label = kernel): Promise<void> {
+  const ref = await runOn('cpu', kernel, inputs, attrs);
+  const got = await runOn('wasm', kernel, inputs, attrs);
+  assert.deepEqual(got.shape, ref.shape, label);
+  const err = relativeError(got.values, ref.values);
+  assert.ok(err < 1e-4, `${label}: relative error ${err}`);
 }

@@ -5,7 +5,7 @@ import { initBackend } from '../../src/ml/backend.js';
 import { filterGradOptions } from '../../src/ml/kernels/conv2d-backprop-filter.js';
 import { inputGradOptions } from '../../src/ml/kernels/conv2d-backprop-input.js';
 import { fusedBatchNormGradConfig, stockFusedBatchNormGrad } from '../../src/ml/kernels/gradients.js';
-import { rand, size, runOn, relativeError } from './kernel-check.js';
+import { rand, size, runOn, relativeError, compareWithCpu } from './kernel-check.js';
 import { directConvOptions } from '../../src/ml/kernels/conv2d.js';
 import { winogradOptions } from '../../src/ml/kernels/winograd.js';
 
@@ -113,13 +113,7 @@ describe('fast wasm kernels vs the cpu backend', function () {
     });
   }
 
-  const compare = async (kernel: string, inputs: Record<string, { shape: number[]; values: Float32Array }>, attrs: Record<string, unknown>) => {
-    const ref = await runOn('cpu', kernel, inputs, attrs);
-    const got = await runOn('wasm', kernel, inputs, attrs);
-    assert.deepEqual(got.shape, ref.shape);
-    const err = relativeError(got.values, ref.values);
-    assert.ok(err < 1e-4, `${kernel}: relative error ${err}`);
-  };
+  const compare = compareWithCpu;
   const input = (shape: number[], seed: number) => ({ shape, values: rand(size(shape), seed) });
 
   it('BatchMatMul: every transpose combination, batched and broadcast', async () => {

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/ml/backend.js';
 import { convGeometry } from '../../src/ml/kernels/conv-geometry.js';
 import { pointwise } from '../../src/ml/kernels/conv2d.js';
-import { rand, size, runOn, relativeError } from './kernel-check.js';
+import { rand, size, compareWithCpu, type KernelInputs } from './kernel-check.js';
 
 interface Case { name: string; x: [number, number, number, number]; co: number; strides: number | [number, number]; pad: 'same' | 'valid' }
 
@@ -19,13 +19,7 @@ const CASES: Case[] = [
   { name: 'rows not a multiple of 4', x: [1, 3, 3, 32], co: 64, strides: 1, pad: 'valid' },
 ];
 
-const check = async (kernel: string, inputs: Record<string, { shape: number[]; values: Float32Array }>, attrs: Record<string, unknown>) => {
-  const ref = await runOn('cpu', kernel, inputs, attrs);
-  const got = await runOn('wasm', kernel, inputs, attrs);
-  assert.deepEqual(got.shape, ref.shape);
-  const err = relativeError(got.values, ref.values);
-  assert.ok(err < 1e-4, `${kernel} ${JSON.stringify(attrs)}: relative error ${err}`);
-};
+const check = (kernel: string, inputs: KernelInputs, attrs: Record<string, unknown>) => compareWithCpu(kernel, inputs, attrs, `${kernel} ${JSON.stringify(attrs)}`);
 
 describe('1x1 convolutions and dense products on the SIMD GEMM vs the cpu backend', function () {
   this.timeout(60000);

@@ -10,7 +10,7 @@ import { winogradForward } from '../../src/ml/kernels/conv2d.js';
 import { winogradFilterGradient } from '../../src/ml/kernels/conv2d-backprop-filter.js';
 import { winogradOptions } from '../../src/ml/kernels/winograd.js';
 import { assertNoOwnMemory, simdModulePath } from '../../src/ml/kernels/simd-module.js';
-import { rand, size, runOn, relativeError } from './kernel-check.js';
+import { rand, size, runOn, relativeError, compareWithCpu, type KernelInputs } from './kernel-check.js';
 
 type Pad = 'same' | 'valid' | number[][];
 interface Case { name: string; x: [number, number, number, number]; co: number; pad: Pad }
@@ -37,17 +37,13 @@ describe('Winograd 3x3 convolutions on wasm vs the cpu backend', function () {
   afterEach(() => { winogradOptions.enabled = true; winogradOptions.groupFloats = 1 << 22; winogradOptions.paddedFloats = 1 << 23; });
   after(async () => { await tf.setBackend('wasm'); });
 
-  const check = async (kernel: string, inputs: Record<string, { shape: number[]; values: Float32Array }>, attrs: Record<string, unknown>) => {
-    const ref = await runOn('cpu', kernel, inputs, attrs);
+  const check = async (kernel: string, inputs: KernelInputs, attrs: Record<string, unknown>) => {
     // Small image groups too, so that batches span several groups (and, for the filter gradient,
     // several accumulated partial sums).
     for (const [groupFloats, paddedFloats] of [[1 << 22, 1 << 23], [1, 1]]) {
-      winogradOptions.groupFloats = groupFloats;
-      winogradOptions.paddedFloats = paddedFloats;
-      const got = await runOn('wasm', kernel, inputs, attrs);
-      assert.deepEqual(got.shape, ref.shape);
-      const err = relativeError(got.values, ref.values);
-      assert.ok(err < 1e-4, `${kernel}, groups of ${groupFloats} / ${paddedFloats} padded floats: relative error ${err}`);
+      winogradOptions.groupFloats = groupFloats!;
+      winogradOptions.paddedFloats = paddedFloats!;
+      await compareWithCpu(kernel, inputs, attrs, `${kernel}, groups of ${groupFloats} / ${paddedFloats} padded floats`);
     }
   };
 

@@ -4,16 +4,17 @@ import { registerKernel, unregisterKernel, getKernel, type KernelConfig } from '
 import { captureShippedKernel } from './wasm-ops.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
-import { batchMatMulConfig, fusedMatMulConfig } from './batch-mat-mul.js';
+import { batchMatMulConfig, fusedMatMulConfig, matMulOptions } from './batch-mat-mul.js';
 import { tileConfig } from './tile.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { sumConfig, meanConfig } from './reduce.js';
 import { fusedBatchNormConfig } from './batch-norm.js';
 import { identityConfig } from './identity.js';
 import { castConfig } from './cast.js';
-import { conv2dConfig, fusedConv2dConfig } from './conv2d.js';
+import { conv2dConfig, directConvOptions, fusedConv2dConfig } from './conv2d.js';
 import { adamUpdateConfig } from './adam-update.js';
-import { padV2Config, sliceConfig } from './pad-slice.js';
+import { padSliceOptions, padV2Config, sliceConfig } from './pad-slice.js';
+import { winogradOptions } from './winograd.js';
 import { batchNormTrainConfig, batchNormTrainGradConfig, registerBatchNormTrainGradient } from './batch-norm-train.js';
 import { registerFastGradients } from './gradients.js';
 
@@ -43,4 +44,22 @@ export function registerFastWasmKernels(): string[] {
     registered = true;
   }
   return FAST_KERNELS.map((k) => k.kernelName);
+}
+
+/**
+ * Switches the project's SIMD paths on or off, for benchmarks that compare both in one run: off,
+ * the convolutions and products run on the XNNPACK-based replacements, pad and slice on the
+ * shipped kernels, and the optimizer and batch-norm layers (which look the fused kernels up)
+ * on tfjs's element-wise ops. Switching on restores the defaults.
+ */
+export function setSimdPaths(on: boolean): void {
+  winogradOptions.enabled = on;
+  directConvOptions.maxChannels = on ? 4 : 0;
+  matMulOptions.simd = on;
+  padSliceOptions.enabled = on;
+  for (const k of [adamUpdateConfig, batchNormTrainConfig]) {
+    const present = getKernel(k.kernelName, 'wasm') !== undefined;
+    if (!on && present) unregisterKernel(k.kernelName, 'wasm');
+    if (on && !present) registerKernel(k);
+  }
 }
