@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isDiskFullError } from '../store/disk-space.js';
 import { isUsageError } from './errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,6 +34,10 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as { code?: string; exitCode?: number; message?: string };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) return 2;
+    if (isDiskFullError(e)) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return e.exitCode;
+    }
     if (isUsageError(e)) {
       process.stderr.write(`error: ${(e as Error).message}\n`);
       return 2;

@@ -9,12 +9,16 @@ import { dirname, join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import type { NotCachedReason, Plan, PlannedCell } from '../pipeline/types.js';
 import type { ProgressEvent, UpstreamOutput } from '../stages/types.js';
+import { writeArtifactRecord } from '../store/artifact-record.js';
+import { diskFullAt, diskReserveBytes, ensureFreeSpace, folderBytes, isOutOfSpace, type DiskFullError } from '../store/disk-space.js';
 import type { Manifest } from '../store/manifest.js';
+import { adoptArtifacts, listArtifactFolders, rebuildIndex, type RebuildResult } from '../store/rebuild.js';
 import { describeLock, openStore, type LockInfo, type Store } from '../store/store.js';
 import { fsyncDir } from '../util/atomic.js';
 import { hashJson } from '../util/hash.js';
 import { assessPlan } from './assess.js';
 import { LocalExecutor } from './local.js';
+import { awaitOrphanedWorkers } from './orphans.js';
 import { runProvenance } from './provenance.js';
 import type { CellResult, CellSpec, Executor } from './types.js';
 
@@ -29,6 +33,8 @@ export class StoreBusyError extends UsageError {
 export type RunEvent =
   | { type: 'start'; runId: string; pipeline: string; total: number; cached: number; toRun: number; jobs: number; logDir: string }
   | { type: 'takeover'; previous: LockInfo; interrupted: number }
+  /** The database had lost cells whose artifact folders were there: indexed from the folders. */
+  | { type: 'reindexed'; rebuilt?: RebuildResult; adopted: number }
   | { type: 'damaged'; cell: PlannedCell; detail: string }
   | { type: 'cell-start'; cell: PlannedCell; attempt: number; logPath: string; pid?: number }
   | { type: 'cell-progress'; cell: PlannedCell; event: ProgressEvent }
@@ -53,8 +59,10 @@ export interface RunSummary {
   notStarted: number;
   failures: { cellId: string; instance: string; coords: Record<string, unknown>; error: string; logPath: string }[];
   durationMs: number;
-  /** 0 every cell done, 1 otherwise. */
-  exitCode: 0 | 1;
+  /** Set when a full disk stopped the run: where, and how much room was needed. */
+  diskFull?: { message: string; path: string; neededBytes?: number; freeBytes?: number };
+  /** 0 every cell done, 1 otherwise, 3 (DISK_FULL_EXIT_CODE) stopped by a full disk. */
+  exitCode: 0 | 1 | 3;
 }
 
 export interface RunPlanOptions {
@@ -162,9 +170,17 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
     ...(options.workerEnv ? { env: options.workerEnv } : {}),
   });
   try {
+    // The dead run's workers go first: nothing of theirs may still write into tmp/.
+    if (lock.replaced?.workers && lock.replaced.host === hostname()) await awaitOrphanedWorkers(lock.replaced.workers);
     const interrupted = store.interruptStale();
     if (lock.replaced) emit({ type: 'takeover', previous: lock.replaced, interrupted });
     cleanTmp(store);
+    // The artifacts are the truth: a database that lost them (its WAL deleted, a copy without
+    // it) is rebuilt from objects/, and a finished folder it never recorded is adopted, so a
+    // finished cell never runs again.
+    const rebuilt = store.isIndexEmpty() && listArtifactFolders(store).length > 0 ? await rebuildIndex(store) : undefined;
+    const adopted = await adoptArtifacts(store, plan.cells.map((c) => c.key));
+    if (rebuilt || adopted.length > 0) emit({ type: 'reindexed', ...(rebuilt ? { rebuilt } : {}), adopted: adopted.length });
 
     const assessments = await assessPlan(plan, store, { verify: options.verify === true });
     for (const a of assessments) {
@@ -175,6 +191,14 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
         const fresh = new Map(a.refreshed.map((e) => [e.path, e]));
         store.refreshManifest(a.cell.key, a.record.manifest.map((e) => fresh.get(e.path) ?? e));
       }
+    }
+    // Room for at least the largest cell still to run, before anything is started.
+    const expectedBytes = store.largestArtifactByStage();
+    const expected = (stage: string): number => expectedBytes.get(stage) ?? 0;
+    const pending = assessments.filter((a) => !a.cached);
+    if (pending.length > 0) {
+      const largest = Math.max(...pending.map((a) => expected(a.cell.stage)));
+      ensureFreeSpace(store.dir, largest + diskReserveBytes(), `the run of ${plan.pipeline.name} (${pending.length} cells to run)`);
     }
     const logRelDir = join('logs', runId);
     mkdirSync(store.abs(logRelDir), { recursive: true });
@@ -236,6 +260,26 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
       stopping = true;
       executor.abortAll(reason);
     };
+    // A full disk stops the scheduling of new cells; the first report of it is the one shown.
+    let diskFull: DiskFullError | undefined;
+    const stopForDisk = (e: DiskFullError): void => {
+      diskFull ??= e;
+      stopAll('disk full');
+    };
+    /** A write to the database; a full disk stops the run instead of failing the engine. */
+    const record = (write: () => void): boolean => {
+      try {
+        write();
+        return true;
+      } catch (e) {
+        if (!isOutOfSpace(e)) throw e;
+        stopForDisk(diskFullAt(store.dir, undefined, (e as Error).message));
+        return false;
+      }
+    };
+    // Pids of the workers busy with a cell, kept in the lock for a run that takes over.
+    const busyPids = new Set<number>();
+    const noteWorkers = (): void => { try { store.setLockWorkers(runId, [...busyPids]); } catch { /* busy or full: next change */ } };
     onLockLost = () => stopAll('another run took over the store');
     const onAbort = (): void => stopAll('run cancelled');
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -282,6 +326,13 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
       const maxCrashRetries = cell.retries ?? 1;
       for (let attempt = 1; ; attempt++) {
         if (stopping) return 'stopped';
+        try {
+          ensureFreeSpace(store.dir, expected(cell.stage) + diskReserveBytes(), `cell ${cell.instance} ${cell.id.slice(0, 12)} (stage ${cell.stage})`);
+        } catch (e) {
+          if (!isOutOfSpace(e)) throw e;
+          stopForDisk(e as DiskFullError);
+          return 'stopped';
+        }
         const outDir = join(store.tmpDir, `${cell.key.slice(0, 16)}-${attempt}-${randomBytes(3).toString('hex')}`);
         const inputs: Record<string, UpstreamOutput | UpstreamOutput[]> = {};
         for (const [name, input] of Object.entries(cell.inputs)) {
@@ -295,28 +346,53 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
           ...(cell.timeoutSec !== undefined ? { timeoutSec: cell.timeoutSec } : {}),
         };
         let started = false;
+        let workerPid: number | undefined;
         const result: CellResult = await executor.submit(spec, {
           onStart: (info) => {
             started = true;
             const reasons = reasonsById.get(cell.id);
-            store.markRunning(cell.key, { runId, attempt, logRel, startedAt: info.startedAt, ...(reasons ? { reasons } : {}) });
+            if (info.pid !== undefined) { workerPid = info.pid; busyPids.add(info.pid); noteWorkers(); }
+            record(() => store.markRunning(cell.key, { runId, attempt, logRel, startedAt: info.startedAt, ...(reasons ? { reasons } : {}) }));
             emit({ type: 'cell-start', cell, attempt, logPath, ...(info.pid !== undefined ? { pid: info.pid } : {}) });
           },
           onProgress: (event) => emit({ type: 'cell-progress', cell, event }),
           priority: depth.get(cell.id) ?? 0,
         });
+        if (workerPid !== undefined) { busyPids.delete(workerPid); noteWorkers(); }
+        /** A full disk met by this cell: it is recorded interrupted (it runs again next time) and nothing new starts. */
+        const cellHitFullDisk = (cause: string): 'stopped' => {
+          const needed = Math.max(expected(cell.stage), folderBytes(outDir)) + diskReserveBytes();
+          rmSync(outDir, { recursive: true, force: true });
+          const e = diskFullAt(store.tmpDir, needed, cause);
+          record(() => store.markFailed(cell.key, { runId, failure: 'interrupted', error: e.message, endedAt: new Date().toISOString(), final: true }));
+          summary.interrupted++;
+          stopForDisk(e);
+          return 'stopped';
+        };
         if (result.ok) {
           try {
+            // The folder describes itself (cell.json) before it enters objects/: the database
+            // can always be rebuilt from the artifacts.
+            writeArtifactRecord(outDir, {
+              cellId: cell.id, key: cell.key, pipeline: plan.pipeline.name, instance: cell.instance, stage: cell.stage,
+              slot: cell.slot, position: plan.cells.indexOf(cell), coords: cell.coords, params: cell.params,
+              paramsDigest: cell.keyParts.paramsHash, inputs: cell.inputs, keyParts: cell.keyParts, manifest: result.manifest,
+              attempt: { runId, n: attempt, startedAt: result.startedAt, endedAt: result.endedAt, durationMs: result.durationMs, logPath: logRel },
+            });
             const dirRel = promote(store, outDir, cell.key);
             store.markDone(cell.key, {
               runId, dirRel, manifest: result.manifest as Manifest, metrics: result.metrics, provenance: result.provenance,
               startedAt: result.startedAt, endedAt: result.endedAt, durationMs: result.durationMs,
             });
+            // The main database file holds every finished cell: losing the WAL loses no result.
+            store.checkpoint();
             outputs.set(cell.id, toUpstream(cell, store.abs(dirRel), result.metrics));
             summary.done++;
             emit({ type: 'cell-done', cell, durationMs: result.durationMs, attempt });
             return 'done';
           } catch (e) {
+            // Full between the rename and the row: the folder, complete with its record, is adopted next time.
+            if (isOutOfSpace(e)) return cellHitFullDisk((e as Error).message);
             rmSync(outDir, { recursive: true, force: true });
             const error = `could not store the artifact: ${(e as Error).message}`;
             store.markFailed(cell.key, { runId, failure: 'error', error, endedAt: new Date().toISOString(), final: true });
@@ -327,18 +403,20 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
             return 'failed';
           }
         }
+        if (result.failure !== 'aborted' && isOutOfSpace(result.error)) return cellHitFullDisk(result.error);
         rmSync(outDir, { recursive: true, force: true });
         if (result.failure === 'aborted') {
           if (started || result.started) {
             // After a takeover the store is the new holder's: it records this cell itself.
-            if (!lostLock) store.markFailed(cell.key, { runId, failure: 'interrupted', error: result.error, endedAt: result.endedAt, durationMs: result.durationMs, final: true });
+            if (!lostLock) record(() => store.markFailed(cell.key, { runId, failure: 'interrupted', error: result.error, endedAt: result.endedAt, durationMs: result.durationMs, final: true }));
             summary.interrupted++;
           }
           return 'stopped';
         }
-        const allowed = result.failure === 'crash' ? maxCrashRetries : maxErrorRetries;
+        const failure = result.failure;
+        const allowed = failure === 'crash' ? maxCrashRetries : maxErrorRetries;
         const willRetry = attempt <= allowed && !stopping;
-        store.markFailed(cell.key, { runId, failure: result.failure, error: result.error, endedAt: result.endedAt, durationMs: result.durationMs, final: !willRetry });
+        record(() => store.markFailed(cell.key, { runId, failure, error: result.error, endedAt: result.endedAt, durationMs: result.durationMs, final: !willRetry }));
         emit({ type: 'cell-failed', cell, failure: result.failure, error: result.error, logPath, attempt, willRetry });
         if (willRetry) continue;
         summary.failed++;
@@ -366,13 +444,27 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
     summary.durationMs = Date.now() - t0;
     const complete = summary.cached + summary.done === summary.total;
     summary.exitCode = complete ? 0 : 1;
-    store.finishRun(runId, complete ? 'done' : stopping && summary.failed === 0 ? 'interrupted' : 'failed', cached);
+    if (diskFull && !complete) {
+      summary.exitCode = 3;
+      summary.diskFull = {
+        message: diskFull.message, path: diskFull.path,
+        ...(diskFull.neededBytes !== undefined ? { neededBytes: diskFull.neededBytes } : {}),
+        ...(diskFull.freeBytes !== undefined ? { freeBytes: diskFull.freeBytes } : {}),
+      };
+    }
+    record(() => store.finishRun(runId, complete ? 'done' : stopping && summary.failed === 0 ? 'interrupted' : 'failed', cached));
     emit({ type: 'end', summary });
     return summary;
   } finally {
     clearInterval(heartbeat);
     if (!options.executor) await executor.close();
     try { cleanTmp(store); } catch { /* best effort */ }
-    if (!lostLock) store.releaseLock(runId);
+    try {
+      if (!lostLock) store.releaseLock(runId);
+    } catch (e) {
+      // A full disk can refuse even this: the lock names a dead process, which the next run replaces.
+      if (!isOutOfSpace(e)) throw e;
+    }
+    store.checkpoint();
   }
 }

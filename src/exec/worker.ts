@@ -5,6 +5,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { StageDefinition, StageContext, ProgressEvent } from '../stages/types.js';
 import { takeManifest } from '../store/manifest.js';
 import { fsyncDir } from '../util/atomic.js';
@@ -138,7 +139,24 @@ process.on('message', (msg: ToWorker) => {
 });
 // The orchestrator gone (crashed, killed): nothing left to report to, so stop.
 process.on('disconnect', () => process.exit(0));
+watchParent();
 // Ctrl-C reaches the whole process group; the orchestrator decides what stops (it asks the
 // stage to abort, then kills the worker), so a worker must not die on its own and look crashed.
 process.on('SIGINT', () => undefined);
 send({ type: 'ready' });
+
+/**
+ * A stage busy in a long synchronous computation (a tfjs kernel) does not get to see the IPC
+ * channel close, so a thread of its own watches the parent: once this process has been
+ * re-parented (the orchestrator died, even by kill -9), it kills the process at once, before a
+ * resumed run could meet a worker still writing into the store.
+ */
+function watchParent(): void {
+  const parent = process.ppid;
+  const watcher = new Worker(
+    `const { workerData } = require('node:worker_threads');
+     setInterval(() => { if (process.ppid !== workerData.parent) process.kill(workerData.self, 'SIGKILL'); }, workerData.everyMs);`,
+    { eval: true, workerData: { parent, self: process.pid, everyMs: 50 }, resourceLimits: { maxOldGenerationSizeMb: 16 } },
+  );
+  watcher.unref();
+}

@@ -64,6 +64,8 @@ export async function buildPlan(loaded: LoadedPipeline, opts: PlanOptions): Prom
       cellsOf.set(name, cells);
       for (const c of cells) all.push(c);
     }
+    // Only a plan without problems keeps its new hashes: a config error writes nothing.
+    if (problems.size === 0) index.flush();
   } finally {
     index.close();
   }

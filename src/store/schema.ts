@@ -1,7 +1,13 @@
 // The store's SQLite schema. `user_version` carries the schema version so that an older `sei`
 // refuses a store written by a newer one instead of misreading it.
 export const STORE_FORMAT = 'split-et-impera-store';
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** Steps from one schema version to the next, applied in order by a writer opening an older store. */
+export const MIGRATIONS: Record<number, string> = {
+  // 2: the lock names the worker processes of its run, so a takeover waits until they are gone.
+  2: 'ALTER TABLE lock ADD COLUMN workers TEXT;',
+};
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -86,6 +92,7 @@ CREATE TABLE IF NOT EXISTS lock (
   host         TEXT NOT NULL,
   pipeline     TEXT NOT NULL,
   started_at   TEXT NOT NULL,
-  heartbeat_ms INTEGER NOT NULL
+  heartbeat_ms INTEGER NOT NULL,
+  workers      TEXT                   -- JSON list of the pids of the run's busy worker processes
 );
 `;

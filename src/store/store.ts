@@ -7,8 +7,10 @@ import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import type { KeyParts, NotCachedReason, PlannedCell, PlannedInput } from '../pipeline/types.js';
+import type { ArtifactRecord } from './artifact-record.js';
+import { diskFullAt, isOutOfSpace } from './disk-space.js';
 import type { Manifest } from './manifest.js';
-import { SCHEMA_SQL, SCHEMA_VERSION, STORE_FORMAT } from './schema.js';
+import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, STORE_FORMAT } from './schema.js';
 import type { CellRecord, CellState } from './types.js';
 
 /** A store that cannot be opened (not a store, newer schema, damaged file): exit code 2. */
@@ -24,6 +26,9 @@ export const DB_FILE = 'store.sqlite';
 /** Entries a folder may hold and still count as "empty" when a new store is created in it
  * (cache/ is the planner's file index, written before the first run). */
 const IGNORABLE = new Set(['README.md', '.gitkeep', '.gitignore', '.DS_Store', 'cache']);
+/** The folders a store keeps beside its database: a folder holding only these (and objects/)
+ * is a store whose database was lost, and gets a new one (rebuilt from objects/ by the run). */
+const STORE_FOLDERS = new Set(['objects', 'tmp', 'logs']);
 
 export interface OpenStoreOptions {
   /** Open read-only; the store must exist. */
@@ -72,6 +77,8 @@ export interface LockInfo {
   pipeline: string;
   startedAt: string;
   heartbeatMs: number;
+  /** Pids of the run's worker processes busy with a cell (same host as pid). */
+  workers?: number[];
 }
 
 export interface RunRecord {
@@ -143,6 +150,12 @@ interface CellRow {
 const parse = <T>(text: string | null): T | undefined => (text == null ? undefined : (JSON.parse(text) as T));
 const nowIso = (): string => new Date().toISOString();
 
+/** A store whose database is gone or empty while its artifact folders are there. */
+function lostDatabase(dir: string, what: string): StoreError {
+  return new StoreError(`the store ${dir} ${what}, but its artifact folders (objects/) are there: ` +
+    `\`sei store rebuild --store ${dir}\` rebuilds the database from them (\`sei run\` does so by itself)`);
+}
+
 export function storeExists(dir: string): boolean {
   return existsSync(join(dir, DB_FILE));
 }
@@ -163,10 +176,14 @@ export class Store {
     const dbPath = join(dir, DB_FILE);
     const create = options.create ?? !this.readonly;
     if (!existsSync(dbPath)) {
-      if (!create) throw new StoreError(`no store at ${dir} (no ${DB_FILE}); run a pipeline first or pass --store`);
+      if (!create) {
+        if (existsSync(join(dir, 'objects'))) throw lostDatabase(dir, `has lost its database (${DB_FILE})`);
+        throw new StoreError(`no store at ${dir} (no ${DB_FILE}); run a pipeline first or pass --store`);
+      }
       if (existsSync(dir)) {
         if (!statSync(dir).isDirectory()) throw new StoreError(`store path ${dir} is not a folder`);
-        const foreign = readdirSync(dir).filter((f) => !IGNORABLE.has(f) && !f.startsWith(`${DB_FILE}-`));
+        const entries = readdirSync(dir);
+        const foreign = entries.filter((f) => !IGNORABLE.has(f) && !STORE_FOLDERS.has(f) && !f.startsWith(`${DB_FILE}-`));
         if (foreign.length > 0) {
           throw new StoreError(
             `${dir} is not a split-et-impera store (no ${DB_FILE}, but it holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose another --store`,
@@ -181,7 +198,7 @@ export class Store {
     let db: Database.Database | undefined;
     for (;;) {
       try {
-        db = new Database(dbPath, this.readonly ? { readonly: true, fileMustExist: true } : {});
+        db = this.readonly ? openForReading(dbPath) : new Database(dbPath, {});
         this.db = db;
         db.pragma('busy_timeout = 10000');
         if (!this.readonly) {
@@ -194,6 +211,7 @@ export class Store {
       } catch (e) {
         if (db?.open) db.close();
         if (e instanceof StoreError) throw e;
+        if (isOutOfSpace(e)) throw diskFullAt(dir, undefined, (e as Error).message);
         const code = (e as { code?: string }).code ?? '';
         if (code.startsWith('SQLITE_BUSY') && Date.now() < deadline) {
           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
@@ -209,7 +227,10 @@ export class Store {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").get() !== undefined;
     if (version === 0 && !hasMeta) {
-      if (this.readonly) throw new StoreError(`${this.dir} holds an empty database: a store being created, or not a store`);
+      if (this.readonly) {
+        if (existsSync(join(this.dir, 'objects'))) throw lostDatabase(this.dir, `has an empty database (${DB_FILE}: its content was lost, e.g. with its -wal file)`);
+        throw new StoreError(`${this.dir} holds an empty database: a store being created, or not a store`);
+      }
       const tables = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table'").get() as { n: number };
       if (tables.n > 0) throw new StoreError(`${join(this.dir, DB_FILE)} is an SQLite database of something else, not a store`);
       // Idempotent: two runs creating the same store at once both end up with one schema.
@@ -230,6 +251,16 @@ export class Store {
         `the store ${this.dir} has schema version ${version}, newer than this sei understands (${SCHEMA_VERSION}); upgrade sei`,
       );
     }
+    if (version < SCHEMA_VERSION && !this.readonly) {
+      this.db.transaction(() => {
+        const now = this.db.pragma('user_version', { simple: true }) as number; // another process may have migrated
+        for (let v = now + 1; v <= SCHEMA_VERSION; v++) {
+          const step = MIGRATIONS[v];
+          if (step) this.db.exec(step);
+        }
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }).immediate();
+    }
   }
 
   private stmt(sql: string): Database.Statement {
@@ -241,8 +272,38 @@ export class Store {
     return s;
   }
 
+  /**
+   * Close the database. A writer first copies the WAL into the main file, so the store on disk
+   * is whole in store.sqlite alone (a copy or backup without the -wal file loses nothing).
+   */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    if (!this.readonly) this.checkpoint('TRUNCATE');
+    this.db.close();
+  }
+
+  /**
+   * Copy the WAL into the main database file. PASSIVE never waits for readers; TRUNCATE (on
+   * close) also empties the WAL. A failure (a busy reader, a full disk) only delays it.
+   */
+  checkpoint(mode: 'PASSIVE' | 'TRUNCATE' = 'PASSIVE'): boolean {
+    try {
+      this.db.pragma(`wal_checkpoint(${mode})`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** SQLite's quick integrity check: 'ok', or what is wrong. */
+  quickCheck(): string {
+    const rows = this.db.pragma('quick_check') as { quick_check: string }[];
+    return rows.map((r) => r.quick_check).join('; ');
+  }
+
+  /** No cell and no run recorded: a new database (or one whose content was lost with its WAL). */
+  isIndexEmpty(): boolean {
+    return (this.stmt('SELECT (SELECT count(*) FROM cells) + (SELECT count(*) FROM runs) AS n').get() as { n: number }).n === 0;
   }
 
   // ---- paths -------------------------------------------------------------------------------
@@ -438,10 +499,28 @@ export class Store {
 
   lockHolder(): LockInfo | undefined {
     const r = this.stmt('SELECT * FROM lock WHERE one = 1').get() as {
-      run_id: string; pid: number; host: string; pipeline: string; started_at: string; heartbeat_ms: number;
+      run_id: string; pid: number; host: string; pipeline: string; started_at: string; heartbeat_ms: number; workers?: string | null;
     } | undefined;
     if (!r) return undefined;
-    return { runId: r.run_id, pid: r.pid, host: r.host, pipeline: r.pipeline, startedAt: r.started_at, heartbeatMs: r.heartbeat_ms };
+    const lock: LockInfo = { runId: r.run_id, pid: r.pid, host: r.host, pipeline: r.pipeline, startedAt: r.started_at, heartbeatMs: r.heartbeat_ms };
+    const workers = parse<number[]>(r.workers ?? null);
+    if (workers && workers.length > 0) lock.workers = workers;
+    return lock;
+  }
+
+  /** Record the pids of the run's busy workers in its lock (a takeover waits for them). */
+  setLockWorkers(runId: string, pids: number[]): void {
+    this.stmt('UPDATE lock SET workers = ? WHERE one = 1 AND run_id = ?').run(JSON.stringify(pids), runId);
+  }
+
+  /**
+   * Per stage, the size of the largest artifact the store holds: what a cell of that stage is
+   * expected to write (the free-space check before each cell).
+   */
+  largestArtifactByStage(): Map<string, number> {
+    const rows = this.stmt(`SELECT stage, max((SELECT coalesce(sum(json_extract(value, '$.size')), 0) FROM json_each(manifest))) AS bytes
+      FROM cells WHERE state = 'done' AND manifest IS NOT NULL GROUP BY stage`).all() as { stage: string; bytes: number | null }[];
+    return new Map(rows.map((r) => [r.stage, r.bytes ?? 0]));
   }
 
   /** Every key with an artifact row (for gc). */
@@ -565,6 +644,50 @@ export class Store {
       .run(state, failure ?? null, error ?? null, endedAt, key, key);
   }
 
+  /**
+   * Index an artifact folder from its own record (a rebuild, or a folder the database lost):
+   * the cell row becomes done, an attempt row records where it came from, and `withSlot` also
+   * restores the (pipeline, slot) entry. One transaction: the row is whole or absent.
+   */
+  indexArtifact(rec: ArtifactRecord, art: { dirRel: string; metrics: Record<string, unknown>; provenance: Record<string, unknown> }, withSlot: boolean): void {
+    this.db.transaction(() => {
+      const t = nowIso();
+      const kp = JSON.stringify(rec.keyParts);
+      this.stmt(`INSERT INTO cells(key, id, pipeline, instance, stage, slot, coords, params, inputs, key_parts, state, dir, manifest,
+          metrics, provenance, log_path, run_id, attempts, started_at, ended_at, duration_ms, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+        ON CONFLICT(key) DO UPDATE SET state = 'done', dir = excluded.dir, manifest = excluded.manifest, metrics = excluded.metrics,
+          provenance = excluded.provenance, error = NULL, log_path = excluded.log_path, run_id = excluded.run_id,
+          attempts = max(cells.attempts, 1), started_at = excluded.started_at, ended_at = excluded.ended_at,
+          duration_ms = excluded.duration_ms, updated_at = excluded.updated_at`)
+        .run(rec.key, rec.cellId, rec.pipeline, rec.instance, rec.stage, rec.slot, JSON.stringify(rec.coords), JSON.stringify(rec.params),
+          JSON.stringify(rec.inputs), kp, art.dirRel, JSON.stringify(rec.manifest), JSON.stringify(art.metrics), JSON.stringify(art.provenance),
+          rec.attempt.logPath, rec.attempt.runId, rec.attempt.startedAt, rec.attempt.endedAt, rec.attempt.durationMs, t);
+      // The attempt that made the artifact; an interrupted row of the same run is closed as done.
+      const open = this.stmt(`SELECT n FROM attempts WHERE key = ? AND run_id = ? ORDER BY n DESC LIMIT 1`).get(rec.key, rec.attempt.runId) as { n: number } | undefined;
+      if (open) {
+        this.stmt(`UPDATE attempts SET state = 'done', failure = NULL, error = NULL, ended_at = ? WHERE key = ? AND n = ?`).run(rec.attempt.endedAt, rec.key, open.n);
+      } else {
+        const n = (this.stmt('SELECT coalesce(max(n), 0) + 1 AS n FROM attempts WHERE key = ?').get(rec.key) as { n: number }).n;
+        this.stmt(`INSERT INTO attempts(key, n, run_id, state, log_path, started_at, ended_at) VALUES (?, ?, ?, 'done', ?, ?, ?)`)
+          .run(rec.key, n, rec.attempt.runId, rec.attempt.logPath, rec.attempt.startedAt, rec.attempt.endedAt);
+      }
+      if (withSlot) {
+        this.stmt(`INSERT INTO slots(pipeline, slot, instance, cell_id, key, key_parts, active, position, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
+          ON CONFLICT(pipeline, slot) DO UPDATE SET instance = excluded.instance, cell_id = excluded.cell_id, key = excluded.key,
+            key_parts = excluded.key_parts, active = 1, position = excluded.position, updated_at = excluded.updated_at`)
+          .run(rec.pipeline, rec.slot, rec.instance, rec.cellId, rec.key, kp, rec.position, t);
+      }
+    }).immediate();
+  }
+
+  /** Note in the store's meta table when (and how much of) the index was rebuilt. */
+  noteRebuilt(indexed: number): void {
+    this.stmt('INSERT INTO meta(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value')
+      .run('rebuilt_at', `${nowIso()} (${indexed} artifacts)`);
+  }
+
   /** A done cell whose artifact no longer verifies: back to pending, with the reason. */
   markDamaged(key: string, detail: string): void {
     this.stmt(`UPDATE cells SET state = 'pending', error = ?, dir = NULL, manifest = NULL, updated_at = ? WHERE key = ?`)
@@ -596,4 +719,23 @@ export class Store {
   static host(): string {
     return hostname();
   }
+}
+
+/**
+ * Open the database for a reader. A read-only SQLite connection cannot remove the -wal and -shm
+ * files it creates, so a reader (status, report) opens read-write but answers queries only
+ * (query_only), and its close then leaves the folder as it found it. On a read-only medium it
+ * falls back to a true read-only connection.
+ */
+function openForReading(dbPath: string): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(dbPath, { fileMustExist: true });
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    if (!/READONLY|CANTOPEN|PERM|ACCES/.test(code)) throw e;
+    return new Database(dbPath, { readonly: true, fileMustExist: true });
+  }
+  db.pragma('query_only = 1');
+  return db;
 }

@@ -1,7 +1,7 @@
 // The external-input index: an unchanged tree is served from the index (stat only); a changed
 // file is re-read; a missing path is reported.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileIndex, MissingInputError } from '../../src/pipeline/file-index.js';
@@ -26,25 +26,38 @@ describe('external input file index', () => {
   it('re-reads only the files that changed, across index instances (persistent)', async () => {
     const root = makeTree(300);
     const cache = join(dir, 'store', 'cache');
-    const first = new FileIndex(cache).hashPath(root);
+    const hash = (): ReturnType<FileIndex['hashPath']> => {
+      const index = new FileIndex(cache);
+      try {
+        const out = index.hashPath(root);
+        index.flush();
+        return out;
+      } finally {
+        index.close();
+      }
+    };
+    const unflushed = new FileIndex(cache);
+    unflushed.hashPath(root);
+    unflushed.close();
+    assert.ok(!existsSync(join(cache, 'file-index.sqlite')), 'nothing is written before flush()');
+    const first = hash();
     assert.equal(first.files, 300);
     assert.equal(first.filesRead, 300);
     assert.ok(existsSync(join(cache, 'file-index.sqlite')));
+    assert.deepEqual(readdirSync(cache), ['file-index.sqlite'], 'no -wal or -shm file left behind');
     // Entries hashed right after a write are "racily clean" and re-checked once; wait that out.
     await sleep(150);
-    const second = new FileIndex(cache);
-    let r = second.hashPath(root);
-    second.close();
+    let r = hash();
     assert.equal(r.hash, first.hash);
     assert.ok(r.filesRead <= 300);
     await sleep(150);
-    r = new FileIndex(cache).hashPath(root);
+    r = hash();
     assert.equal(r.filesRead, 0, 'an unchanged tree is not re-read');
     assert.equal(r.hash, first.hash);
 
     // Same size, new content: caught by mtime/ctime.
     writeFileSync(join(root, 'class3', 'img3.bin'), 'CONTENT 3');
-    r = new FileIndex(cache).hashPath(root);
+    r = hash();
     assert.equal(r.filesRead, 1);
     assert.notEqual(r.hash, first.hash);
     const changed = r.hash;
@@ -54,7 +67,7 @@ describe('external input file index', () => {
     const file = join(root, 'class5', 'img5.bin');
     writeFileSync(file, 'content X');
     utimesSync(file, new Date(2020, 0, 1), new Date(2020, 0, 1));
-    r = new FileIndex(cache).hashPath(root);
+    r = hash();
     assert.ok(r.filesRead >= 1);
     assert.notEqual(r.hash, changed);
   });

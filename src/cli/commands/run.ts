@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .option('--fail-fast', 'stop at the first failed cell')
     .option('--no-progress', 'plain log lines even on a terminal')
     .option('--verify', 're-hash every cached artifact instead of trusting unchanged file sizes and times')
-    .addHelpText('after', '\nExit codes: 0 every cell done, 1 some cells failed or did not run, 2 usage or config error (nothing written).')
+    .addHelpText('after', '\nExit codes: 0 every cell done, 1 some cells failed or did not run, 2 usage or config error (nothing written),\n3 the disk is full (no new cell started; free space and run again), 130/143 stopped by SIGINT/SIGTERM.')
     .action(async (file: string, opts: RunOpts) => {
       const { UsageError } = await import('../errors.js');
       if (opts.keepGoing && opts.failFast) throw new UsageError('--keep-going and --fail-fast exclude each other');
@@ -32,10 +32,16 @@ export function register(program: Command): void {
       await view.init();
       const controller = new AbortController();
       let signals = 0;
+      let stopSignal: NodeJS.Signals | undefined;
+      // Exit status of a run stopped by a signal: 128 + its number (SIGINT 130, SIGTERM 143).
+      const signalExit = (sig: NodeJS.Signals): number => 128 + (sig === 'SIGTERM' ? 15 : 2);
       const onSignal = (sig: NodeJS.Signals): void => {
         signals++;
-        if (signals > 1) process.exit(130);
-        process.stderr.write(`\n${sig}: stopping the running cells (they will run again next time); press again to quit at once\n`);
+        if (signals > 1) process.exit(signalExit(stopSignal ?? sig));
+        stopSignal = sig;
+        // Only a person at the terminal (Ctrl-C) can press again; a SIGTERM comes from a program.
+        const again = sig === 'SIGINT' ? '; press Ctrl-C again to quit at once' : '';
+        process.stderr.write(`\n${sig}: stopping the running cells (they will run again next time)${again}\n`);
         controller.abort();
       };
       process.on('SIGINT', onSignal);
@@ -51,8 +57,9 @@ export function register(program: Command): void {
           signal: controller.signal,
           onEvent: (e) => view.handle(e),
         });
-        process.exitCode = controller.signal.aborted ? 130 : summary.exitCode;
+        process.exitCode = stopSignal ? signalExit(stopSignal) : summary.exitCode;
         view.stop();
+        if (summary.diskFull) process.stderr.write(`error: ${summary.diskFull.message}\n`);
         if (!controller.signal.aborted) process.stdout.write(nextSteps(file, opts.store));
       } finally {
         view.stop();

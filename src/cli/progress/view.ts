@@ -135,6 +135,15 @@ export class ProgressView {
       case 'takeover':
         this.persist(`note: took over the store from a dead run (${e.previous.runId}, pid ${e.previous.pid} on ${e.previous.host}); ${e.interrupted} cell(s) it left running will run again`);
         break;
+      case 'reindexed': {
+        const bits: string[] = [];
+        if (e.rebuilt) {
+          bits.push(`the store's database was empty but objects/ holds ${e.rebuilt.folders} artifact folder(s): rebuilt its index from them (${e.rebuilt.indexed} cell(s)${e.rebuilt.skipped.length ? `, ${e.rebuilt.skipped.length} folder(s) without a valid record left alone` : ''})`);
+        }
+        if (e.adopted > 0) bits.push(`${e.adopted} finished cell(s) the database had not recorded were taken from their artifact folders`);
+        this.persist(`note: ${bits.join('; ')}`);
+        break;
+      }
       case 'damaged':
         this.persist(`note: artifact of ${cellLabel(e.cell)} is damaged (${e.detail}); recomputing it`);
         break;
@@ -208,6 +217,7 @@ export function summaryText(s: RunSummary): string {
     }
     if (s.failures.length > 20) text += `\n  … and ${s.failures.length - 20} more (sei status)`;
   }
-  if (s.exitCode !== 0) text += '\nrun the same command again to finish the missing cells';
+  if (s.diskFull) text += '\nstopped: the disk is full (see the error below); no new cell was started';
+  else if (s.exitCode !== 0) text += '\nrun the same command again to finish the missing cells';
   return text;
 }
