@@ -64,6 +64,10 @@ class Resolver {
       this.problems.add(refOrigin, refPath, `extends/include cycle: ${cycle}`);
       return undefined;
     }
+    if (existsSync(abs) && statSync(abs).isDirectory()) {
+      this.problems.add(refOrigin, refPath, `${displayFile(abs)} is a folder, not a pipeline file: name a YAML file in it (e.g. ${displayFile(abs)}/<name>.yaml)`);
+      return undefined;
+    }
     if (!existsSync(abs) || !statSync(abs).isFile()) {
       this.problems.add(refOrigin, refPath, `file not found: ${displayFile(abs)}`);
       return undefined;

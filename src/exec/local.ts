@@ -44,7 +44,8 @@ class WorkerProcess {
   constructor(options: LocalExecutorOptions) {
     this.child = fork(WORKER_SCRIPT, [], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ...options.env },
+      // The worker's parent-death watch compares against this pid from its first instruction on.
+      env: { ...process.env, ...options.env, SEI_ORCHESTRATOR_PID: String(process.pid) },
       // Node flags given to sei (e.g. --max-old-space-size) apply to its workers too; a debugger's do not.
       execArgv: options.execArgv ?? process.execArgv.filter((a) => !a.startsWith('--inspect')),
     });

@@ -11,6 +11,8 @@ import { takeManifest } from '../store/manifest.js';
 import { fsyncDir } from '../util/atomic.js';
 import { RESULT_FILE, type CellSpec, type FromWorker, type ToWorker } from './types.js';
 
+watchParent();
+
 function send(msg: FromWorker): void {
   process.send?.(msg);
 }
@@ -139,7 +141,6 @@ process.on('message', (msg: ToWorker) => {
 });
 // The orchestrator gone (crashed, killed): nothing left to report to, so stop.
 process.on('disconnect', () => process.exit(0));
-watchParent();
 // Ctrl-C reaches the whole process group; the orchestrator decides what stops (it asks the
 // stage to abort, then kills the worker), so a worker must not die on its own and look crashed.
 process.on('SIGINT', () => undefined);
@@ -152,7 +153,11 @@ send({ type: 'ready' });
  * resumed run could meet a worker still writing into the store.
  */
 function watchParent(): void {
-  const parent = process.ppid;
+  // The pid the orchestrator gave at fork: a worker that was still starting when its
+  // orchestrator died is already re-parented when it gets here.
+  const given = Number(process.env.SEI_ORCHESTRATOR_PID);
+  const parent = Number.isInteger(given) && given > 0 ? given : process.ppid;
+  if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL');
   const watcher = new Worker(
     `const { workerData } = require('node:worker_threads');
      setInterval(() => { if (process.ppid !== workerData.parent) process.kill(workerData.self, 'SIGKILL'); }, workerData.everyMs);`,

@@ -31,6 +31,11 @@ export function register(program: Command): void {
       });
       if (tty) process.stderr.write('\r\x1b[K');
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatInspect(report)}\n`);
+      // A folder without one readable image is not a dataset: say so, and fail like bad input.
+      if (report.images.count === 0) {
+        process.stderr.write(`error: no readable image in ${report.root ?? kind}${report.skippedCount > 0 ? ` (${report.skippedCount} file(s) skipped, reasons above)` : ''}\n`);
+        process.exitCode = 2;
+      }
     });
 
   dataset

@@ -45,6 +45,8 @@ export function register(program: Command): void {
           const byState: Record<string, number> = {};
           for (const c of cells) byState[c.state] = (byState[c.state] ?? 0) + 1;
           const lastRun = store.listRuns(p, 1)[0];
+          // A run recorded 'running' whose lock is gone or dead ended without finishing (a crash, kill -9).
+          if (lastRun && lastRun.state === 'running' && active?.runId !== lastRun.id) lastRun.state = 'interrupted';
           return {
             pipeline: p,
             total: cells.length,
