@@ -60,6 +60,7 @@ async function measureIndex(files: number, dir: string): Promise<void> {
     const t0 = performance.now();
     const index = new FileIndex(cache);
     const r = index.hashPath(root);
+    index.flush();
     index.close();
     console.log(`index ${files} files, ${label}: ${(performance.now() - t0).toFixed(0)} ms, ${r.filesRead} files read`);
     await new Promise((res) => setTimeout(res, 300));

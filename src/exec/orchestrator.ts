@@ -361,9 +361,11 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
         if (workerPid !== undefined) { busyPids.delete(workerPid); noteWorkers(); }
         /** A full disk met by this cell: it is recorded interrupted (it runs again next time) and nothing new starts. */
         const cellHitFullDisk = (cause: string): 'stopped' => {
-          const needed = Math.max(expected(cell.stage), folderBytes(outDir)) + diskReserveBytes();
+          // What it wrote before the disk filled is a lower bound of what it needs.
+          const written = folderBytes(outDir);
+          const needed = Math.max(expected(cell.stage), written) + diskReserveBytes();
+          const e = diskFullAt(store.tmpDir, needed, `cell ${cell.instance} ${cell.id.slice(0, 12)}: ${cause}`, needed <= written + diskReserveBytes());
           rmSync(outDir, { recursive: true, force: true });
-          const e = diskFullAt(store.tmpDir, needed, cause);
           record(() => store.markFailed(cell.key, { runId, failure: 'interrupted', error: e.message, endedAt: new Date().toISOString(), final: true }));
           summary.interrupted++;
           stopForDisk(e);

@@ -58,10 +58,10 @@ export function formatBytes(n: number): string {
 }
 
 /** The error for a write that found no room: names the folder and what was needed. */
-export function diskFullAt(path: string, neededBytes: number | undefined, cause?: string): DiskFullError {
+export function diskFullAt(path: string, neededBytes: number | undefined, cause?: string, lowerBound = false): DiskFullError {
   let free: number | undefined;
   try { free = freeBytes(path); } catch { /* the filesystem is gone too */ }
-  const need = neededBytes !== undefined ? `; about ${formatBytes(neededBytes)} needed` : '';
+  const need = neededBytes !== undefined ? `; ${lowerBound ? 'at least' : 'about'} ${formatBytes(neededBytes)} needed` : '';
   const have = free !== undefined ? `, ${formatBytes(free)} free` : '';
   return new DiskFullError(
     `disk full: no room to write in ${path}${have}${need}${cause ? ` (${cause.split('\n')[0]})` : ''}; ` +

@@ -72,17 +72,20 @@ export async function rebuildIndex(store: Store, options: { verify?: boolean } =
     if (!prev || prev.attempt.endedAt < record.attempt.endedAt) newest.set(id, record);
   }
   const slotsByPipeline = new Map<string, Set<string>>();
-  for (const { record, metrics, provenance } of found) {
-    let slots = slotsByPipeline.get(record.pipeline);
-    if (!slots) {
-      slots = new Set(store.slotsOf(record.pipeline).keys());
-      slotsByPipeline.set(record.pipeline, slots);
+  // One transaction: a rebuild interrupted halfway leaves the index as it was.
+  store.batch(() => {
+    for (const { record, metrics, provenance } of found) {
+      let slots = slotsByPipeline.get(record.pipeline);
+      if (!slots) {
+        slots = new Set(store.slotsOf(record.pipeline).keys());
+        slotsByPipeline.set(record.pipeline, slots);
+      }
+      const withSlot = !slots.has(record.slot) && newest.get(`${record.pipeline}\u0000${record.slot}`) === record;
+      store.indexArtifact(record, { dirRel: store.objectRel(record.key), metrics, provenance }, withSlot);
+      result.indexed++;
     }
-    const withSlot = !slots.has(record.slot) && newest.get(`${record.pipeline}\u0000${record.slot}`) === record;
-    store.indexArtifact(record, { dirRel: store.objectRel(record.key), metrics, provenance }, withSlot);
-    result.indexed++;
-  }
-  if (result.indexed > 0) store.noteRebuilt(result.indexed);
+    if (result.indexed > 0) store.noteRebuilt(result.indexed);
+  });
   store.checkpoint();
   result.durationMs = performance.now() - t0;
   return result;

@@ -682,6 +682,11 @@ export class Store {
     }).immediate();
   }
 
+  /** Run `work` (synchronous store writes) as one transaction: all of it is written, or none. */
+  batch(work: () => void): void {
+    this.db.transaction(work).immediate();
+  }
+
   /** Note in the store's meta table when (and how much of) the index was rebuilt. */
   noteRebuilt(indexed: number): void {
     this.stmt('INSERT INTO meta(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value')
