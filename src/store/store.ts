@@ -183,7 +183,7 @@ export class Store {
       if (existsSync(dir)) {
         if (!statSync(dir).isDirectory()) throw new StoreError(`store path ${dir} is not a folder`);
         const entries = readdirSync(dir);
-        const foreign = entries.filter((f) => !IGNORABLE.has(f) && !STORE_FOLDERS.has(f) && !f.startsWith(`${DB_FILE}-`));
+        const foreign = entries.filter((f) => !IGNORABLE.has(f) && !STORE_FOLDERS.has(f) && !f.startsWith(`${DB_FILE}-`) && !f.startsWith(`${DB_FILE}.damaged-`));
         if (foreign.length > 0) {
           throw new StoreError(
             `${dir} is not a split-et-impera store (no ${DB_FILE}, but it holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose another --store`,

@@ -100,6 +100,29 @@ describe('sei at the edges', function () {
     assert.deepEqual(readdirSync(join(dir, 'st', 'cache')), ['file-index.sqlite']);
   });
 
+  it('sei store rebuild: a lost database, then a damaged one, rebuilt from the artifact folders', async () => {
+    writeFileSync(join(dir, 'p.yaml'), PIPELINE(0));
+    exits(await sei(['run', 'p.yaml', '--store', 'st', '--no-progress']), 0);
+    rmSync(join(dir, 'st', 'store.sqlite'));
+    const lost = await sei(['status', '--store', 'st']);
+    exits(lost, 2);
+    assert.match(lost.stderr, /has lost its database \(store\.sqlite\).*sei store rebuild --store/);
+    const rebuilt = await sei(['store', 'rebuild', '--store', 'st']);
+    exits(rebuilt, 0);
+    assert.match(rebuilt.stdout, /4 artifact folder\(s\); indexed 4, 0 already indexed, 0 left alone/);
+    const status = await sei(['status', 'edge', '--store', 'st', '--json']);
+    assert.deepEqual((JSON.parse(status.stdout) as { pipelines: { states: Record<string, number> }[] }).pipelines[0]!.states, { done: 4 });
+
+    writeFileSync(join(dir, 'st', 'store.sqlite'), 'not a database any more, but long enough to look like one at first sight');
+    const again = await sei(['store', 'rebuild', '--store', 'st', '--verify']);
+    exits(again, 0);
+    assert.match(again.stderr, /the database was damaged .*moved it to \S+store\.sqlite\.damaged-/);
+    assert.match(again.stdout, /indexed 4/);
+    const rerun = await sei(['run', 'p.yaml', '--store', 'st', '--no-progress']);
+    exits(rerun, 0);
+    assert.match(rerun.stdout, /4 cells, 4 cached, 0 to run/);
+  });
+
   it('a folder given as the pipeline, and a dataset without one readable image, are clear errors', async () => {
     mkdirSync(join(dir, 'pipelines'));
     const folder = await sei(['run', 'pipelines', '--store', 'st']);
