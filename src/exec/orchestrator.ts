@@ -10,7 +10,7 @@ import { UsageError } from '../cli/errors.js';
 import type { NotCachedReason, Plan, PlannedCell } from '../pipeline/types.js';
 import type { ProgressEvent, UpstreamOutput } from '../stages/types.js';
 import { writeArtifactRecord } from '../store/artifact-record.js';
-import { diskFullAt, diskReserveBytes, ensureFreeSpace, folderBytes, isOutOfSpace, type DiskFullError } from '../store/disk-space.js';
+import { diskFullAt, diskReserveBytes, ensureFreeSpace, folderBytes, isDiskFullError, isOutOfSpace, type DiskFullError } from '../store/disk-space.js';
 import type { Manifest } from '../store/manifest.js';
 import { adoptArtifacts, listArtifactFolders, rebuildIndex, type RebuildResult } from '../store/rebuild.js';
 import { describeLock, openStore, type LockInfo, type Store } from '../store/store.js';
@@ -139,6 +139,10 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunS
   const store = typeof given === 'string' ? openStore(given) : given;
   try {
     return await runWithStore(plan, store, options);
+  } catch (e) {
+    // A full disk met outside a cell (the log folder, the run's first rows) is the same clean failure.
+    if (isOutOfSpace(e) && !isDiskFullError(e)) throw diskFullAt(store.dir, undefined, (e as Error).message);
+    throw e;
   } finally {
     if (ownStore) store.close();
   }
