@@ -91,36 +91,32 @@ async function saveTfjs(model: tf.LayersModel, dir: string): Promise<void> {
   await model.save(fileIOHandler(join(dir, MODEL_FILE)));
 }
 
-/** Runs the written ONNX and TF.js files on a seeded input and compares them with `reference`. */
-async function checkFiles(dir: string, files: Record<string, string>, x: tf.Tensor, reference: Float32Array, precision: Precision): Promise<ExportCheck> {
-  const check: ExportCheck = { onnxRelativeError: null, tfjsRelativeError: null };
-  if (files.onnxHead || files.onnxModel) {
-    const ort = await loadOrt();
-    const input = new ort.Tensor('float32', Float32Array.from(x.dataSync()), x.shape);
-    let logits: Float32Array;
-    if (files.onnxModel) {
-      logits = (await runOnnx(join(dir, files.onnxModel), { [INPUT_NAME]: input }))[LOGITS_NAME]!.data as Float32Array;
-    } else {
-      const sent = await runOnnx(join(dir, files.onnxHead!), { [INPUT_NAME]: input });
-      logits = (await runOnnx(join(dir, files.onnxTail!), sent))[LOGITS_NAME]!.data as Float32Array;
-    }
-    check.onnxRelativeError = relativeError(logits, reference);
+/** Head then tail (or the one model) of the written ONNX files on `x`: relative error against `reference`. */
+async function checkOnnx(dir: string, files: Record<string, string>, x: tf.Tensor, reference: Float32Array): Promise<number> {
+  const ort = await loadOrt();
+  const input = new ort.Tensor('float32', Float32Array.from(x.dataSync()), x.shape);
+  let logits: Float32Array;
+  if (files.onnxModel) {
+    logits = (await runOnnx(join(dir, files.onnxModel), { [INPUT_NAME]: input }))[LOGITS_NAME]!.data as Float32Array;
+  } else {
+    const sent = await runOnnx(join(dir, files.onnxHead!), { [INPUT_NAME]: input });
+    logits = (await runOnnx(join(dir, files.onnxTail!), sent))[LOGITS_NAME]!.data as Float32Array;
   }
-  if (files.tfjsHead || files.tfjsModel) {
-    // The TF.js halves carry the float payload: the quantisation is the sender's and receiver's
-    // code (manifest.payload.quantisation), so compare against the split model at fp32.
-    const load = (p: string) => tf.loadLayersModel(fileIOHandler(join(dir, p)));
-    const models = files.tfjsModel ? [await load(files.tfjsModel)] : [await load(files.tfjsHead!), await load(files.tfjsTail!)];
-    try {
-      const y = tf.tidy(() => models.reduce<tf.Tensor>((h, m) => m.predict(h) as tf.Tensor, x));
-      check.tfjsRelativeError = relativeError(y.dataSync() as Float32Array, reference);
-      y.dispose();
-    } finally {
-      for (const m of models) m.dispose();
-    }
+  return relativeError(logits, reference);
+}
+
+/** The written TF.js models reloaded by stock TensorFlow.js and run in sequence on `x`. */
+async function checkTfjs(dir: string, files: Record<string, string>, x: tf.Tensor, reference: Float32Array): Promise<number> {
+  const paths = files.tfjsModel ? [files.tfjsModel] : [files.tfjsHead!, files.tfjsTail!];
+  const models = await Promise.all(paths.map((p) => tf.loadLayersModel(fileIOHandler(join(dir, p)))));
+  try {
+    const y = tf.tidy(() => models.reduce<tf.Tensor>((h, m) => m.predict(h) as tf.Tensor, x));
+    const err = relativeError(y.dataSync() as Float32Array, reference);
+    y.dispose();
+    return err;
+  } finally {
+    for (const m of models) m.dispose();
   }
-  void precision;
-  return check;
 }
 
 export async function writeExport(target: ExportTarget, opts: ExportOptions): Promise<ExportResult> {
@@ -151,44 +147,50 @@ export async function writeExport(target: ExportTarget, opts: ExportOptions): Pr
     const ev = target.evaluate?.metrics;
     let check: ExportCheck = { onnxRelativeError: null, tfjsRelativeError: null };
     const manifest = buildManifest(target, opts, { network: network.spec, split, classes, fit, ev });
-    await writeAtomically(out, async (dir) => {
-      if (formats.has('onnx')) {
-        mkdirSync(join(dir, 'onnx'));
-        if (split) {
-          writeFileSync(join(dir, 'onnx', 'head.onnx'), headOnnx(split.device, precision, { ...meta, docString: 'device half: input → cut → bottleneck encoder → payload' }));
-          writeFileSync(join(dir, 'onnx', 'tail.onnx'), tailOnnx(split.server, precision, { ...meta, docString: 'server half: payload → bottleneck decoder → rest of the network → logits' }));
-          files.onnxHead = 'onnx/head.onnx';
-          files.onnxTail = 'onnx/tail.onnx';
-        } else {
-          writeFileSync(join(dir, 'onnx', 'model.onnx'), wholeOnnx(network.model, { ...meta, docString: 'the whole network: input → logits' }));
-          files.onnxModel = 'onnx/model.onnx';
+    try {
+      await writeAtomically(out, async (dir) => {
+        if (formats.has('onnx')) {
+          mkdirSync(join(dir, 'onnx'));
+          if (split) {
+            writeFileSync(join(dir, 'onnx', 'head.onnx'), headOnnx(split.device, precision, { ...meta, docString: 'device half: input → cut → bottleneck encoder → payload' }));
+            writeFileSync(join(dir, 'onnx', 'tail.onnx'), tailOnnx(split.server, precision, { ...meta, docString: 'server half: payload → bottleneck decoder → rest of the network → logits' }));
+            files.onnxHead = 'onnx/head.onnx';
+            files.onnxTail = 'onnx/tail.onnx';
+          } else {
+            writeFileSync(join(dir, 'onnx', 'model.onnx'), wholeOnnx(network.model, { ...meta, docString: 'the whole network: input → logits' }));
+            files.onnxModel = 'onnx/model.onnx';
+          }
         }
-      }
-      if (formats.has('tfjs')) {
-        if (split) {
-          await saveTfjs(split.device, join(dir, 'tfjs', 'head'));
-          await saveTfjs(split.server, join(dir, 'tfjs', 'tail'));
-          files.tfjsHead = `tfjs/head/${MODEL_FILE}`;
-          files.tfjsTail = `tfjs/tail/${MODEL_FILE}`;
-        } else {
-          await saveTfjs(network.model, join(dir, 'tfjs', 'model'));
-          files.tfjsModel = `tfjs/model/${MODEL_FILE}`;
+        if (formats.has('tfjs')) {
+          if (split) {
+            await saveTfjs(split.device, join(dir, 'tfjs', 'head'));
+            await saveTfjs(split.server, join(dir, 'tfjs', 'tail'));
+            files.tfjsHead = `tfjs/head/${MODEL_FILE}`;
+            files.tfjsTail = `tfjs/tail/${MODEL_FILE}`;
+          } else {
+            await saveTfjs(network.model, join(dir, 'tfjs', 'model'));
+            files.tfjsModel = `tfjs/model/${MODEL_FILE}`;
+          }
         }
-      }
-      log('checking the written files against the project\'s model …');
-      const onnxCheck = await checkFiles(dir, { ...files, tfjsHead: '', tfjsTail: '', tfjsModel: '' }, x, referenceOnnx, precision);
-      const tfjsCheck = await checkFiles(dir, { ...files, onnxHead: '', onnxTail: '', onnxModel: '' }, x, referenceTfjs, 'fp32');
-      check = { onnxRelativeError: onnxCheck.onnxRelativeError, tfjsRelativeError: tfjsCheck.tfjsRelativeError };
-      for (const [what, err] of [['ONNX', check.onnxRelativeError], ['TF.js', check.tfjsRelativeError]] as const) {
-        if (err !== null && !(err <= CHECK_TOLERANCE)) {
-          throw new Error(`the exported ${what} model disagrees with the project's model: relative error of the logits ${err.toExponential(2)} > ${CHECK_TOLERANCE}`);
+        log('checking the written files against the project\'s model …');
+        // The TF.js halves carry the float payload (the quantisation is the sender's and the
+        // receiver's code, see manifest.payload.quantisation): compared with the split at fp32.
+        check = {
+          onnxRelativeError: formats.has('onnx') ? await checkOnnx(dir, files, x, referenceOnnx) : null,
+          tfjsRelativeError: formats.has('tfjs') ? await checkTfjs(dir, files, x, referenceTfjs) : null,
+        };
+        for (const [what, err] of [['ONNX', check.onnxRelativeError], ['TF.js', check.tfjsRelativeError]] as const) {
+          if (err !== null && !(err <= CHECK_TOLERANCE)) {
+            throw new Error(`the exported ${what} model disagrees with the project's model: relative error of the logits ${err.toExponential(2)} > ${CHECK_TOLERANCE}`);
+          }
         }
-      }
-      manifest.files = files;
-      manifest.check = { input: 'seeded N(0, 1), batch 1', tolerance: CHECK_TOLERANCE, ...check };
-      writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-    });
-    x.dispose();
+        manifest.files = files;
+        manifest.check = { input: 'seeded N(0, 1), batch 1', tolerance: CHECK_TOLERANCE, ...check };
+        writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+      });
+    } finally {
+      x.dispose();
+    }
     return { out, manifest, check };
   } finally {
     split?.dispose();

@@ -2,6 +2,9 @@
 // same logits as the split model (through the same payload quantisation) at every cut point of
 // VGG16 and ResNet-50, at reduced width and resolution.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { buildNetwork, resolveModelSpec } from '../../src/ml/models/index.js';
@@ -11,14 +14,16 @@ import { headOnnx, tailOnnx, wholeOnnx } from '../../src/export/onnx/halves.js';
 import { unsupportedLayers } from '../../src/export/onnx/convert.js';
 import { onnx } from '../../src/export/onnx/graph.js';
 import { isUsageError } from '../../src/cli/errors.js';
+import { fileIOHandler } from '../../src/ml/io.js';
 import { Rng } from '../../src/util/random.js';
+import { relativeError, runOnnx as runOrt } from '../../src/export/ort.js';
 import type { Arch } from '../../src/ml/spec.js';
 import type { Network } from '../../src/ml/models/network.js';
 
 const META = { producerVersion: 'test' };
 
 /** Non-trivial weights everywhere: biases and batch-norm statistics too (the builders zero them). */
-export function perturbWeights(layers: tf.layers.Layer[], seed: number): void {
+function perturbWeights(layers: tf.layers.Layer[], seed: number): void {
   const rng = new Rng(seed);
   for (const l of layers) {
     const ws = l.getWeights();
@@ -41,35 +46,13 @@ export function perturbWeights(layers: tf.layers.Layer[], seed: number): void {
   }
 }
 
-export async function runOrt(model: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
-  // One thread: ONNX Runtime's pool spins while waiting, which a shared machine cannot afford.
-  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.release();
-  }
-}
-
-/** max |a − b| / max |b|. */
-export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
-
-export function makeNetwork(arch: Arch, size: number, width: number, seed = 3): Network {
+function makeNetwork(arch: Arch, size: number, width: number, seed = 3): Network {
   const net = buildNetwork(resolveModelSpec({ arch, inputSize: size, inputChannels: 3, classes: 5, width }), seed);
   perturbWeights(net.model.layers, seed + 100);
   return net;
 }
 
-export function makeSplit(net: Network, cut: string, seed = 4): SplitModel {
+function makeSplit(net: Network, cut: string, seed = 4): SplitModel {
   const split = splitModel(net, cut, { ratio: 4, expansion: 2 }, { seed });
   perturbWeights([...split.encoderBlock.layers, ...split.decoderBlock.layers], seed + 200);
   return split;
@@ -154,6 +137,29 @@ describe('export/onnx: head and tail on ONNX Runtime match the split model', fun
       }
     });
   }
+
+  it('resnet50: the TF.js halves written to files reload with stock TensorFlow.js and agree', async () => {
+    const net = makeNetwork('resnet50', 32, 1 / 16);
+    const split = makeSplit(net, 'layer2_1');
+    const dir = mkdtempSync(join(tmpdir(), 'sei-tfjs-halves-'));
+    const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 12);
+    try {
+      await split.device.save(fileIOHandler(join(dir, 'head', 'model.json')));
+      await split.server.save(fileIOHandler(join(dir, 'tail', 'model.json')));
+      const head = await tf.loadLayersModel(fileIOHandler(join(dir, 'head', 'model.json')));
+      const tail = await tf.loadLayersModel(fileIOHandler(join(dir, 'tail', 'model.json')));
+      const got = tf.tidy(() => (tail.predict(head.predict(x) as tf.Tensor) as tf.Tensor).dataSync() as Float32Array);
+      const want = tf.tidy(() => (split.full.predict(x) as tf.Tensor).dataSync() as Float32Array);
+      assert.ok(relativeError(got, want) <= 1e-6, `relative error ${relativeError(got, want)}`);
+      head.dispose();
+      tail.dispose();
+    } finally {
+      x.dispose();
+      split.dispose();
+      net.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('maps the padding modes, strides and layers the two architectures do not use', async () => {
     // TensorFlow 'same' with odd sizes and strides (asymmetric pads), transposed 'same', average
