@@ -12,7 +12,7 @@ export interface TensorSpec {
   name: string;
   /** With the batch first: 'batch' where any size goes. */
   shape: (number | 'batch')[];
-  dtype: 'float32' | 'float16' | 'int8';
+  dtype: 'float32' | 'float16' | 'int8' | 'uint8';
   layout?: 'NHWC';
 }
 
@@ -38,7 +38,8 @@ export interface ExportManifest {
   };
   payload: null | {
     outputs: TensorSpec[];
-    precision: Precision;
+    /** 'uint8': the raw image, sent by an all-on-server design. */
+    precision: Precision | 'uint8';
     /** Bytes on the wire per frame (int8: the values plus one float32 scale). */
     bytesPerFrame: number;
     elements: number;

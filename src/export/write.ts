@@ -243,6 +243,12 @@ function buildManifest(target: ExportTarget, opts: ExportOptions, m: ManifestInp
         : precision === 'fp16' ? 'float16 (round to nearest even); the tail casts back to float32'
         : 'symmetric per frame: scale = max|x| / 127 (1 for an all-zero frame), q = clip(floor(x / scale + 0.5), −127, 127); the tail computes q · scale. ' +
           'The ONNX halves include it; the TF.js halves take and give the float payload, so the sender and receiver apply it',
+    } : target.kind === 'remote' ? {
+      outputs: [{ name: 'image', shape: ['batch', network.height, network.width, network.inputChannels], dtype: 'uint8', layout: 'NHWC' }],
+      precision: 'uint8',
+      bytesPerFrame: network.height * network.width * network.inputChannels,
+      elements: network.height * network.width * network.inputChannels,
+      quantisation: 'none: the resized image as captured; the server applies the preprocessing, then runs the model',
     } : null,
     output: { name: LOGITS_NAME, shape: ['batch', network.classes], dtype: 'float32', classes: m.classes },
     files: {},

@@ -129,6 +129,18 @@ describe('sei export (command line, real store)', function () {
     assert.ok(!existsSync(join(out, 'tfjs')));
   });
 
+  it('an all-on-server design: one model for the server, the raw image as the payload', async () => {
+    const out = join(tmp, 'remote');
+    const r = await run(['export', 'tiny-export', '--store', store, '--design', 'remote@raspberry-pi-4>wifi>server-gpu', '--out', out, '--format', 'onnx', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(r.stdout) as ExportManifest;
+    assert.equal(m.kind, 'remote');
+    assert.match(m.summary, /all on the server/);
+    assert.deepEqual(m.payload?.outputs.map((o) => o.dtype), ['uint8']);
+    assert.equal(m.payload?.bytesPerFrame, 32 * 32 * 3);
+    assert.equal(m.provenance.modelCell.stage, 'train-base');
+  });
+
   it('a retrained cell by id, at the precision asked for', async () => {
     const s = openStore(store, { readonly: true });
     const cell = s.listCells({ pipeline: 'tiny-export' }).find((c) => c.stage === 'split-retrain' && c.coords.cut === 'block1_pool')!;

@@ -3,6 +3,8 @@
 import type { Command } from 'commander';
 import { DEFAULT_STORE, backendOption, collect } from '../progress/options.js';
 import type { BackendRequest } from '../../ml/backend-names.js';
+import type { ExportFormat } from '../../export/write.js';
+import type { Precision } from '../../ml/accounting.js';
 
 interface ExportOpts {
   design?: string;
@@ -40,15 +42,20 @@ export function register(program: Command): void {
       const { openStore, storeExists } = await import('../../store/store.js');
       const { resolveTarget } = await import('../../export/target.js');
       const { EXPORT_FORMATS, checkDestination, writeExport } = await import('../../export/write.js');
+      const { PRECISIONS } = await import('../../ml/accounting.js');
 
-      const formats = opts.format.split(',').map((f) => f.trim()).filter(Boolean);
-      for (const f of formats) {
-        if (!(EXPORT_FORMATS as string[]).includes(f)) throw new UsageError(`--format: unknown format '${f}'; expected ${EXPORT_FORMATS.join(', ')}`);
+      const isFormat = (f: string): f is ExportFormat => (EXPORT_FORMATS as string[]).includes(f);
+      const isPrecision = (p: string): p is Precision => (PRECISIONS as string[]).includes(p);
+      const formats: ExportFormat[] = [];
+      for (const f of opts.format.split(',').map((x) => x.trim()).filter(Boolean)) {
+        if (!isFormat(f)) throw new UsageError(`--format: unknown format '${f}'; expected ${EXPORT_FORMATS.join(', ')}`);
+        formats.push(f);
       }
       if (formats.length === 0) throw new UsageError(`--format: give at least one of ${EXPORT_FORMATS.join(', ')}`);
-      if (opts.precision !== undefined && !['fp32', 'fp16', 'int8'].includes(opts.precision)) {
-        throw new UsageError(`--precision: expected fp32, fp16 or int8 (got '${opts.precision}')`);
+      if (opts.precision !== undefined && !isPrecision(opts.precision)) {
+        throw new UsageError(`--precision: expected ${PRECISIONS.join(', ')} (got '${opts.precision}')`);
       }
+      const precision = opts.precision;
       checkDestination(resolve(opts.out), opts.force === true);
       let name = pipelineArg;
       if (/\.ya?ml$/i.test(pipelineArg) || existsSync(pipelineArg)) {
@@ -63,7 +70,7 @@ export function register(program: Command): void {
         if (!store.pipelines().includes(name)) {
           throw new UsageError(`pipeline '${name}' has never run on the store ${store.dir} (known: ${store.pipelines().join(', ') || 'none'})`);
         }
-        target = resolveTarget(store, name, { design: opts.design, cell: opts.cell, precision: opts.precision as never });
+        target = resolveTarget(store, name, { design: opts.design, cell: opts.cell, precision });
       } finally {
         store.close();
       }
@@ -73,7 +80,7 @@ export function register(program: Command): void {
       const here = dirname(fileURLToPath(import.meta.url));
       const version = (JSON.parse(readFileSync(join(here, '..', '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
       if (!opts.json) log(`exporting ${target.origin} …`);
-      const result = await writeExport(target, { pipeline: name, out: opts.out, formats: formats as never, force: opts.force === true, version, log: opts.json ? undefined : log });
+      const result = await writeExport(target, { pipeline: name, out: opts.out, formats, force: opts.force === true, version, log: opts.json ? undefined : log });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result.manifest, null, 2)}\n`);
         return;
