@@ -56,13 +56,13 @@ export function payloadBytes(elements: number): PayloadBytes {
 
 const prod = (s: readonly (number | null)[]) => s.reduce<number>((a, b) => a * (b ?? 1), 1);
 
-interface SymbolicNode {
+export interface SymbolicNode {
   inputTensors: tf.SymbolicTensor[];
   outputTensors: tf.SymbolicTensor[];
 }
 
 /** The node of `layer` that belongs to model `m` (a layer shared by several models has one per model). */
-function nodeIn(m: tf.LayersModel, layer: tf.layers.Layer): SymbolicNode {
+export function nodeIn(m: tf.LayersModel, layer: tf.layers.Layer): SymbolicNode {
   const keys = (m as unknown as { containerNodes: Set<string> }).containerNodes;
   const nodes = (layer as unknown as { inboundNodes: SymbolicNode[] }).inboundNodes;
   for (let i = 0; i < nodes.length; i++) if (keys.has(`${layer.name}_ib-${i}`)) return nodes[i];

@@ -15,7 +15,7 @@ function positiveInt(name: string) {
 
 interface BenchCliOptions {
   json?: boolean; backend: BackendRequest; torch?: boolean; python?: string; models: string;
-  batch: number; batches: number; repeats: number; profile?: boolean;
+  batch: number; batches: number; repeats: number; profile?: boolean; export?: string;
 }
 
 export function register(program: Command): void {
@@ -31,8 +31,15 @@ export function register(program: Command): void {
     .option('--batches <n>', 'batches per epoch (protocol: 8)', positiveInt('--batches'), 8)
     .option('--repeats <n>', 'timed epochs, median taken (protocol: 3)', positiveInt('--repeats'), 3)
     .option('--profile', 'also print the CPU time per kernel of one training step of each model')
+    .option('--export <dir>', 'instead: time the head and tail a `sei export` wrote on ONNX Runtime, beside the device and server times of the study')
     .action(async (opts: BenchCliOptions) => {
       const { UsageError } = await import('../errors.js');
+      if (opts.export !== undefined) {
+        const { benchExport, formatExportBench } = await import('../../export/bench.js');
+        const report = await benchExport(opts.export, { warmup: 3, runs: Math.max(opts.repeats, 20) });
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatExportBench(report)}\n`);
+        return;
+      }
       const { initBackend } = await import('../../ml/backend.js');
       const { REFERENCE_MODELS } = await import('../../ml/reference-models.js');
       const models = opts.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
