@@ -95,6 +95,16 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60);
 }
 
+/**
+ * The settings a cell runs with: the pipeline's, with `backend` replaced by the one in the
+ * cell's key (the planner's resolution of `auto`), so a result is never computed on another
+ * backend than the one it is stored under.
+ */
+function cellSettings(plan: Plan, cell: PlannedCell): Record<string, unknown> {
+  const backend = cell.keyParts.backend;
+  return backend === undefined ? plan.settings : { ...plan.settings, backend };
+}
+
 function toUpstream(cell: PlannedCell, dir: string, metrics: Record<string, unknown>): UpstreamOutput {
   return { cellId: cell.id, stage: cell.stage, instance: cell.instance, coords: cell.coords, params: cell.params, dir, metrics };
 }
@@ -291,7 +301,7 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
         }
         const spec: CellSpec = {
           cellId: cell.id, key: cell.key, stage: cell.stage, instance: cell.instance, params: cell.params, coords: cell.coords,
-          inputs, outDir, cacheDir: store.cacheDir, logPath, settings: plan.settings, attempt, provenance,
+          inputs, outDir, cacheDir: store.cacheDir, logPath, settings: cellSettings(plan, cell), attempt, provenance,
           ...(cell.timeoutSec !== undefined ? { timeoutSec: cell.timeoutSec } : {}),
         };
         let started = false;

@@ -6,3 +6,6 @@ export const BACKEND_CHOICES: readonly BackendRequest[] = ['auto', 'tensorflow-g
 export function isBackendRequest(v: unknown): v is BackendRequest {
   return typeof v === 'string' && (BACKEND_CHOICES as readonly string[]).includes(v);
 }
+
+/** A backend a computation actually runs on (what `auto` turns into). */
+export type BackendName = Exclude<BackendRequest, 'auto'>;

@@ -81,6 +81,12 @@ export interface StageDefinition<P = any> {
    * with non-code assets the stage reads at run time, e.g. an ns-3 scenario.
    */
   codeDeps: string[];
+  /**
+   * The stage computes on a TensorFlow.js backend: the backend the run will use (settings.backend,
+   * `auto` resolved at plan time) enters its cache key, since results are reproducible to the bit
+   * only on one backend, and the stage is handed that backend by name (never a fallback).
+   */
+  usesBackend?: boolean;
   /** Paths outside the store whose content enters the cache key (e.g. a dataset folder). */
   externalInputs?(params: P, ctx: PlanContext): string[];
   /** What a missing external input is and how to get it, added to the planner's error. */

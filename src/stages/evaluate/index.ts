@@ -23,6 +23,7 @@ const stage: StageDefinition<EvaluateParams> = {
     base: { kind: 'one', description: 'the train-base cell (for its unsplit accuracy)' },
   },
   codeDeps: [],
+  usesBackend: true,
   outputs: [
     'correct-fp32.bin: per-test-image correctness (1 byte each)',
     'predictions.json: labels and predictions per payload precision',

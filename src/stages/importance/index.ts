@@ -27,6 +27,7 @@ const stage: StageDefinition<ImportanceParams> = {
     base: { kind: 'one', description: 'a train-base cell' },
   },
   codeDeps: [],
+  usesBackend: true,
   outputs: [
     'importance.json: CUI per cut point, candidates, best cut',
   ],

@@ -26,6 +26,7 @@ const stage: StageDefinition<SplitRetrainParams> = {
     base: { kind: 'one', description: 'a train-base cell' },
   },
   codeDeps: [],
+  usesBackend: true,
   outputs: [
     'model.json: split model with bottleneck at the cut',
     'weights.bin: retrained weights',

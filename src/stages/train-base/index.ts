@@ -24,6 +24,7 @@ const stage: StageDefinition<TrainBaseParams> = {
   params: Params,
   inputs: { dataset: { kind: 'one', description: 'a prepare-dataset cell' } },
   codeDeps: [],
+  usesBackend: true,
   outputs: [
     'model.json: topology + spec (tfjs layers model)',
     'weights.bin: trained weights',
