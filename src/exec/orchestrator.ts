@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { NotCachedReason, Plan, PlannedCell } from '../pipeline/types.js';
 import type { ProgressEvent, UpstreamOutput } from '../stages/types.js';
 import type { Manifest } from '../store/manifest.js';

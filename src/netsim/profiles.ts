@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { Problems } from '../config/errors.js';
 import { checkSchema } from '../config/schema.js';
 import { collectPositions } from '../config/tree.js';

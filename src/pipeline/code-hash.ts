@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { init as initLexer, parse as lexModule } from 'es-module-lexer';
 import { sha256 } from '../util/hash.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { distRoot, packageRoot, stageModuleFile } from './registry.js';
 import type { StageDefinition } from '../stages/types.js';
 

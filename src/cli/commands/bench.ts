@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option('--repeats <n>', 'timed epochs, median taken (protocol: 3)', positiveInt('--repeats'), 3)
     .option('--profile', 'also print the CPU time per kernel of one training step of each model')
     .action(async (opts: BenchCliOptions) => {
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       const { initBackend } = await import('../../ml/backend.js');
       const { REFERENCE_MODELS } = await import('../../ml/reference-models.js');
       const models = opts.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .description(`Classes, counts per split and class, skipped files and why, image sizes and channels (kinds: ${KINDS})`)
     .option('--json', 'print the report as JSON')
     .action(async (kind: string, path: string | undefined, opts: { json?: boolean }) => {
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       const { DATASET_KINDS } = await import('../../data/spec.js');
       if (!(DATASET_KINDS as readonly string[]).includes(kind)) throw new UsageError(`unknown dataset kind "${kind}" (kinds: ${KINDS})`);
       if (kind !== 'synthetic' && path === undefined) throw new UsageError(`dataset inspect ${kind} needs the path of the unpacked dataset folder`);
@@ -42,7 +42,7 @@ export function register(program: Command): void {
     .action(async (kind: string, out: string, opts: { perClass: number; seed: number; traps: boolean }) => {
       const { resolve } = await import('node:path');
       const { existsSync, readdirSync } = await import('node:fs');
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       const target = resolve(out);
       if (existsSync(target) && readdirSync(target).length > 0) throw new UsageError(`${target} exists and is not empty: choose a new folder for the fixture`);
       const { writeFixture } = await import('../../data/fixtures.js');

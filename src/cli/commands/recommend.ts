@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--store <dir>', 'artifact store folder', DEFAULT_STORE)
     .action(async (pipelineArg: string, opts: RecommendOpts) => {
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       const { existsSync } = await import('node:fs');
       const { openStore, storeExists } = await import('../../store/store.js');
       const { recommendFromSimulations } = await import('../../stages/recommend/core.js');

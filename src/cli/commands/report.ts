@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .option('--figures <list>', 'image files beside the Markdown: svg, png, pdf', 'svg')
     .option('--store <dir>', 'artifact store folder', DEFAULT_STORE)
     .action(async (pipelineArg: string, opts: ReportOpts) => {
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       const report = await import('../../report/index.js');
       const formats = report.parseList(opts.format, report.FORMATS, 'format');
       const figureFormats = report.parseList(opts.figures, report.FIGURE_FORMATS, 'figure format');

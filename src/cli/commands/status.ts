@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (pipelineArg: string | undefined, opts: StatusOpts) => {
       const { openStore, isLockStale, describeLock } = await import('../../store/store.js');
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       let name = pipelineArg;
       if (pipelineArg !== undefined && /\.ya?ml$/i.test(pipelineArg)) {
         if (!existsSync(pipelineArg) || !statSync(pipelineArg).isFile()) throw new UsageError(`no pipeline file ${pipelineArg}`);

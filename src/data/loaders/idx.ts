@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { basename, join } from 'node:path';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { isMetadataName, readDirSorted, requireDatasetDir } from '../files.js';
 import { SkipLog, type Item, type Listing } from '../listing.js';
 

@@ -4,7 +4,7 @@
 // restored, progress events, and — when a leading part is frozen and nothing is augmented — that
 // part's output computed once per image and reused every epoch.
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import type { PreparedSplit } from '../../data/prepared-types.js';
 import type { ProgressEvent } from '../../stages/types.js';
 import type { ImageGeometry } from '../feed.js';

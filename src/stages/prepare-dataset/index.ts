@@ -46,7 +46,7 @@ const stage: StageDefinition<PrepareDatasetParams> = {
   },
   async run(ctx) {
     const { prepareDataset } = await import('../../data/prepare.js');
-    const { UsageError } = await import('../../cli/errors.js');
+    const { UsageError } = await import('../../util/errors.js');
     const errors = checkSpec(ctx.params.dataset);
     if (errors.length > 0) throw new UsageError(errors.join('\n'));
     const sharp = (await import('sharp')).default;

@@ -1,5 +1,5 @@
 // The recommendation over simulate results, shared by the recommend stage and `sei recommend`.
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { checkSchema } from '../../config/schema.js';
 import type { Design } from '../../netsim/designs.js';
 import { RequirementsSchema, normalizeRequirements, recommend, type Recommendation, type RequirementsInput } from '../../netsim/recommend.js';
