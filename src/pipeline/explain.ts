@@ -17,7 +17,10 @@ export function explainChange(prev: KeyParts | undefined, cur: KeyParts): NotCac
   }
   const before = prev.codeHashes ?? {};
   for (const folder of changedKeys(before, cur.codeHashes ?? {})) {
-    reasons.push(folder in before ? { kind: 'code-changed', folder } : { kind: 'code-changed', folder, added: true });
+    const now = cur.codeHashes ?? {};
+    if (!(folder in before)) reasons.push({ kind: 'code-changed', folder, added: true });
+    else if (!(folder in now)) reasons.push({ kind: 'code-changed', folder, removed: true });
+    else reasons.push({ kind: 'code-changed', folder });
   }
   if (prev.codeHash !== cur.codeHash && !reasons.some((r) => r.kind === 'code-changed')) {
     reasons.push({ kind: 'code-changed', folder: Object.keys(cur.codeHashes ?? {}).join(', ') || '(stage code)' });
@@ -75,7 +78,9 @@ export function formatReason(r: NotCachedReason): string {
       const what = r.folder.startsWith('imports:') ? `code of ${r.folder.slice('imports:'.length)} (imported by the stage)` : `code of ${r.folder}`;
       // A folder the key did not cover when the cell was computed: the key grew (e.g. assets
       // loaded through new URL(..., import.meta.url) are now followed), not necessarily the code.
-      return r.added ? `${what} is now part of the key (not covered when this cell was computed)` : `${what} changed`;
+      if (r.added) return `${what} is now part of the key (not covered when this cell was computed)`;
+      if (r.removed) return `${what} is no longer part of the key (the stage does not load it now)`;
+      return `${what} changed`;
     }
     case 'backend-changed':
       if (r.before === undefined) return `backend ${r.after} is now part of the key (results are reproducible to the bit only on one backend; this cell was computed before backends were keyed)`;

@@ -74,7 +74,7 @@ export interface Plan {
 export type NotCachedReason =
   | { kind: 'new' }
   | { kind: 'param-changed'; path: string; before: unknown; after: unknown }
-  | { kind: 'code-changed'; folder: string; added?: boolean }
+  | { kind: 'code-changed'; folder: string; added?: boolean; removed?: boolean }
   | { kind: 'backend-changed'; before: string | undefined; after: string | undefined }
   | { kind: 'upstream-changed'; input: string; instance: string }
   | { kind: 'input-file-changed'; path: string }

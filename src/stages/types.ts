@@ -17,16 +17,10 @@ export interface InputDecl {
   distinctBy?: string;
 }
 
-export interface ProgressEvent {
-  phase?: string;
-  epoch?: number;
-  epochs?: number;
-  batch?: number;
-  batches?: number;
-  loss?: number;
-  accuracy?: number;
-  message?: string;
-}
+// Progress of a running cell; defined in util so that the training loop (src/ml) reports it
+// without importing the stage contract above it.
+export type { ProgressEvent } from '../util/progress.js';
+import type { ProgressEvent } from '../util/progress.js';
 
 export interface UpstreamOutput {
   cellId: string;

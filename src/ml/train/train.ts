@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../../util/errors.js';
 import type { PreparedSplit } from '../../data/prepared-types.js';
-import type { ProgressEvent } from '../../stages/types.js';
+import type { ProgressEvent } from '../../util/progress.js';
 import type { ImageGeometry } from '../feed.js';
 import type { TrainPart } from '../split.js';
 import { withTrainingDefaults, type Normalize, type TrainingSpec } from '../spec.js';
