@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { canonicalJson, sha256 } from '../util/hash.js';
-import type { LoadedInstance, LoadedPipeline, OwnCell } from '../config/load.js';
-import { originAt } from '../config/load.js';
+import type { LoadedInstance, LoadedPipeline, OwnCell } from './load.js';
+import { originAt } from './load.js';
 import { Problems } from '../config/errors.js';
 import type { PlanContext } from '../stages/types.js';
 import type { BlockedBy, KeyParts, Plan, PlannedCell, PlannedInput } from './types.js';

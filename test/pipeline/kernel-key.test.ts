@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPipeline } from '../../src/config/load.js';
+import { loadPipeline } from '../../src/pipeline/load.js';
 import { buildPlan } from '../../src/pipeline/plan.js';
 import { clearCodeHashMemo } from '../../src/pipeline/code-hash.js';
 import { explainChange, formatReason } from '../../src/pipeline/explain.js';

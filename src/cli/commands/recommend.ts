@@ -46,7 +46,7 @@ export function register(program: Command): void {
       let requirements: unknown;
       if (/\.ya?ml$/i.test(pipelineArg) || existsSync(pipelineArg)) {
         if (!existsSync(pipelineArg)) throw new UsageError(`no pipeline file ${pipelineArg}`);
-        const { loadPipeline } = await import('../../config/load.js');
+        const { loadPipeline } = await import('../../pipeline/load.js');
         const loaded = await loadPipeline(pipelineArg, { sets: opts.set ?? [] });
         name = loaded.name;
         // A recommend instance's own requirements win over the pipeline's top-level block.

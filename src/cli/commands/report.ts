@@ -68,7 +68,7 @@ export function register(program: Command): void {
 async function pipelineName(path: string): Promise<{ name: string; file: string }> {
   const { resolve } = await import('node:path');
   try {
-    const { loadPipeline } = await import('../../config/load.js');
+    const { loadPipeline } = await import('../../pipeline/load.js');
     const loaded = await loadPipeline(path);
     return { name: loaded.name, file: loaded.file };
   } catch (e) {

@@ -21,7 +21,7 @@ export function register(program: Command): void {
         if (!existsSync(pipelineArg) || !statSync(pipelineArg).isFile()) throw new UsageError(`no pipeline file ${pipelineArg}`);
         // Only the name is needed: load the config without planning (no hashing of code or data,
         // and a pipeline whose data is absent still has a status).
-        const { loadPipeline } = await import('../../config/load.js');
+        const { loadPipeline } = await import('../../pipeline/load.js');
         name = (await loadPipeline(pipelineArg)).name;
       }
       const store = openStore(opts.store, { readonly: true });

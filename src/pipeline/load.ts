@@ -7,17 +7,17 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import type { PlanContext, StageDefinition } from '../stages/types.js';
 import { canonicalJson, hashJson } from '../util/hash.js';
-import { loadStage, UnknownStageError } from '../pipeline/registry.js';
-import { wireInputs, topoOrder, type RawInput, type WiredInput, type WiringProblem } from '../pipeline/dag.js';
-import { coordText, entryTexts, expandSweep, matchesEntry, setAtPath, type Coords } from '../pipeline/sweep.js';
-import { ConfigError, Problems, type Origin } from './errors.js';
-import { resolvePipeline, describeValue } from './resolve.js';
-import { collectPositions, fromPointer, isObject, toPointer, type ChildOrigin, type JsonObject } from './tree.js';
-import { PipelineSchema, SAFE_NAME, checkSchema, keysAt, subSchemaAt, type SchemaIssue } from './schema.js';
+import { loadStage, UnknownStageError } from './registry.js';
+import { wireInputs, topoOrder, type RawInput, type WiredInput, type WiringProblem } from './dag.js';
+import { coordText, entryTexts, expandSweep, matchesEntry, setAtPath, type Coords } from './sweep.js';
+import { ConfigError, Problems, type Origin } from '../config/errors.js';
+import { resolvePipeline, describeValue } from '../config/resolve.js';
+import { collectPositions, fromPointer, isObject, toPointer, type ChildOrigin, type JsonObject } from '../config/tree.js';
+import { PipelineSchema, SAFE_NAME, checkSchema, keysAt, subSchemaAt, type SchemaIssue } from '../config/schema.js';
 import { formatCoords } from '../util/coords.js';
 
-export { ConfigError } from './errors.js';
-export type { WiredInput } from '../pipeline/dag.js';
+export { ConfigError } from '../config/errors.js';
+export type { WiredInput } from './dag.js';
 
 /** One cell of an instance's own sweep (before joining with upstream cells). */
 export interface OwnCell {
