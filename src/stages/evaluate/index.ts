@@ -1,17 +1,10 @@
 // evaluate: a retrained split model on the test split — accuracy (overall, balanced, per class),
 // bytes at the cut (raw and after the bottleneck, fp32/fp16/int8) with the accuracy after
 // quantise→dequantise of the transmitted code, FLOPs/parameters and batch-1 times of each side.
-import { Type, type Static } from '@sinclair/typebox';
 import type { StageDefinition } from '../types.js';
+import { Params, type EvaluateParams } from './params.js';
 
-const Params = Type.Object({
-  batchSize: Type.Integer({ minimum: 1, default: 64 }),
-  timing: Type.Object({
-    warmup: Type.Integer({ minimum: 0, default: 2 }),
-    repeats: Type.Integer({ minimum: 1, default: 10, description: 'batch-1 forward passes timed per side' }),
-  }, { additionalProperties: false, default: {} }),
-}, { additionalProperties: false });
-export type EvaluateParams = Static<typeof Params>;
+export type { EvaluateParams } from './params.js';
 
 const stage: StageDefinition<EvaluateParams> = {
   name: 'evaluate',

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
-import type { EvaluateParams } from './index.js';
+import type { EvaluateParams } from './params.js';
 import { CORRECTNESS_FILE } from '../validate/index.js';
 
 export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<StageOutput> {

@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
-import type { ImportanceParams } from './index.js';
+import type { ImportanceParams } from './params.js';
 import { ImportanceAccumulator, argMax, cdeCandidates, importanceOfBatch, log10Curve, strictLocalMaxima } from '../../science/index.js';
 
 export async function runImportance(ctx: StageContext<ImportanceParams>): Promise<StageOutput> {

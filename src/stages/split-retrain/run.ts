@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
-import type { SplitRetrainParams } from './index.js';
+import type { SplitRetrainParams } from './params.js';
 import { canonicalJson } from '../../util/hash.js';
 
 export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Promise<StageOutput> {

@@ -1,22 +1,11 @@
 // train-base: trains the base network on the prepared dataset, or starts from a user's pretrained
 // weights (model.pretrained, hashed by content as an external input) and fine-tunes them.
-import { Type, type Static } from '@sinclair/typebox';
-import { isAbsolute, resolve } from 'node:path';
-import { ModelSpecSchema, TrainingSpecSchema } from '../../ml/spec.js';
 import { checkModelSpec } from '../split-retrain/checks.js';
 import type { StageDefinition } from '../types.js';
+import { Params, type TrainBaseParams, pretrainedPath } from './params.js';
 
-const Params = Type.Object({
-  model: ModelSpecSchema,
-  training: TrainingSpecSchema,
-}, { additionalProperties: false });
-export type TrainBaseParams = Static<typeof Params>;
-
-/** The user's pretrained weights file, absolute (relative paths resolve against the working directory). */
-export function pretrainedPath(params: TrainBaseParams): string | undefined {
-  const p = params.model.pretrained;
-  return p === undefined ? undefined : isAbsolute(p) ? p : resolve(p);
-}
+export type { TrainBaseParams } from './params.js';
+export { pretrainedPath } from './params.js';
 
 const stage: StageDefinition<TrainBaseParams> = {
   name: 'train-base',

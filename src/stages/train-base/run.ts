@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
-import type { TrainBaseParams } from './index.js';
+import type { TrainBaseParams } from './params.js';
 import type { PreparedDataset } from '../../data/prepared-types.js';
 
 /** The dataset sizes a model spec is resolved against. */
@@ -22,7 +22,7 @@ export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<
   ctx.setProvenance({ backend: backend.name });
   const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
   const training = withTrainingDefaults(ctx.params.training);
-  const { pretrainedPath } = await import('./index.js');
+  const { pretrainedPath } = await import('./params.js');
   const spec = resolveModelSpec({ ...ctx.params.model, pretrained: pretrainedPath(ctx.params) }, shapeOf(data));
   // Seeded initialisation, then the user's pretrained weights when model.pretrained names a file.
   const { network: net, pretrained } = await createNetwork(spec, training.seed, { log: ctx.log });
