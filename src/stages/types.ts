@@ -51,8 +51,8 @@ export interface StageContext<P = unknown> {
   settings: Record<string, unknown>;
 }
 
-export interface StageOutput {
-  metrics: Record<string, unknown>;
+export interface StageOutput<M extends object = Record<string, unknown>> {
+  metrics: M;
 }
 
 export interface PlanContext {
@@ -62,7 +62,7 @@ export interface PlanContext {
   projectRoot: string;
 }
 
-export interface StageDefinition<P = any> {
+export interface StageDefinition<P = any, M extends object = Record<string, unknown>> {
   /** Equals the stage's folder name under src/stages/. */
   name: string;
   description: string;
@@ -89,5 +89,11 @@ export interface StageDefinition<P = any> {
   validate?(params: P, ctx: PlanContext): string[];
   /** What a cell writes into its artifact folder, one short line each (shown by `sei plan`). */
   outputs?: string[];
-  run(ctx: StageContext<P>): Promise<StageOutput>;
+  /**
+   * TypeBox schema of the metrics `run` returns (src/stages/metrics.ts): checked before
+   * result.json is written, read by downstream stages through `upstreamMetrics`, and the source
+   * of the "Result shapes" section of docs/ARCHITECTURE.md.
+   */
+  metrics?: TSchema;
+  run(ctx: StageContext<P>): Promise<StageOutput<M>>;
 }

@@ -2,14 +2,16 @@
 // bytes at the cut (raw and after the bottleneck, fp32/fp16/int8) with the accuracy after
 // quantise→dequantise of the transmitted code, FLOPs/parameters and batch-1 times of each side.
 import type { StageDefinition } from '../types.js';
+import { EvaluateMetrics } from './metrics.js';
 import { Params, type EvaluateParams } from './params.js';
 
 export type { EvaluateParams } from './params.js';
 
-const stage: StageDefinition<EvaluateParams> = {
+const stage: StageDefinition<EvaluateParams, EvaluateMetrics> = {
   name: 'evaluate',
   description: 'Test accuracy, payload at the cut per precision, quantised accuracy, FLOPs/params and timing of each side',
   params: Params,
+  metrics: EvaluateMetrics,
   inputs: {
     dataset: { kind: 'one', description: 'the prepare-dataset cell' },
     model: { kind: 'one', description: 'a split-retrain cell' },

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
 import type { EvaluateParams } from './params.js';
+import type { EvaluateMetrics } from './metrics.js';
 import { CORRECTNESS_FILE } from '../validate/index.js';
 
-export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<StageOutput> {
+export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<StageOutput<EvaluateMetrics>> {
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../../ml/backend.js');
   const { imageBatch } = await import('../../ml/feed.js');

@@ -3,9 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
 import type { ImportanceParams } from './params.js';
+import type { ImportanceMetrics } from './metrics.js';
 import { ImportanceAccumulator, argMax, cdeCandidates, importanceOfBatch, log10Curve, strictLocalMaxima } from '../../science/index.js';
 
-export async function runImportance(ctx: StageContext<ImportanceParams>): Promise<StageOutput> {
+export async function runImportance(ctx: StageContext<ImportanceParams>): Promise<StageOutput<ImportanceMetrics>> {
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../../ml/backend.js');
   const { imageBatch } = await import('../../ml/feed.js');

@@ -1,15 +1,17 @@
 // split-retrain: split the base network at a cut point, inject the bottleneck (encoder on the
 // device, decoder on the server), retrain under a freeze regime, keep the weights.
 import type { StageDefinition } from '../types.js';
+import { SplitRetrainMetrics } from './metrics.js';
 import { checkSplit } from './checks.js';
 import { Params, type SplitRetrainParams } from './params.js';
 
 export type { SplitRetrainParams } from './params.js';
 
-const stage: StageDefinition<SplitRetrainParams> = {
+const stage: StageDefinition<SplitRetrainParams, SplitRetrainMetrics> = {
   name: 'split-retrain',
   description: 'Split the base network at a cut point, inject a bottleneck and retrain',
   params: Params,
+  metrics: SplitRetrainMetrics,
   inputs: {
     dataset: { kind: 'one', description: 'the prepare-dataset cell the base was trained on' },
     base: { kind: 'one', description: 'a train-base cell' },

@@ -3,9 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
 import type { SplitRetrainParams } from './params.js';
+import type { SplitRetrainMetrics } from './metrics.js';
 import { canonicalJson } from '../../util/hash.js';
 
-export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Promise<StageOutput> {
+export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Promise<StageOutput<SplitRetrainMetrics>> {
   const { initBackend } = await import('../../ml/backend.js');
   const { splitModel, splitParts } = await import('../../ml/split.js');
   const { loadNetwork, saveSplit } = await import('../../ml/io.js');

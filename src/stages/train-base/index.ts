@@ -2,15 +2,17 @@
 // weights (model.pretrained, hashed by content as an external input) and fine-tunes them.
 import { checkModelSpec } from '../split-retrain/checks.js';
 import type { StageDefinition } from '../types.js';
+import { TrainBaseMetrics } from './metrics.js';
 import { Params, type TrainBaseParams, pretrainedPath } from './params.js';
 
 export type { TrainBaseParams } from './params.js';
 export { pretrainedPath } from './params.js';
 
-const stage: StageDefinition<TrainBaseParams> = {
+const stage: StageDefinition<TrainBaseParams, TrainBaseMetrics> = {
   name: 'train-base',
   description: 'Train (or fine-tune from pretrained weights) the base network on the prepared dataset',
   params: Params,
+  metrics: TrainBaseMetrics,
   inputs: { dataset: { kind: 'one', description: 'a prepare-dataset cell' } },
   codeDeps: [],
   usesBackend: true,

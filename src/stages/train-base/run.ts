@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
 import type { TrainBaseParams } from './params.js';
+import type { TrainBaseMetrics } from './metrics.js';
 import type { PreparedDataset } from '../../data/prepared-types.js';
 
 /** The dataset sizes a model spec is resolved against. */
@@ -10,7 +11,7 @@ export function shapeOf(data: PreparedDataset) {
   return { classes: data.classes.length, height: data.height, width: data.width, channels: data.channels };
 }
 
-export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<StageOutput> {
+export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<StageOutput<TrainBaseMetrics>> {
   const { initBackend } = await import('../../ml/backend.js');
   const { resolveModelSpec } = await import('../../ml/models/index.js');
   const { createNetwork, saveNetwork } = await import('../../ml/io.js');
