@@ -24,6 +24,7 @@ describe('layering of src/', () => {
   });
 
   it('as never / as unknown as outside src/ml only at documented boundaries', () => {
-    assert.deepEqual(castCounts(), {});
+    // src/report/render-figure.ts: JSON-built Vega-Lite specifications handed to vega's typings.
+    assert.deepEqual(castCounts(), { 'report/render-figure.ts': 3 });
   });
 });

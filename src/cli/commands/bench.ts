@@ -35,10 +35,11 @@ export function register(program: Command): void {
       const { UsageError } = await import('../../util/errors.js');
       const { initBackend } = await import('../../ml/backend.js');
       const { REFERENCE_MODELS } = await import('../../ml/reference-models.js');
-      const models = opts.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
-      for (const m of models) {
-        if (!(REFERENCE_MODELS as readonly string[]).includes(m)) throw new UsageError(`unknown reference model "${m}": expected ${REFERENCE_MODELS.join(', ')}`);
-      }
+      const { isOneOf } = await import('../../util/choices.js');
+      const models = opts.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0).map((m) => {
+        if (!isOneOf(REFERENCE_MODELS, m)) throw new UsageError(`unknown reference model "${m}": expected ${REFERENCE_MODELS.join(', ')}`);
+        return m;
+      });
       const bench = await import('../../ml/bench.js');
       if (opts.torch) {
         const problem = await bench.checkTorch(opts.python ?? bench.DEFAULT_PYTHON);
@@ -48,10 +49,10 @@ export function register(program: Command): void {
       const backend = await initBackend(opts.backend, log);
       const report = await bench.runBench(backend, {
         protocol: { batch: opts.batch, batches: opts.batches, repeats: opts.repeats },
-        models: models as never, torch: opts.torch === true, python: opts.python, log,
+        models, torch: opts.torch === true, python: opts.python, log,
       });
       const profiles: Record<string, { kernel: string; ms: number; calls: number }[]> = {};
-      if (opts.profile) for (const m of models) profiles[m] = bench.profileTrainingStep(m as never, opts.batch, 2);
+      if (opts.profile) for (const m of models) profiles[m] = bench.profileTrainingStep(m, opts.batch, 2);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(opts.profile ? { ...report, profiles } : report, null, 2)}\n`);
         return;

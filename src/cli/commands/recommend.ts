@@ -87,8 +87,8 @@ export function register(program: Command): void {
       const overrides = {
         minAccuracy: number(opts.minAccuracy, '--min-accuracy'),
         maxLatencyMs: number(opts.maxLatencyMs, '--max-latency-ms'),
-        latencyPercentile: opts.percentile as never,
-        objective: opts.objective as never,
+        latencyPercentile: opts.percentile,
+        objective: opts.objective,
         networks: opts.network,
       };
       const results = [...groups.values()].map((g) => ({

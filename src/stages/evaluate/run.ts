@@ -11,6 +11,7 @@ import { CORRECTNESS_FILE } from '../validate/index.js';
 export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<StageOutput<EvaluateMetrics>> {
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../../ml/backend.js');
+  const { backendRequest } = await import('../../ml/backend-names.js');
   const { imageBatch } = await import('../../ml/feed.js');
   const { loadSplit } = await import('../../ml/io.js');
   const { accountSplit, quantizeDequantize, PRECISIONS } = await import('../../ml/accounting.js');
@@ -18,7 +19,7 @@ export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<St
   const { classificationMetrics } = await import('../../ml/train/index.js');
   const { openPrepared } = await import('../../data/prepared.js');
   type Precision = (typeof PRECISIONS)[number];
-  const backend = await initBackend((ctx.settings.backend as never) ?? 'auto', ctx.log);
+  const backend = await initBackend(backendRequest(ctx.settings.backend), ctx.log);
   ctx.setProvenance({ backend: backend.name });
   const p = ctx.params;
   const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);

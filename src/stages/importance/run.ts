@@ -9,10 +9,11 @@ import { ImportanceAccumulator, argMax, cdeCandidates, importanceOfBatch, log10C
 export async function runImportance(ctx: StageContext<ImportanceParams>): Promise<StageOutput<ImportanceMetrics>> {
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../../ml/backend.js');
+  const { backendRequest } = await import('../../ml/backend-names.js');
   const { imageBatch } = await import('../../ml/feed.js');
   const { openPrepared } = await import('../../data/prepared.js');
   const { loadNetwork } = await import('../../ml/io.js');
-  const backend = await initBackend((ctx.settings.backend as never) ?? 'auto', ctx.log);
+  const backend = await initBackend(backendRequest(ctx.settings.backend), ctx.log);
   ctx.setProvenance({ backend: backend.name });
   const p = ctx.params;
   const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
@@ -38,8 +39,9 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
     const cutPoints = net.cutPoints;
     const acc = new ImportanceAccumulator(cutPoints.length, data.classes.length);
     const geometry = { height: data.height, width: data.width, channels: data.channels };
-    const forward = (x: import('@tensorflow/tfjs').Tensor, taps?: import('@tensorflow/tfjs').Tensor[]) =>
-      net.forwardWithCuts(x as import('@tensorflow/tfjs').Tensor4D, { training: false, perturb: taps });
+    // Images and the perturbations at the cuts are rank 4 (NHWC) here.
+    const forward: import('../../science/cui.js').TappedForward = (x, taps) =>
+      net.forwardWithCuts(x as import('@tensorflow/tfjs').Tensor4D, { training: false, perturb: taps as import('@tensorflow/tfjs').Tensor4D[] | undefined });
     let agree = 0;
     const batches = Math.ceil(chosen.length / p.batchSize);
     for (let b = 0; b < batches; b++) {
@@ -47,7 +49,7 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
       const indices = Int32Array.from(chosen.slice(b * p.batchSize, (b + 1) * p.batchSize));
       const labels = Int32Array.from(indices, (i) => split.labels[i]!);
       const x = imageBatch(split, indices, geometry, net.spec.normalize);
-      const result = importanceOfBatch(tf, forward as never, x, labels, p.target);
+      const result = importanceOfBatch(tf, forward, x, labels, p.target);
       x.dispose();
       acc.add(result.values, labels);
       for (let i = 0; i < labels.length; i++) if (result.predicted[i] === labels[i]) agree++;

@@ -31,7 +31,7 @@ const stage: StageDefinition<RecommendParams, Recommendation> = {
     const { recommendFromSimulations } = await import('./core.js');
     const { formatRecommendation } = await import('../../netsim/format.js');
     const sims = Array.isArray(ctx.inputs.simulations) ? ctx.inputs.simulations : [ctx.inputs.simulations];
-    const requirements = ctx.params.requirements ?? (ctx.settings.requirements as never) ?? {};
+    const requirements = ctx.params.requirements ?? ctx.settings.requirements ?? {};
     const rec = recommendFromSimulations(sims.map((s) => s.metrics), requirements);
     const text = formatRecommendation(rec);
     ctx.log(`recommend: ${rec.summary}`);

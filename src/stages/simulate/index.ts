@@ -43,11 +43,11 @@ const stage: StageDefinition<SimulateParams> = {
         for (const m of networkProblems(n)) out.push(`networks[${i}]: ${m}`);
       }
     });
-    const checkDevice = (d: unknown, where: string) => {
+    const checkDevice = (d: SimulateParams['server'], where: string) => {
       if (typeof d === 'string') {
         if (!devs.includes(d)) out.push(`${where}: unknown device "${d}" (known devices: ${devs.join(', ') || 'none'})`);
       } else {
-        for (const m of deviceProblems(d as never)) out.push(`${where}: ${m}`);
+        for (const m of deviceProblems(d)) out.push(`${where}: ${m}`);
       }
     };
     (params.devices ?? []).forEach((d, i) => checkDevice(d, `devices[${i}]`));

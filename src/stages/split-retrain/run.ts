@@ -8,12 +8,13 @@ import { canonicalJson } from '../../util/hash.js';
 
 export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Promise<StageOutput<SplitRetrainMetrics>> {
   const { initBackend } = await import('../../ml/backend.js');
+  const { backendRequest } = await import('../../ml/backend-names.js');
   const { splitModel, splitParts } = await import('../../ml/split.js');
   const { loadNetwork, saveSplit } = await import('../../ml/io.js');
   const { withTrainingDefaults } = await import('../../ml/spec.js');
   const { trainModel } = await import('../../ml/train/index.js');
   const { openPrepared } = await import('../../data/prepared.js');
-  const backend = await initBackend((ctx.settings.backend as never) ?? 'auto', ctx.log);
+  const backend = await initBackend(backendRequest(ctx.settings.backend), ctx.log);
   ctx.setProvenance({ backend: backend.name });
   const p = ctx.params;
   const baseCell = ctx.inputs.base as UpstreamOutput;

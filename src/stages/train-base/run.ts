@@ -13,13 +13,14 @@ export function shapeOf(data: PreparedDataset) {
 
 export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<StageOutput<TrainBaseMetrics>> {
   const { initBackend } = await import('../../ml/backend.js');
+  const { backendRequest } = await import('../../ml/backend-names.js');
   const { resolveModelSpec } = await import('../../ml/models/index.js');
   const { createNetwork, saveNetwork } = await import('../../ml/io.js');
   const { networkParts } = await import('../../ml/split.js');
   const { withTrainingDefaults } = await import('../../ml/spec.js');
   const { trainModel, evaluateSource, imageSource } = await import('../../ml/train/index.js');
   const { openPrepared } = await import('../../data/prepared.js');
-  const backend = await initBackend((ctx.settings.backend as never) ?? 'auto', ctx.log);
+  const backend = await initBackend(backendRequest(ctx.settings.backend), ctx.log);
   ctx.setProvenance({ backend: backend.name });
   const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
   const training = withTrainingDefaults(ctx.params.training);
