@@ -55,6 +55,17 @@ export interface StageOutput<M extends object = Record<string, unknown>> {
   metrics: M;
 }
 
+/**
+ * What a stage contributes to the report: one table, a row per finished cell, from its typed
+ * metrics. A new stage reaches the report by declaring `metrics` and this; nothing in
+ * src/report names it.
+ */
+export interface StageReport<M> {
+  title: string;
+  columns: { label: string; numeric?: boolean }[];
+  row(metrics: M, coords: Record<string, unknown>): (string | number | null)[];
+}
+
 export interface PlanContext {
   /** Folder holding the pipeline file, for resolving relative paths. */
   pipelineDir: string;
@@ -95,5 +106,7 @@ export interface StageDefinition<P = any, M extends object = Record<string, unkn
    * of the "Result shapes" section of docs/ARCHITECTURE.md.
    */
   metrics?: TSchema;
+  /** Its table in the report (read with the metrics checked against `metrics`). */
+  report?: StageReport<M>;
   run(ctx: StageContext<P>): Promise<StageOutput<M>>;
 }

@@ -8,6 +8,9 @@ import { checkMetrics, metricsProblems, upstreamMetrics } from '../../src/stages
 import { EvaluateMetrics } from '../../src/stages/evaluate/metrics.js';
 import { loadStage, stageNames } from '../../src/pipeline/registry.js';
 import { cell, FIXTURE_STAGES, plan, tempDir } from '../exec/helpers.js';
+import { openStore } from '../../src/store/store.js';
+import { buildDocument, buildReportModel, contributedTables } from '../../src/report/index.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 
 describe('typed stage results', function () {
   this.timeout(120_000);
@@ -31,6 +34,34 @@ describe('typed stage results', function () {
     const objects = join(storeDir, 'objects');
     const folders = existsSync(objects) ? readdirSync(objects).flatMap((d) => readdirSync(join(objects, d))) : [];
     assert.deepEqual(folders, [good.key]);
+  });
+
+  it('a stage that declares a report table reaches the report without any edit in src/report', async () => {
+    // The good cell of the test above is in the store; one more with another label.
+    await runPlan(plan('typed', [cell({ instance: 'good', stage: 'scored', params: { score: 0.5, label: 'a' } }),
+      cell({ instance: 'other', stage: 'scored', params: { score: 0.25, label: 'c' } })]), { store: storeDir, jobs: 1, workerEnv: env() });
+    const store = openStore(storeDir, { readonly: true });
+    const cells = store.listCells({ pipeline: 'typed' });
+    store.close();
+    const saved = process.env.SEI_STAGE_PATH;
+    process.env.SEI_STAGE_PATH = FIXTURE_STAGES;
+    let tables;
+    try {
+      // A result written before the stage declared this shape is left out, and said so.
+      const old = { ...cells.find((c) => c.instance === 'good')!, instance: 'older', metrics: { score: 'high', label: 'b' } };
+      tables = await contributedTables([...cells, old]);
+    } finally {
+      if (saved === undefined) delete process.env.SEI_STAGE_PATH; else process.env.SEI_STAGE_PATH = saved;
+    }
+    assert.equal(tables.length, 1);
+    assert.deepEqual(tables[0]!.rows.sort(), [['a', 0.5], ['c', 0.25]]);
+    assert.equal(tables[0]!.refused.length, 1);
+    assert.match(tables[0]!.refused[0]!, /^older [0-9a-f]{12}: \/score: Expected number$/);
+    const md = renderMarkdown(buildDocument(buildReportModel(cells, { name: 'typed' }, tables)), (id) => `${id}.svg`);
+    assert.match(md, /## Scores/);
+    assert.match(md, /\| Label \| Score \|/);
+    assert.match(md, /\| a \| 0\.5 \|/);
+    assert.match(md, /left out \(metrics not as stage scored declares\): older/);
   });
 
   it('an upstream result of another shape is refused by the reader, with the fields that differ', () => {
