@@ -3,7 +3,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
+import type { StageContext, StageOutput } from '../types.js';
+import { singleInput } from '../metrics.js';
 import type { EvaluateParams } from './params.js';
 import type { EvaluateMetrics } from './metrics.js';
 import { CORRECTNESS_FILE } from '../validate/index.js';
@@ -22,9 +23,9 @@ export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<St
   const backend = await initBackend(backendRequest(ctx.settings.backend), ctx.log);
   ctx.setProvenance({ backend: backend.name });
   const p = ctx.params;
-  const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
-  const baseCell = ctx.inputs.base as UpstreamOutput;
-  const { split } = await loadSplit((ctx.inputs.model as UpstreamOutput).dir);
+  const data = openPrepared(singleInput(ctx.inputs, 'dataset').dir);
+  const baseCell = singleInput(ctx.inputs, 'base');
+  const { split } = await loadSplit(singleInput(ctx.inputs, 'model').dir);
   try {
     const test = data.splits.test;
     const geometry = { height: data.height, width: data.width, channels: data.channels };

@@ -1,7 +1,8 @@
 // The importance stage's work: score the base network's 18 cut points on a fixed set of images.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
+import type { StageContext, StageOutput } from '../types.js';
+import { singleInput } from '../metrics.js';
 import type { ImportanceParams } from './params.js';
 import type { ImportanceMetrics } from './metrics.js';
 import { ImportanceAccumulator, argMax, cdeCandidates, importanceOfBatch, log10Curve, strictLocalMaxima } from '../../science/index.js';
@@ -16,8 +17,8 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
   const backend = await initBackend(backendRequest(ctx.settings.backend), ctx.log);
   ctx.setProvenance({ backend: backend.name });
   const p = ctx.params;
-  const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
-  const { network: net } = await loadNetwork((ctx.inputs.base as UpstreamOutput).dir);
+  const data = openPrepared(singleInput(ctx.inputs, 'dataset').dir);
+  const { network: net } = await loadNetwork(singleInput(ctx.inputs, 'base').dir);
   try {
     const split = data.splits[p.split];
     if (!split) throw new Error(`importance: the dataset has no '${p.split}' split (set importance.split to train or test)`);

@@ -1,7 +1,8 @@
 // The split-retrain stage's work: split the base at the cut, inject the bottleneck, retrain.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
+import type { StageContext, StageOutput } from '../types.js';
+import { singleInput } from '../metrics.js';
 import type { SplitRetrainParams } from './params.js';
 import type { SplitRetrainMetrics } from './metrics.js';
 import { canonicalJson } from '../../util/hash.js';
@@ -17,13 +18,13 @@ export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Pr
   const backend = await initBackend(backendRequest(ctx.settings.backend), ctx.log);
   ctx.setProvenance({ backend: backend.name });
   const p = ctx.params;
-  const baseCell = ctx.inputs.base as UpstreamOutput;
+  const baseCell = singleInput(ctx.inputs, 'base');
   const baseModel = (baseCell.params as { model: Record<string, unknown> }).model;
   const strip = (m: Record<string, unknown>) => canonicalJson({ ...m, pretrained: undefined, pretrainedExclude: undefined });
   if (strip(baseModel) !== strip(p.model as Record<string, unknown>)) {
     throw new Error(`split-retrain.model ${strip(p.model as Record<string, unknown>)} differs from the base's model ${strip(baseModel)}: give both the same spec`);
   }
-  const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
+  const data = openPrepared(singleInput(ctx.inputs, 'dataset').dir);
   const { network: net } = await loadNetwork(baseCell.dir);
   const split = splitModel(net, p.cut, p.bottleneck, { seed: p.seed });
   try {

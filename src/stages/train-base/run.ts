@@ -1,7 +1,8 @@
 // The train-base stage's work: build (or load) the base network, train it, record its accuracy.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
+import type { StageContext, StageOutput } from '../types.js';
+import { singleInput } from '../metrics.js';
 import type { TrainBaseParams } from './params.js';
 import type { TrainBaseMetrics } from './metrics.js';
 import type { PreparedDataset } from '../../data/prepared-types.js';
@@ -22,7 +23,7 @@ export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<
   const { openPrepared } = await import('../../data/prepared.js');
   const backend = await initBackend(backendRequest(ctx.settings.backend), ctx.log);
   ctx.setProvenance({ backend: backend.name });
-  const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
+  const data = openPrepared(singleInput(ctx.inputs, 'dataset').dir);
   const training = withTrainingDefaults(ctx.params.training);
   const { pretrainedPath } = await import('./params.js');
   const spec = resolveModelSpec({ ...ctx.params.model, pretrained: pretrainedPath(ctx.params) }, shapeOf(data));
