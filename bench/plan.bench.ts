@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 process.env.SEI_STAGE_PATH = resolve(here, '..', 'test', 'fixtures', 'stages');
 
-const { loadPipeline } = await import('../src/config/load.js');
+const { loadPipeline } = await import('../src/pipeline/load.js');
 const { buildPlan } = await import('../src/pipeline/plan.js');
 
 function pipeline(texts: number, repeats: number): string {

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDiskFullError } from '../store/disk-space.js';
-import { isUsageError } from './errors.js';
+import { isUsageError } from '../util/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -2,7 +2,7 @@
 // --set argument it came from), the field path and what was expected. All problems found are
 // reported together so a user fixes a config in one pass.
 import { relative, isAbsolute } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 
 /** Where a value was written. */
 export type Origin =

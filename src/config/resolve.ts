@@ -5,6 +5,7 @@ import { dirname, join, resolve, relative } from 'node:path';
 import { parse as parseYamlValue } from 'yaml';
 import { displayFile, type Origin, type Problems } from './errors.js';
 import { parseYamlFile, type ParsedFile } from './yaml-source.js';
+import { namedConfigFile, namedConfigs } from './named.js';
 import {
   childOrigin, cloneTree, deepMerge, isObject, originsOf, setChild, stampOrigin,
   type ChildOrigin, type Json, type JsonObject,
@@ -293,10 +294,9 @@ class Resolver {
       this.problems.add(origin, path, `use cycle: ${[...useStack, name].join(' → ')}`);
       return undefined;
     }
-    const configsDir = join(this.opts.projectRoot, 'configs');
-    const file = [join(configsDir, `${name}.yaml`), join(configsDir, `${name}.yml`)].find((f) => existsSync(f));
+    const file = namedConfigFile(this.opts.projectRoot, name);
     if (!file) {
-      this.problems.add(origin, path, `unknown config "${name}": ${missingConfigHint(configsDir, name)}`);
+      this.problems.add(origin, path, `unknown config "${name}": ${missingConfigHint(join(this.opts.projectRoot, 'configs'), name)}`);
       return undefined;
     }
     if (!this.parsedConfigs.has(file)) this.parsedConfigs.set(file, parseYamlFile(file, this.problems, [], origin));
@@ -317,7 +317,7 @@ function missingConfigHint(configsDir: string, name: string): string {
   const kindDir = join(configsDir, ...parts.slice(0, -1));
   const kindName = parts.slice(0, -1).join('/');
   if (existsSync(kindDir) && statSync(kindDir).isDirectory()) {
-    const names = readdirSync(kindDir).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, '')).sort();
+    const names = namedConfigs(dirname(configsDir), kindName);
     return `no file ${relative(process.cwd(), join(kindDir, parts[parts.length - 1]))}.yaml (available ${kindName}: ${names.length ? names.join(', ') : 'none'})`;
   }
   const kinds = existsSync(configsDir) ? readdirSync(configsDir).filter((f) => statSync(join(configsDir, f)).isDirectory()).sort() : [];

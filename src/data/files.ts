@@ -2,7 +2,7 @@
 // (operating-system metadata, notes, nested copies) and reporting what the folder should hold.
 import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { SkipLog } from './listing.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp']);

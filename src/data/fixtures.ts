@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { drawPattern } from './draw.js';
 import { deriveSeed, rng } from '../util/random.js';
 import { DATASET_KINDS, type DatasetKind } from './spec.js';

@@ -5,7 +5,7 @@
 // the output is deterministic and memory stays flat whatever the dataset's size.
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { convertRaw, decodeFile, DecodeError, type Target } from './decode.js';
 import { listDataset } from './loaders/index.js';
 import { itemName, summarizeSkips, type Item, type Listing, type Skip } from './listing.js';

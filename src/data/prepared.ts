@@ -2,7 +2,7 @@
 // (positional reads), so reopening a 100,000-image dataset costs milliseconds.
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { PREPARED_FORMAT, type PreparedMeta, type SplitName } from './prepared-meta.js';
 import type { PreparedDataset, PreparedSplit } from './prepared-types.js';
 

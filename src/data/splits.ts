@@ -1,6 +1,6 @@
 // From a listing to the three splits that are prepared: class subset and re-labelling, the
 // official splits where they exist, seeded stratified carving where they don't, per-class caps.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { Item, Listing } from './listing.js';
 import { deriveSeed, rng, shuffled } from '../util/random.js';
 import { splitSettings, type DatasetSpec } from './spec.js';

@@ -1,6 +1,6 @@
 // Class subsets: explicit names/ids/indices, a seeded random draw of k classes, or every class
 // under a WordNet ancestor. The chosen classes keep the dataset's order and are re-labelled 0…k-1.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { deriveSeed, rng, shuffled } from '../util/random.js';
 import { listClasses } from './loaders/index.js';
 import type { ClassSubset, DatasetSpec } from './spec.js';

@@ -3,7 +3,7 @@
 // class is under an ancestor when the ancestor is on one of its hypernym paths (@ and @i pointers).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 
 export const DEFAULT_WORDNET_DIR = '/usr/share/wordnet';
 

@@ -1,7 +1,7 @@
 // From a pipeline file to a Plan, through the config loader (src/config) and the planner
 // (src/pipeline). Used by `sei run`, `sei plan` and `sei gc`; nothing here touches the store.
 import { resolve } from 'node:path';
-import { loadPipeline } from '../config/load.js';
+import { loadPipeline } from '../pipeline/load.js';
 import { buildPlan } from '../pipeline/plan.js';
 import type { Plan } from '../pipeline/types.js';
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { NotCachedReason, Plan, PlannedCell } from '../pipeline/types.js';
 import type { ProgressEvent, UpstreamOutput } from '../stages/types.js';
 import { writeArtifactRecord } from '../store/artifact-record.js';
@@ -101,6 +101,16 @@ function newRunId(): string {
 /** Files-safe fragment of an instance name. */
 function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60);
+}
+
+/**
+ * The settings a cell runs with: the pipeline's, with `backend` replaced by the one in the
+ * cell's key (the planner's resolution of `auto`), so a result is never computed on another
+ * backend than the one it is stored under.
+ */
+function cellSettings(plan: Plan, cell: PlannedCell): Record<string, unknown> {
+  const backend = cell.keyParts.backend;
+  return backend === undefined ? plan.settings : { ...plan.settings, backend };
 }
 
 function toUpstream(cell: PlannedCell, dir: string, metrics: Record<string, unknown>): UpstreamOutput {
@@ -346,7 +356,7 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
         }
         const spec: CellSpec = {
           cellId: cell.id, key: cell.key, stage: cell.stage, instance: cell.instance, params: cell.params, coords: cell.coords,
-          inputs, outDir, cacheDir: store.cacheDir, logPath, settings: plan.settings, attempt, provenance,
+          inputs, outDir, cacheDir: store.cacheDir, logPath, settings: cellSettings(plan, cell), attempt, provenance,
           ...(cell.timeoutSec !== undefined ? { timeoutSec: cell.timeoutSec } : {}),
         };
         let started = false;

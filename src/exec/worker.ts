@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { StageDefinition, StageContext, ProgressEvent } from '../stages/types.js';
+import { checkMetrics } from '../stages/metrics.js';
 import { takeManifest } from '../store/manifest.js';
 import { fsyncDir } from '../util/atomic.js';
 import { RESULT_FILE, type CellSpec, type FromWorker, type ToWorker } from './types.js';
@@ -94,7 +95,9 @@ async function runCell(spec: CellSpec): Promise<void> {
     };
     const output = await stage.run(ctx);
     if (controller.signal.aborted) throw new Error(`aborted: ${String(controller.signal.reason)}`);
-    const metrics = output?.metrics ?? {};
+    // What the stage declared it returns, checked before anything is written as its result.
+    checkMetrics(stage.name, stage.metrics, output?.metrics);
+    const metrics: Record<string, unknown> = { ...(output?.metrics ?? {}) };
     const ended = Date.now();
     const provenance: Record<string, unknown> = {
       ...spec.provenance,

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { summarise, type Timing } from '../ml/profile.js';
 import { Rng } from '../util/random.js';
 import { MANIFEST_FILE, MANIFEST_FORMAT, type ExportManifest, type TensorSpec } from './manifest.js';

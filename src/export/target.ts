@@ -1,7 +1,7 @@
 // What `sei export` exports, found in the store: the recommended design of the pipeline's
 // application (default), a simulated design by id, or a retrained (or evaluated, or base) cell;
 // and the cells around it — the trained model, its evaluation, its dataset.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { Design } from '../netsim/designs.js';
 import type { CellRecord } from '../store/types.js';
 import type { Store } from '../store/store.js';

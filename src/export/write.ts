@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { splitLogitsFn, type Precision } from '../ml/accounting.js';
 import { fileIOHandler, loadNetwork, loadSplit, MODEL_FILE } from '../ml/io.js';
 import type { Normalize } from '../ml/spec.js';

@@ -6,3 +6,13 @@ export const BACKEND_CHOICES: readonly BackendRequest[] = ['auto', 'tensorflow-g
 export function isBackendRequest(v: unknown): v is BackendRequest {
   return typeof v === 'string' && (BACKEND_CHOICES as readonly string[]).includes(v);
 }
+
+/** A backend a computation actually runs on (what `auto` turns into). */
+export type BackendName = Exclude<BackendRequest, 'auto'>;
+
+/** A backend setting as given (pipeline settings, command line): absent is 'auto'; anything unknown is refused. */
+export function backendRequest(value: unknown): BackendRequest {
+  if (value === undefined) return 'auto';
+  if (!isBackendRequest(value)) throw new Error(`unknown backend '${String(value)}': expected one of ${BACKEND_CHOICES.join(', ')}`);
+  return value;
+}

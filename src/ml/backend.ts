@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { registerFastWasmKernels } from './kernels/index.js';
 
 import { BACKEND_CHOICES, isBackendRequest, type BackendRequest } from './backend-names.js';

@@ -5,7 +5,7 @@
 // output is 4⌈H/4⌉+3 ≥ H+3 rows, so it is always cropped (centred: the extra row goes to the
 // bottom/right) to exactly H×W, for any H and W.
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { block, composeModel, BN_ARGS, type Block, type Shape3 } from './models/network.js';
 import type { BottleneckSpec } from './spec.js';
 import { batchNormalization } from './models/batch-norm.js';

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { buildNetwork } from './models/index.js';
 import type { Network } from './models/network.js';

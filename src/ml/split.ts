@@ -2,7 +2,7 @@
 //   device = head (blocks up to the cut) + encoder;  server = decoder + tail (blocks after the cut).
 // All models share the network's layer objects, so training any of them trains the same weights.
 import type * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { buildBottleneck } from './bottleneck.js';
 import { classifierLayerOf } from './models/index.js';
 import { composeModel, initWeights, type Block, type Network, type Shape3 } from './models/network.js';

@@ -1,13 +1,12 @@
 // Network and compute (device / server) profiles: their schemas, defaults, semantic checks and
 // the named YAML configs under configs/networks/ and configs/devices/.
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { Problems } from '../config/errors.js';
 import { checkSchema } from '../config/schema.js';
 import { collectPositions } from '../config/tree.js';
 import { parseYamlFile } from '../config/yaml-source.js';
+import { namedConfigPath, namedConfigs } from '../config/named.js';
 
 const closed = { additionalProperties: false } as const;
 
@@ -139,13 +138,12 @@ export type ProfileKind = 'networks' | 'devices';
 
 /** Names of the configs of one kind under `<root>/configs/<kind>/`, sorted. */
 export function knownProfiles(root: string, kind: ProfileKind): string[] {
-  const dir = join(root, 'configs', kind);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+  return namedConfigs(root, kind);
 }
 
+/** The file of a named profile (src/config/named.ts, as for `use:` in a pipeline). */
 export function profilePath(root: string, kind: ProfileKind, name: string): string {
-  return join(root, 'configs', kind, `${name}.yaml`);
+  return namedConfigPath(root, `${kind}/${name}`);
 }
 
 /** Reads a named config file, checking its schema (errors with file:line). */

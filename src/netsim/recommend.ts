@@ -45,9 +45,13 @@ export function normalizeRequirements(r: RequirementsInput = {}): Requirements {
     objective: r.objective ?? 'latency',
     tieBreak: r.tieBreak ?? ['accuracy', 'latency', 'bytes'],
   };
-  for (const k of ['minAccuracy', 'maxLatencyMs', 'maxPayloadBytes', 'maxDeviceMemoryMB', 'maxFrameLossRate', 'networks'] as const) {
-    if (r[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = r[k];
-  }
+  // Only the limits that are set: an absent limit is no constraint (never `undefined` in the result).
+  if (r.minAccuracy !== undefined) out.minAccuracy = r.minAccuracy;
+  if (r.maxLatencyMs !== undefined) out.maxLatencyMs = r.maxLatencyMs;
+  if (r.maxPayloadBytes !== undefined) out.maxPayloadBytes = r.maxPayloadBytes;
+  if (r.maxDeviceMemoryMB !== undefined) out.maxDeviceMemoryMB = r.maxDeviceMemoryMB;
+  if (r.maxFrameLossRate !== undefined) out.maxFrameLossRate = r.maxFrameLossRate;
+  if (r.networks !== undefined) out.networks = r.networks;
   return out;
 }
 

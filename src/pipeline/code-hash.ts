@@ -1,17 +1,22 @@
-// Hash of a stage's implementation: every compiled module the stage's module reaches through
-// relative imports (static and literal dynamic ones), grouped by folder so a change can be named,
-// plus the codeDeps folders hashed whole (dist/<folder> and the non-TypeScript assets kept beside
-// the sources, e.g. an ns-3 scenario). Following the import graph means a helper moved into a
-// shared folder still counts without anyone remembering to list it. Memoised per process: the
-// code does not change while a plan is built.
+// Hash of a stage's implementation: every file the stage's module loads, found by lexing the
+// compiled modules (es-module-lexer, not a regex: strings and comments that look like imports
+// are not followed), grouped by folder so a change can be named, plus the codeDeps folders hashed
+// whole (dist/<folder> and the non-TypeScript assets kept beside the sources, e.g. an ns-3
+// scenario). Followed: static imports and re-exports, dynamic imports with a literal specifier,
+// and assets located with `new URL('<literal>', import.meta.url)` (the SIMD kernels' .wasm,
+// built from src/ml/kernels/assembly: the compiled module is what runs, so it is what is hashed).
+// Following the graph means a helper moved into a shared folder still counts without anyone
+// remembering to list it. Memoised per process: the code does not change while a plan is built.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
+import { init as initLexer, parse as lexModule } from 'es-module-lexer';
 import { sha256 } from '../util/hash.js';
-import { UsageError } from '../cli/errors.js';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { UsageError } from '../util/errors.js';
 import { distRoot, packageRoot, stageModuleFile } from './registry.js';
 import type { StageDefinition } from '../stages/types.js';
+
+await initLexer;
 
 const memo = new Map<string, string>();
 
@@ -25,19 +30,54 @@ export function clearCodeHashMemo(): void {
   closures.clear();
 }
 
+/** Digest of a file's bytes; a file that does not exist hashes as 'missing' (built later). */
 function fileDigest(file: string): string {
   let d = fileDigests.get(file);
   if (!d) {
-    d = createHash('sha256').update(readFileSync(file)).digest('hex');
+    d = existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : 'missing';
     fileDigests.set(file, d);
   }
   return d;
 }
 
-// `from './x.js'`, `import './x.js'`, `import('./x.js')` with a relative, literal specifier.
-const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]+)\1/g;
+/** Modules are lexed for what they load in turn; any other file (.wasm, .json) is a leaf. */
+const MODULE_FILE = /\.(js|mjs|cjs)$/;
 
-/** Every module file reachable from `entry` through relative imports, sorted. */
+// The two halves around an `import.meta` the lexer found: `new URL('<literal>', ` before it and
+// `.url)` after it. Only literal specifiers can be followed; anything computed is a codeDeps folder.
+const URL_BEFORE = /new\s+URL\s*\(\s*(['"])([^'"\\]+)\1\s*,\s*$/;
+const URL_AFTER = /^\s*\.\s*url\s*\)/;
+
+function isRelative(specifier: string): boolean {
+  return specifier.startsWith('./') || specifier.startsWith('../');
+}
+
+/**
+ * The relative specifiers a compiled module loads: imports, re-exports, literal dynamic
+ * imports, and `new URL('<literal>', import.meta.url)` assets. Bare specifiers (packages) are
+ * outside the project's code and not followed.
+ */
+export function loadedSpecifiers(source: string, file = '<module>'): string[] {
+  let imports;
+  try {
+    [imports] = lexModule(source, file);
+  } catch (e) {
+    throw new Error(`cannot lex ${file} to find what it loads: ${(e as Error).message}`);
+  }
+  const out: string[] = [];
+  for (const imp of imports) {
+    if (imp.type === 'import-meta') {
+      const before = URL_BEFORE.exec(source.slice(Math.max(0, imp.importStart - 300), imp.importStart));
+      if (before && URL_AFTER.test(source.slice(imp.importEnd, imp.importEnd + 40))) out.push(before[2]!);
+      continue;
+    }
+    if (imp.type === 'dynamic' && (imp.specifier === undefined || imp.glob)) continue;
+    if (imp.specifier !== undefined && isRelative(imp.specifier)) out.push(imp.specifier);
+  }
+  return out;
+}
+
+/** Every file reachable from `entry` through what its modules load, sorted. */
 export function importClosure(entry: string): string[] {
   const cached = closures.get(entry);
   if (cached) return cached;
@@ -45,10 +85,10 @@ export function importClosure(entry: string): string[] {
   const queue = [entry];
   while (queue.length) {
     const file = queue.pop()!;
-    if (seen.has(file) || !existsSync(file)) continue;
+    if (seen.has(file)) continue;
     seen.add(file);
-    const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(RELATIVE_IMPORT)) queue.push(resolvePath(dirname(file), m[2]!));
+    if (!MODULE_FILE.test(file) || !existsSync(file)) continue;
+    for (const spec of loadedSpecifiers(readFileSync(file, 'utf8'), file)) queue.push(resolvePath(dirname(file), spec));
   }
   const out = [...seen].sort();
   closures.set(entry, out);

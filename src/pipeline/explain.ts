@@ -15,10 +15,17 @@ export function explainChange(prev: KeyParts | undefined, cur: KeyParts): NotCac
     if (diffs.length === 0) diffs.push({ path: '(params)', before: prev.params, after: cur.params });
     for (const d of diffs.slice(0, MAX_PARAM_REASONS)) reasons.push({ kind: 'param-changed', ...d });
   }
-  for (const folder of changedKeys(prev.codeHashes ?? {}, cur.codeHashes ?? {})) reasons.push({ kind: 'code-changed', folder });
+  const before = prev.codeHashes ?? {};
+  for (const folder of changedKeys(before, cur.codeHashes ?? {})) {
+    const now = cur.codeHashes ?? {};
+    if (!(folder in before)) reasons.push({ kind: 'code-changed', folder, added: true });
+    else if (!(folder in now)) reasons.push({ kind: 'code-changed', folder, removed: true });
+    else reasons.push({ kind: 'code-changed', folder });
+  }
   if (prev.codeHash !== cur.codeHash && !reasons.some((r) => r.kind === 'code-changed')) {
     reasons.push({ kind: 'code-changed', folder: Object.keys(cur.codeHashes ?? {}).join(', ') || '(stage code)' });
   }
+  if (prev.backend !== cur.backend) reasons.push({ kind: 'backend-changed', before: prev.backend, after: cur.backend });
   for (const path of changedKeys(prev.externalHashes ?? {}, cur.externalHashes ?? {})) {
     if (path in (cur.externalHashes ?? {})) reasons.push({ kind: 'input-file-changed', path });
   }
@@ -67,7 +74,18 @@ export function formatReason(r: NotCachedReason): string {
   switch (r.kind) {
     case 'new': return 'new';
     case 'param-changed': return `param ${r.path} changed: ${show(r.before)} → ${show(r.after)}`;
-    case 'code-changed': return r.folder.startsWith('imports:') ? `code of ${r.folder.slice('imports:'.length)} (imported by the stage) changed` : `code of ${r.folder} changed`;
+    case 'code-changed': {
+      const what = r.folder.startsWith('imports:') ? `code of ${r.folder.slice('imports:'.length)} (imported by the stage)` : `code of ${r.folder}`;
+      // A folder the key did not cover when the cell was computed: the key grew (e.g. assets
+      // loaded through new URL(..., import.meta.url) are now followed), not necessarily the code.
+      if (r.added) return `${what} is now part of the key (not covered when this cell was computed)`;
+      if (r.removed) return `${what} is no longer part of the key (the stage does not load it now)`;
+      return `${what} changed`;
+    }
+    case 'backend-changed':
+      if (r.before === undefined) return `backend ${r.after} is now part of the key (results are reproducible to the bit only on one backend; this cell was computed before backends were keyed)`;
+      if (r.after === undefined) return `backend ${r.before} is no longer part of the key`;
+      return `backend changed: ${r.before} → ${r.after} (results are reproducible to the bit only on one backend)`;
     case 'upstream-changed': return r.input === r.instance ? `upstream ${r.instance} changed` : `upstream ${r.instance} changed (input ${r.input})`;
     case 'input-file-changed': return `input file ${r.path} changed`;
     case 'artifact-damaged': return `artifact damaged: ${r.detail}`;

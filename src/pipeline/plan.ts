@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { canonicalJson, sha256 } from '../util/hash.js';
-import type { LoadedInstance, LoadedPipeline, OwnCell } from '../config/load.js';
-import { originAt } from '../config/load.js';
+import type { LoadedInstance, LoadedPipeline, OwnCell } from './load.js';
+import { originAt } from './load.js';
 import { Problems } from '../config/errors.js';
 import type { PlanContext } from '../stages/types.js';
 import type { BlockedBy, KeyParts, Plan, PlannedCell, PlannedInput } from './types.js';
@@ -13,6 +13,7 @@ import { stageCodeHash } from './code-hash.js';
 import { FileIndex, MissingInputError } from './file-index.js';
 import { coordText, entryTexts, matchesEntry, slotName, type Coords } from './sweep.js';
 import { formatCoords } from '../util/coords.js';
+import { plannedBackend } from '../ml/planned-backend.js';
 
 export interface PlanOptions {
   /** The store folder; external-input hashes are indexed in <storeDir>/cache. */
@@ -52,13 +53,17 @@ export async function buildPlan(loaded: LoadedPipeline, opts: PlanOptions): Prom
   const ctx: PlanContext = { pipelineDir: loaded.pipelineDir, projectRoot: loaded.projectRoot };
   const cellsOf = new Map<string, PlannedCell[]>();
   const all: PlannedCell[] = [];
+  const settings = { ...loaded.settings, ...(opts.settings ?? {}) };
+  // Resolved once, and only when a stage computes on a backend (resolving `auto` may load one).
+  const backend = loaded.order.some((name) => loaded.instances[name].stage.usesBackend === true)
+    ? await plannedBackend(settings.backend) : undefined;
   try {
     for (const name of loaded.order) {
       const inst = loaded.instances[name];
       const rows = joinRows(inst, cellsOf, loaded, problems);
       if (!rows) continue;
       const before = problems.size;
-      const cells = planCells(inst, rows, loaded, ctx, index, problems, opts.allowMissingInputs === true);
+      const cells = planCells(inst, rows, loaded, ctx, index, problems, opts.allowMissingInputs === true, inst.stage.usesBackend === true ? backend : undefined);
       // With problems of its own, the instance's downstream is not planned (and not blamed).
       if (problems.size > before) continue;
       cellsOf.set(name, cells);
@@ -73,7 +78,7 @@ export async function buildPlan(loaded: LoadedPipeline, opts: PlanOptions): Prom
   return {
     pipeline: { name: loaded.name, file: loaded.file, hash: loaded.hash },
     cells: all,
-    settings: { ...loaded.settings, ...(opts.settings ?? {}) },
+    settings,
   };
 }
 
@@ -151,7 +156,7 @@ function joinRows(inst: LoadedInstance, cellsOf: Map<string, PlannedCell[]>, loa
   return rows;
 }
 
-function planCells(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline, ctx: PlanContext, index: FileIndex, problems: Problems, allowMissing: boolean): PlannedCell[] {
+function planCells(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline, ctx: PlanContext, index: FileIndex, problems: Problems, allowMissing: boolean, backend: string | undefined): PlannedCell[] {
   const { codeHash, codeHashes } = stageCodeHash(inst.stage);
   const paramsText = new Map<OwnCell, { text: string; hash: string; external: ExternalHashes | undefined }>();
   checkMinItems(inst, rows, loaded, problems);
@@ -191,7 +196,10 @@ function planCells(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline, ct
       }
     }
     const id = sha256('sei-cell-v1', inst.stageName, inst.name, own.text, canonicalJson(upstreamIds));
-    const key = sha256('sei-key-v1', id, codeHash, canonicalJson(own.external.hashes), canonicalJson(upstreamKeys));
+    const keyed = [id, codeHash, canonicalJson(own.external.hashes), canonicalJson(upstreamKeys)];
+    // Only stages that compute on a backend have it in their key: the others keep theirs.
+    if (backend !== undefined) keyed.push(`backend\0${backend}`);
+    const key = sha256('sei-key-v1', ...keyed);
     const keyParts: KeyParts = {
       paramsHash: own.hash,
       params: row.own.params,
@@ -200,6 +208,7 @@ function planCells(inst: LoadedInstance, rows: Row[], loaded: LoadedPipeline, ct
       externalHashes: own.external.hashes,
       upstreamKeys,
       upstreamInstances,
+      ...(backend !== undefined ? { backend } : {}),
     };
     const cell: PlannedCell = {
       id,

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve, isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StageDefinition } from '../stages/types.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 
 /** dist/ — this file is dist/src/pipeline/registry.js once compiled. */
 export const distRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

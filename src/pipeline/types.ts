@@ -16,6 +16,11 @@ export interface KeyParts {
   upstreamKeys: Record<string, string | string[]>;
   /** Upstream instance name by input name (to name it when its key changed). */
   upstreamInstances?: Record<string, string>;
+  /**
+   * The backend the cell computes on, for stages that declare `usesBackend` (absent otherwise,
+   * and in slots recorded before the backend entered the key).
+   */
+  backend?: string;
 }
 
 export interface PlannedInput {
@@ -69,7 +74,8 @@ export interface Plan {
 export type NotCachedReason =
   | { kind: 'new' }
   | { kind: 'param-changed'; path: string; before: unknown; after: unknown }
-  | { kind: 'code-changed'; folder: string }
+  | { kind: 'code-changed'; folder: string; added?: boolean; removed?: boolean }
+  | { kind: 'backend-changed'; before: string | undefined; after: string | undefined }
   | { kind: 'upstream-changed'; input: string; instance: string }
   | { kind: 'input-file-changed'; path: string }
   | { kind: 'artifact-damaged'; detail: string }

@@ -345,6 +345,16 @@ export function buildDocument(m: ReportModel): ReportDocument {
     });
   });
 
+  for (const c of m.contributed) {
+    const id = `stage-${slugPart(c.stage)}`;
+    blocks.push({ kind: 'heading', level: 2, text: c.title, id });
+    if (c.refused.length) blocks.push({ kind: 'list', items: c.refused.map((r) => `left out (metrics not as stage ${c.stage} declares): ${r}`) });
+    addTable({
+      id, title: c.title, columns: c.columns,
+      rows: c.rows.map((row) => row.map((v) => (v === null ? missing() : typeof v === 'number' ? { text: String(v), sort: v } : textCell(v)))),
+    });
+  }
+
   if (m.recommendations.length) {
     blocks.push({ kind: 'heading', level: 2, text: 'Recommendation', id: 'recommendation' });
     m.recommendations.forEach((r, i) => {

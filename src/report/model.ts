@@ -3,6 +3,7 @@
 // hold is null here and is rendered as missing, never as zero.
 import type { CellRecord, CellState } from '../store/types.js';
 import { hashJson } from '../util/hash.js';
+import type { ContributedTable } from './contributed.js';
 import {
   type Json, type Stat, arr, at, bool, compatible, coordsText, log10OrNull, num, numArr, numAt, obj, pick,
   sortedKeyJson, stat, str, strArr, strAt,
@@ -239,6 +240,8 @@ export interface ReportModel {
   subsetComparisons: SubsetComparisonModel[];
   provenance: ProvenanceModel;
   notes: string[];
+  /** Tables the stages declare themselves (src/report/contributed.ts). */
+  contributed: ContributedTable[];
 }
 
 const UPSTREAM_STAGES = new Set(['prepare-dataset', 'train-base', 'importance']);
@@ -253,7 +256,7 @@ export function precisionOf(label: string): Precision | null {
   return m ? (m[1]!.toLowerCase() as Precision) : null;
 }
 
-export function buildReportModel(cells: CellRecord[], pipeline: PipelineInfo): ReportModel {
+export function buildReportModel(cells: CellRecord[], pipeline: PipelineInfo, contributed: ContributedTable[] = []): ReportModel {
   const notes: string[] = [];
   const done = cells.filter((c) => c.state === 'done' && obj(c.metrics) !== null);
   const groups = buildGroups(cells, notes);
@@ -268,6 +271,7 @@ export function buildReportModel(cells: CellRecord[], pipeline: PipelineInfo): R
     subsetComparisons: cells.filter((c) => c.stage === 'compare-subsets' && c.state === 'done' && obj(c.metrics)).map((c) => readSubsetComparison(c)),
     provenance: buildProvenance(cells, pipeline.run ?? null),
     notes,
+    contributed,
   };
 }
 

@@ -22,6 +22,9 @@ export async function renderSvg(spec: VegaLiteSpec, figureId: string, warnings?:
     level(this: { _level: number }, l?: number) { if (l !== undefined) this._level = l; return l === undefined ? this._level : this; },
     error: say('error'), warn: say('warning'), info: () => undefined, debug: () => undefined,
   };
+  // The one documented boundary for casts outside src/ml: specifications are assembled as plain
+  // JSON (src/report/figures.ts) and the logger is duck-typed; vega's typings want their own
+  // nominal spec and logger types, which the JSON cannot name.
   const compiled = vl.compile(spec as never, { logger: logger as never }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logger: logger as never });
   try {

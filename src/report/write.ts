@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { fsyncDir } from '../util/atomic.js';
 import { isProcessAlive } from '../store/index.js';
 import { tidyTables, toCsv } from './csv.js';

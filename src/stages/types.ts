@@ -17,16 +17,10 @@ export interface InputDecl {
   distinctBy?: string;
 }
 
-export interface ProgressEvent {
-  phase?: string;
-  epoch?: number;
-  epochs?: number;
-  batch?: number;
-  batches?: number;
-  loss?: number;
-  accuracy?: number;
-  message?: string;
-}
+// Progress of a running cell; defined in util so that the training loop (src/ml) reports it
+// without importing the stage contract above it.
+export type { ProgressEvent } from '../util/progress.js';
+import type { ProgressEvent } from '../util/progress.js';
 
 export interface UpstreamOutput {
   cellId: string;
@@ -57,8 +51,19 @@ export interface StageContext<P = unknown> {
   settings: Record<string, unknown>;
 }
 
-export interface StageOutput {
-  metrics: Record<string, unknown>;
+export interface StageOutput<M extends object = Record<string, unknown>> {
+  metrics: M;
+}
+
+/**
+ * What a stage contributes to the report: one table, a row per finished cell, from its typed
+ * metrics. A new stage reaches the report by declaring `metrics` and this; nothing in
+ * src/report names it.
+ */
+export interface StageReport<M> {
+  title: string;
+  columns: { label: string; numeric?: boolean }[];
+  row(metrics: M, coords: Record<string, unknown>): (string | number | null)[];
 }
 
 export interface PlanContext {
@@ -68,7 +73,7 @@ export interface PlanContext {
   projectRoot: string;
 }
 
-export interface StageDefinition<P = any> {
+export interface StageDefinition<P = any, M extends object = Record<string, unknown>> {
   /** Equals the stage's folder name under src/stages/. */
   name: string;
   description: string;
@@ -81,6 +86,12 @@ export interface StageDefinition<P = any> {
    * with non-code assets the stage reads at run time, e.g. an ns-3 scenario.
    */
   codeDeps: string[];
+  /**
+   * The stage computes on a TensorFlow.js backend: the backend the run will use (settings.backend,
+   * `auto` resolved at plan time) enters its cache key, since results are reproducible to the bit
+   * only on one backend, and the stage is handed that backend by name (never a fallback).
+   */
+  usesBackend?: boolean;
   /** Paths outside the store whose content enters the cache key (e.g. a dataset folder). */
   externalInputs?(params: P, ctx: PlanContext): string[];
   /** What a missing external input is and how to get it, added to the planner's error. */
@@ -89,5 +100,13 @@ export interface StageDefinition<P = any> {
   validate?(params: P, ctx: PlanContext): string[];
   /** What a cell writes into its artifact folder, one short line each (shown by `sei plan`). */
   outputs?: string[];
-  run(ctx: StageContext<P>): Promise<StageOutput>;
+  /**
+   * TypeBox schema of the metrics `run` returns (src/stages/metrics.ts): checked before
+   * result.json is written, read by downstream stages through `upstreamMetrics`, and the source
+   * of the "Result shapes" section of docs/ARCHITECTURE.md.
+   */
+  metrics?: TSchema;
+  /** Its table in the report (read with the metrics checked against `metrics`). */
+  report?: StageReport<M>;
+  run(ctx: StageContext<P>): Promise<StageOutput<M>>;
 }

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { KeyParts, NotCachedReason, PlannedCell, PlannedInput } from '../pipeline/types.js';
 import type { ArtifactRecord } from './artifact-record.js';
 import { diskFullAt, isOutOfSpace } from './disk-space.js';

@@ -2,7 +2,7 @@
 // was expected — and all problems of a config are reported together.
 import assert from 'node:assert/strict';
 import { TempProject, expectConfigError, useFixtureStages } from '../pipeline/helpers.js';
-import { isUsageError } from '../../src/cli/errors.js';
+import { isUsageError } from '../../src/util/errors.js';
 
 describe('config errors', () => {
   useFixtureStages();

@@ -1,7 +1,7 @@
 // Reuse: `use:` of named configs, extends/include layers, vars, --set overrides.
 import assert from 'node:assert/strict';
 import { TempProject, expectConfigError, fixturePipelines, useFixtureStages } from '../pipeline/helpers.js';
-import { loadPipeline } from '../../src/config/load.js';
+import { loadPipeline } from '../../src/pipeline/load.js';
 import { parseSetPath } from '../../src/config/resolve.js';
 
 describe('config resolution', () => {

@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from '
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import sharp from 'sharp';
-import { isUsageError } from '../../src/cli/errors.js';
+import { isUsageError } from '../../src/util/errors.js';
 import { decodeFile } from '../../src/data/decode.js';
 import { drawPattern } from '../../src/data/draw.js';
 import { listDataset } from '../../src/data/loaders/index.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { isUsageError } from '../../src/cli/errors.js';
+import { isUsageError } from '../../src/util/errors.js';
 import { prepareDataset } from '../../src/data/prepare.js';
 import { openPrepared } from '../../src/data/prepared.js';
 import { FIXTURE_WNIDS } from '../../src/data/fixtures.js';

@@ -13,7 +13,7 @@ import { quantizeInt8, splitLogitsFn, type Precision } from '../../src/ml/accoun
 import { headOnnx, tailOnnx, wholeOnnx } from '../../src/export/onnx/halves.js';
 import { unsupportedLayers } from '../../src/export/onnx/convert.js';
 import { onnx } from '../../src/export/onnx/graph.js';
-import { isUsageError } from '../../src/cli/errors.js';
+import { isUsageError } from '../../src/util/errors.js';
 import { fileIOHandler } from '../../src/ml/io.js';
 import { Rng } from '../../src/util/random.js';
 import { relativeError, runOnnx as runOrt } from '../../src/export/ort.js';

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, activeBackendName, activeBackend } from '../../src/ml/backend.js';
-import { isUsageError } from '../../src/cli/errors.js';
+import { isUsageError } from '../../src/util/errors.js';
 
 describe('ml backend selection', function () {
   this.timeout(30000);

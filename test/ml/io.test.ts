@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, resolveModelSpec } from '../../src/ml/models/index.js';
 import { splitModel } from '../../src/ml/split.js';
 import { fileIOHandler, saveNetwork, loadNetwork, saveSplit, loadSplit, loadPretrained, createNetwork, readSavedMeta } from '../../src/ml/io.js';
-import { isUsageError } from '../../src/cli/errors.js';
+import { isUsageError } from '../../src/util/errors.js';
 import type { Arch } from '../../src/ml/spec.js';
 import type { Network } from '../../src/ml/models/network.js';
 

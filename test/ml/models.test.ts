@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, resolveModelSpec, cutPointsOf, checkCutPoint, cutGradients, cutShapeOf, checkSplitSpec } from '../../src/ml/models/index.js';
 import type { Arch } from '../../src/ml/spec.js';
-import { isUsageError } from '../../src/cli/errors.js';
+import { isUsageError } from '../../src/util/errors.js';
 
 const spec = (arch: Arch, size: number | [number, number], width: number, classes = 5, channels = 3) =>
   resolveModelSpec({ arch, inputSize: size, inputChannels: channels, classes, width });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, resolveModelSpec } from '../../src/ml/models/index.js';
 import { splitModel, splitParts } from '../../src/ml/split.js';
-import { isUsageError } from '../../src/cli/errors.js';
+import { isUsageError } from '../../src/util/errors.js';
 import type { Arch } from '../../src/ml/spec.js';
 
 const spec = (arch: Arch, size: number | [number, number], width: number) =>

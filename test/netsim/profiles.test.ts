@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isUsageError } from '../../src/cli/errors.js';
+import { isUsageError } from '../../src/util/errors.js';
 import {
   knownProfiles, loadDevice, loadNetwork, normalizeDevice, normalizeNetwork, tcpMss, udpDatagramPayload,
 } from '../../src/netsim/profiles.js';

@@ -4,7 +4,7 @@ import type { Design } from '../../src/netsim/designs.js';
 import { bindingConstraints, normalizeRequirements, paretoFront, recommend, violations } from '../../src/netsim/recommend.js';
 import { recommendFromSimulations, parseRequirements } from '../../src/stages/recommend/core.js';
 import { formatRecommendation } from '../../src/netsim/format.js';
-import { isUsageError } from '../../src/cli/errors.js';
+import { isUsageError } from '../../src/util/errors.js';
 
 const MB = 1024 * 1024;
 

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStage } from '../../src/pipeline/registry.js';
-import { clearCodeHashMemo, importClosure, stageCodeHash } from '../../src/pipeline/code-hash.js';
+import { clearCodeHashMemo, importClosure, loadedSpecifiers, stageCodeHash } from '../../src/pipeline/code-hash.js';
 import { explainChange, formatReason } from '../../src/pipeline/explain.js';
 
 describe('code hash: the stage module\'s import graph', () => {
@@ -51,6 +51,59 @@ describe('code hash: the stage module\'s import graph', () => {
     const parts = (h: typeof before) => ({ paramsHash: 'p', params: {}, codeHash: h.codeHash, codeHashes: h.codeHashes, externalHashes: {}, upstreamKeys: {} });
     const reasons = explainChange(parts(before), parts(after)).map(formatReason);
     assert.deepEqual(reasons, [`code of ${join(root, 'lib', 'deep')} (imported by the stage) changed`]);
+  });
+
+  it('lexes modules: follows re-exports and new URL(..., import.meta.url) assets, not look-alikes in strings or comments', () => {
+    const source = [
+      "export { a } from './re-export.js';",
+      "export * from './star.js';",
+      "const wasm = new URL('./assembly/kernels.wasm', import.meta.url);",
+      "const text = \"import x from './in-a-string.js'\";",
+      "// import y from './in-a-comment.js';",
+      "const computed = import(name + '.js');",
+      "const here = import.meta.url;",
+      "import tf from '@tensorflow/tfjs';",
+    ].join('\n');
+    assert.deepEqual(loadedSpecifiers(source).sort(), ['./assembly/kernels.wasm', './re-export.js', './star.js']);
+  });
+
+  it('an asset the code locates with new URL enters the key, and a change to it is named', async () => {
+    clearCodeHashMemo();
+    mkdirSync(join(root, 'stages', 'uses-asset'), { recursive: true });
+    mkdirSync(join(root, 'lib', 'blobs'), { recursive: true });
+    writeFileSync(join(root, 'lib', 'blobs', 'table.bin'), 'v1');
+    writeFileSync(join(root, 'lib', 'reader.js'), "export const TABLE = new URL('./blobs/table.bin', import.meta.url);\n");
+    writeFileSync(join(root, 'stages', 'uses-asset', 'index.js'), [
+      "import { TABLE } from '../../lib/reader.js';",
+      'export default { name: "uses-asset", description: "x", params: { type: "object", properties: {} }, inputs: {}, codeDeps: [],',
+      '  async run() { return { metrics: { table: String(TABLE) } }; } };',
+    ].join('\n'));
+    const stage = await loadStage('uses-asset');
+    const before = stageCodeHash(stage);
+    assert.ok(`imports:${join(root, 'lib', 'blobs')}` in before.codeHashes, Object.keys(before.codeHashes).join(' '));
+    writeFileSync(join(root, 'lib', 'blobs', 'table.bin'), 'v2');
+    clearCodeHashMemo();
+    const after = stageCodeHash(stage);
+    const changed = Object.keys(after.codeHashes).filter((k) => after.codeHashes[k] !== before.codeHashes[k]);
+    assert.deepEqual(changed, [`imports:${join(root, 'lib', 'blobs')}`]);
+  });
+
+  it('the training stages reach the compiled SIMD kernel module; the others do not', async () => {
+    clearCodeHashMemo();
+    const saved2 = process.env.SEI_STAGE_PATH;
+    delete process.env.SEI_STAGE_PATH;
+    try {
+      for (const name of ['train-base', 'split-retrain', 'importance', 'evaluate']) {
+        const stage = await loadStage(name);
+        assert.ok('imports:src/ml/kernels/assembly' in stageCodeHash(stage).codeHashes, name);
+        assert.equal(stage.usesBackend, true, name);
+      }
+      for (const name of ['prepare-dataset', 'simulate', 'recommend', 'validate']) {
+        assert.ok(!('imports:src/ml/kernels/assembly' in stageCodeHash(await loadStage(name)).codeHashes), name);
+      }
+    } finally {
+      process.env.SEI_STAGE_PATH = saved2;
+    }
   });
 
   it('built-in stages reach the shared folders they import (e.g. src/util)', async () => {

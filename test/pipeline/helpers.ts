@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadPipeline, type LoadOptions } from '../../src/config/load.js';
+import { loadPipeline, type LoadOptions } from '../../src/pipeline/load.js';
 import { buildPlan } from '../../src/pipeline/plan.js';
 import type { Plan } from '../../src/pipeline/types.js';
 

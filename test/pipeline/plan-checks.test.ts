@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../../src/cli/errors.js';
-import { loadPipeline } from '../../src/config/load.js';
+import { UsageError } from '../../src/util/errors.js';
+import { loadPipeline } from '../../src/pipeline/load.js';
 import { buildPlan, MISSING_INPUT_HASH } from '../../src/pipeline/plan.js';
 import { TempProject, expectConfigError, useFixtureStages } from './helpers.js';
 

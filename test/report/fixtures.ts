@@ -67,11 +67,14 @@ export function sweepFixture(o: FixtureOptions = {}): CellRecord[] {
     skipped: [], skippedCount: 0, splitProtocol: 'stratified 80/10/10 seed 0',
   }, { dataset: { name: 'synthetic-demo', resolution: 32 } }));
   out.push(cell(pipeline, 'base', 'train-base', {}, 'done', {
-    arch: 'vgg16', cutPoints: cuts, testAccuracy: 0.72, valAccuracy: 0.7, epochs: 2, history: [],
+    arch: 'vgg16', widthMultiplier: 0.125, inputShape: [32, 32, 3], classes, cutPoints: cuts, testAccuracy: 0.72,
+    balancedAccuracy: 0.71, perClassAccuracy: classes.map(() => 0.72), valAccuracy: 0.7, epochs: 2, bestEpoch: 2, stoppedEarly: false,
+    history: [], params: 1_840_000, trainSeconds: 12.5, pretrained: null,
   }, { model: { name: 'vgg16-demo', arch: 'vgg16' } }));
   out.push(cell(pipeline, 'importance', 'importance', {}, 'done', {
     cutPoints: cuts, cui, log10Cui: cui.map((x) => Math.log10(x)), candidates: [cuts[2]!, cuts[4]!].filter(Boolean), best: cuts[2] ?? cuts[0],
     cdeBytes: raw, cdeCandidates: [cuts[4]!].filter(Boolean), target: 'label', imagesPerClass: 8,
+    images: 8 * classes.length, split: 'train', scoredAccuracy: 0.75,
     perClass: classes.map((c, k) => ({ class: c, cui: cui.map((x, i) => x * (1 + 0.3 * Math.sin(i + k))), candidates: [cuts[2]!], best: cuts[(2 + k) % cuts.length] })),
   }));
   const evalDone: { cut: string; seed: number; acc: number }[] = [];
@@ -81,7 +84,7 @@ export function sweepFixture(o: FixtureOptions = {}): CellRecord[] {
       const coords = { cut, seed };
       const failed = isFailed(cut, seed);
       out.push(cell(pipeline, 'retrain', 'split-retrain', coords, failed ? 'failed' : 'done',
-        { cut, ratio: 8, expansion: 2, regime: 'bottleneck', seed, epochs: 2, history: [] }, { cut, seed },
+        { cut, ratio: 8, expansion: 2, regime: 'bottleneck', seed, cutShape: [8, 8, 16], codeShape: [8, 8, 2], epochs: 2, bestEpoch: 2, history: [], cachedParts: ['head'] }, { cut, seed },
         failed ? { error: 'out of memory while training' } : {}));
       if (failed) { out.push(cell(pipeline, 'evaluate', 'evaluate', coords, 'pending', undefined)); continue; }
       if (isPending(cut, seed)) { out.push(cell(pipeline, 'evaluate', 'evaluate', coords, 'pending', undefined)); continue; }
@@ -89,12 +92,14 @@ export function sweepFixture(o: FixtureOptions = {}): CellRecord[] {
       evalDone.push({ cut, seed, acc });
       const be = Math.round(raw[i]! / 4 / 16);
       out.push(cell(pipeline, 'evaluate', 'evaluate', coords, 'done', {
-        cut, accuracy: acc, balancedAccuracy: acc - 0.01, perClassAccuracy: classes.map(() => acc), baseAccuracy: 0.72,
+        cut, accuracy: acc, balancedAccuracy: acc - 0.01, perClassAccuracy: classes.map(() => acc), testImages: 60, baseAccuracy: 0.72,
+        cutShape: [8, 8, 16], codeShape: [8, 8, 2],
         payload: { rawElements: raw[i]! / 4, bottleneckElements: be,
           bytes: { raw: { fp32: raw[i]!, fp16: raw[i]! / 2, int8: raw[i]! / 4 + 4 }, bottleneck: { fp32: be * 4, fp16: be * 2, int8: be + 4 } } },
         quantizedAccuracy: { fp32: acc, fp16: acc - 0.001, int8: acc - 0.012 },
         device: { flops: 1e6 * (i + 1), params: 1000 * (i + 1), peakActivationBytes: raw[i]!, timeMs: { p50: 2 + i, min: 1.5 + i, max: 3 + i } },
-        server: { flops: 1e6 * (6 - i), params: 1000, timeMs: { p50: 1 + 0.1 * i, min: 0.9, max: 1.4 } },
+        server: { flops: 1e6 * (6 - i), params: 1000, peakActivationBytes: raw[i]!, timeMs: { p50: 1 + 0.1 * i, min: 0.9, max: 1.4 } },
+        network: { flops: 7e6, params: 7000, peakActivationBytes: 262144, timeMs: { p50: 8, min: 7.5, max: 9 } },
       }));
     }
   }
@@ -103,6 +108,7 @@ export function sweepFixture(o: FixtureOptions = {}): CellRecord[] {
   if (doneCuts.length >= 2) {
     out.push(cell(pipeline, 'validate', 'validate', {}, 'done', {
       cuts: doneCuts, cui: doneCuts.map((c) => cui[cuts.indexOf(c)]!), accuracy: doneCuts.map(meanAcc),
+      seeds, payloadBytes: doneCuts.map((c) => Math.round(raw[cuts.indexOf(c)]! / 64) * 4),
       spearman: { value: 0.83, ci95: [0.41, 1] }, kendall: { value: 0.67, ci95: [0.2, 1] },
       isplitBest: cuts[2], isplitBestOverall: cuts[2], retrainedBest: cuts[2], hit: true, isplitRank: 1,
       regret: { isplit: 0, cde: 0.021, payloadBudgetBytes: 65536, precision: 'fp32', cdeChoice: cuts[4], cdeWithinBudget: true, oracleCut: cuts[2], oracleAccuracy: meanAcc(cuts[2]!) },

@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--profile', 'also print the CPU time per kernel of one training step of each model')
     .option('--export <dir>', 'instead: time the head and tail a `sei export` wrote on ONNX Runtime, beside the device and server times of the study')
     .action(async (opts: BenchCliOptions) => {
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       if (opts.export !== undefined) {
         const { benchExport, formatExportBench } = await import('../../export/bench.js');
         const report = await benchExport(opts.export, { warmup: 3, runs: Math.max(opts.repeats, 20) });
@@ -42,10 +42,11 @@ export function register(program: Command): void {
       }
       const { initBackend } = await import('../../ml/backend.js');
       const { REFERENCE_MODELS } = await import('../../ml/reference-models.js');
-      const models = opts.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
-      for (const m of models) {
-        if (!(REFERENCE_MODELS as readonly string[]).includes(m)) throw new UsageError(`unknown reference model "${m}": expected ${REFERENCE_MODELS.join(', ')}`);
-      }
+      const { isOneOf } = await import('../../util/choices.js');
+      const models = opts.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0).map((m) => {
+        if (!isOneOf(REFERENCE_MODELS, m)) throw new UsageError(`unknown reference model "${m}": expected ${REFERENCE_MODELS.join(', ')}`);
+        return m;
+      });
       const bench = await import('../../ml/bench.js');
       if (opts.torch) {
         const problem = await bench.checkTorch(opts.python ?? bench.DEFAULT_PYTHON);
@@ -55,10 +56,10 @@ export function register(program: Command): void {
       const backend = await initBackend(opts.backend, log);
       const report = await bench.runBench(backend, {
         protocol: { batch: opts.batch, batches: opts.batches, repeats: opts.repeats },
-        models: models as never, torch: opts.torch === true, python: opts.python, log,
+        models, torch: opts.torch === true, python: opts.python, log,
       });
       const profiles: Record<string, { kernel: string; ms: number; calls: number }[]> = {};
-      if (opts.profile) for (const m of models) profiles[m] = bench.profileTrainingStep(m as never, opts.batch, 2);
+      if (opts.profile) for (const m of models) profiles[m] = bench.profileTrainingStep(m, opts.batch, 2);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(opts.profile ? { ...report, profiles } : report, null, 2)}\n`);
         return;

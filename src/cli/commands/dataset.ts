@@ -19,14 +19,15 @@ export function register(program: Command): void {
     .description(`Classes, counts per split and class, skipped files and why, image sizes and channels (kinds: ${KINDS})`)
     .option('--json', 'print the report as JSON')
     .action(async (kind: string, path: string | undefined, opts: { json?: boolean }) => {
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       const { DATASET_KINDS } = await import('../../data/spec.js');
-      if (!(DATASET_KINDS as readonly string[]).includes(kind)) throw new UsageError(`unknown dataset kind "${kind}" (kinds: ${KINDS})`);
+      const { isOneOf } = await import('../../util/choices.js');
+      if (!isOneOf(DATASET_KINDS, kind)) throw new UsageError(`unknown dataset kind "${kind}" (kinds: ${KINDS})`);
       if (kind !== 'synthetic' && path === undefined) throw new UsageError(`dataset inspect ${kind} needs the path of the unpacked dataset folder`);
       const { resolve } = await import('node:path');
       const { inspectDataset, formatInspect } = await import('../../data/inspect.js');
       const tty = process.stderr.isTTY && !opts.json;
-      const report = await inspectDataset(kind as never, path === undefined ? undefined : resolve(path), {
+      const report = await inspectDataset(kind, path === undefined ? undefined : resolve(path), {
         onProgress: tty ? (done, total) => process.stderr.write(`\rdecoding ${done}/${total}`) : undefined,
       });
       if (tty) process.stderr.write('\r\x1b[K');
@@ -47,11 +48,14 @@ export function register(program: Command): void {
     .action(async (kind: string, out: string, opts: { perClass: number; seed: number; traps: boolean }) => {
       const { resolve } = await import('node:path');
       const { existsSync, readdirSync } = await import('node:fs');
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       const target = resolve(out);
       if (existsSync(target) && readdirSync(target).length > 0) throw new UsageError(`${target} exists and is not empty: choose a new folder for the fixture`);
       const { writeFixture } = await import('../../data/fixtures.js');
-      const s = await writeFixture(kind as never, target, { perClass: opts.perClass, seed: opts.seed, traps: opts.traps });
+      const { DATASET_KINDS } = await import('../../data/spec.js');
+      const { isOneOf } = await import('../../util/choices.js');
+      if (!isOneOf(DATASET_KINDS, kind)) throw new UsageError(`unknown dataset kind "${kind}" (kinds: ${DATASET_KINDS.join(', ')})`);
+      const s = await writeFixture(kind, target, { perClass: opts.perClass, seed: opts.seed, traps: opts.traps });
       process.stdout.write(`wrote ${s.kind} fixture to ${s.root}: ${s.images} images, ${s.traps.length} traps${s.converted.length ? `, ${s.converted.length} images needing conversion` : ''}\n`);
     });
 }

@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (cellArg: string, opts: ExplainOpts) => {
       const { openStore } = await import('../../store/store.js');
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       const store = openStore(opts.store, { readonly: true });
       try {
         const cell = store.getCell(cellArg);

@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .addOption(backendOption('tfjs backend for loading and checking the model', 'cpu'))
     .option('--json', 'print the manifest as JSON')
     .action(async (pipelineArg: string, opts: ExportOpts) => {
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       const { existsSync, readFileSync } = await import('node:fs');
       const { dirname, join, resolve } = await import('node:path');
       const { fileURLToPath } = await import('node:url');
@@ -60,7 +60,7 @@ export function register(program: Command): void {
       let name = pipelineArg;
       if (/\.ya?ml$/i.test(pipelineArg) || existsSync(pipelineArg)) {
         if (!existsSync(pipelineArg)) throw new UsageError(`no pipeline file ${pipelineArg}`);
-        const { loadPipeline } = await import('../../config/load.js');
+        const { loadPipeline } = await import('../../pipeline/load.js');
         name = (await loadPipeline(pipelineArg, { sets: opts.set ?? [] })).name;
       }
       if (!storeExists(opts.store)) throw new UsageError(`no store at ${opts.store} (run the pipeline first, or give --store)`);

@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('--dry-run', 'only list what would be deleted')
     .option('--json', 'machine-readable output')
     .action(async (files: string[], opts: GcOpts) => {
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       let pipelines = files;
       if (pipelines.length === 0) {
         const dir = 'pipelines';

@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--store <dir>', 'artifact store folder', DEFAULT_STORE)
     .action(async (pipelineArg: string, opts: RecommendOpts) => {
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       const { existsSync } = await import('node:fs');
       const { openStore, storeExists } = await import('../../store/store.js');
       const { recommendFromSimulations } = await import('../../stages/recommend/core.js');
@@ -46,7 +46,7 @@ export function register(program: Command): void {
       let requirements: unknown;
       if (/\.ya?ml$/i.test(pipelineArg) || existsSync(pipelineArg)) {
         if (!existsSync(pipelineArg)) throw new UsageError(`no pipeline file ${pipelineArg}`);
-        const { loadPipeline } = await import('../../config/load.js');
+        const { loadPipeline } = await import('../../pipeline/load.js');
         const loaded = await loadPipeline(pipelineArg, { sets: opts.set ?? [] });
         name = loaded.name;
         // A recommend instance's own requirements win over the pipeline's top-level block.
@@ -87,8 +87,8 @@ export function register(program: Command): void {
       const overrides = {
         minAccuracy: number(opts.minAccuracy, '--min-accuracy'),
         maxLatencyMs: number(opts.maxLatencyMs, '--max-latency-ms'),
-        latencyPercentile: opts.percentile as never,
-        objective: opts.objective as never,
+        latencyPercentile: opts.percentile,
+        objective: opts.objective,
         networks: opts.network,
       };
       const results = [...groups.values()].map((g) => ({

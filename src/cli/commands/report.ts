@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .option('--figures <list>', 'image files beside the Markdown: svg, png, pdf', 'svg')
     .option('--store <dir>', 'artifact store folder', DEFAULT_STORE)
     .action(async (pipelineArg: string, opts: ReportOpts) => {
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       const report = await import('../../report/index.js');
       const formats = report.parseList(opts.format, report.FORMATS, 'format');
       const figureFormats = report.parseList(opts.figures, report.FIGURE_FORMATS, 'figure format');
@@ -48,7 +48,7 @@ export function register(program: Command): void {
             done: run.done, failed: run.failed, planHash: run.planHash, file: run.file };
           if (run.endedAt) info.run.endedAt = run.endedAt;
         }
-        model = report.buildReportModel(cells, info);
+        model = report.buildReportModel(cells, info, await report.contributedTables(cells));
       } finally {
         store.close();
       }
@@ -68,7 +68,7 @@ export function register(program: Command): void {
 async function pipelineName(path: string): Promise<{ name: string; file: string }> {
   const { resolve } = await import('node:path');
   try {
-    const { loadPipeline } = await import('../../config/load.js');
+    const { loadPipeline } = await import('../../pipeline/load.js');
     const loaded = await loadPipeline(path);
     return { name: loaded.name, file: loaded.file };
   } catch (e) {

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option('--verify', 're-hash every cached artifact instead of trusting unchanged file sizes and times')
     .addHelpText('after', '\nExit codes: 0 every cell done, 1 some cells failed or did not run, 2 usage or config error (nothing written),\n3 the disk is full (no new cell started; free space and run again), 130/143 stopped by SIGINT/SIGTERM.')
     .action(async (file: string, opts: RunOpts) => {
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       if (opts.keepGoing && opts.failFast) throw new UsageError('--keep-going and --fail-fast exclude each other');
       const { loadPlan } = await import('../../exec/load-plan.js');
       const settings: Record<string, unknown> = {};

@@ -15,13 +15,13 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (pipelineArg: string | undefined, opts: StatusOpts) => {
       const { openStore, isLockStale, describeLock } = await import('../../store/store.js');
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       let name = pipelineArg;
       if (pipelineArg !== undefined && /\.ya?ml$/i.test(pipelineArg)) {
         if (!existsSync(pipelineArg) || !statSync(pipelineArg).isFile()) throw new UsageError(`no pipeline file ${pipelineArg}`);
         // Only the name is needed: load the config without planning (no hashing of code or data,
         // and a pipeline whose data is absent still has a status).
-        const { loadPipeline } = await import('../../config/load.js');
+        const { loadPipeline } = await import('../../pipeline/load.js');
         name = (await loadPipeline(pipelineArg)).name;
       }
       const store = openStore(opts.store, { readonly: true });

@@ -17,7 +17,7 @@ export function register(program: Command): void {
       const { existsSync, renameSync } = await import('node:fs');
       const { join, resolve } = await import('node:path');
       const { hostname } = await import('node:os');
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../../util/errors.js');
       const { openStore, describeLock, DB_FILE, StoreError } = await import('../../store/store.js');
       const { rebuildIndex } = await import('../../store/rebuild.js');
       const dir = resolve(opts.store);

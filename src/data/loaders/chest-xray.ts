@@ -1,6 +1,6 @@
 // Chest X-Ray Pneumonia (v2): train/, val/, test/, each with NORMAL/ and PNEUMONIA/.
 import { join, relative } from 'node:path';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { countFiles, isDir, isMetadataName, locateRoot, readDirSorted, requireDatasetDir } from '../files.js';
 import { SkipLog, type Listing } from '../listing.js';
 import { itemsOf, readClassFolders } from './class-folders.js';

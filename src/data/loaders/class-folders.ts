@@ -1,6 +1,6 @@
 // Shared by the folder-per-class layouts (notMNIST, Chest X-Ray, image folders).
 import { basename, join, relative } from 'node:path';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { collectImages, countFiles, isMetadataName, readDirSorted } from '../files.js';
 import type { Item, SkipLog } from '../listing.js';
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { basename, join } from 'node:path';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { isMetadataName, readDirSorted, requireDatasetDir } from '../files.js';
 import { SkipLog, type Item, type Listing } from '../listing.js';
 
@@ -62,7 +62,8 @@ function findFiles(root: string, skips: SkipLog): { prefix: string; set: IdxSet 
     if (isMetadataName(e.name)) { skips.add(e.name, 'operating-system metadata file'); continue; }
     const m = FILE.exec(e.name);
     if (!m || !e.isFile()) { skips.add(e.name, e.isDirectory() ? 'folder (IDX datasets are flat)' : 'not an IDX file of the train/t10k set'); continue; }
-    const [, prefix, split, what, dims] = m as unknown as [string, string, string, 'images' | 'labels', string];
+    const [, prefix = '', split, whatText, dims] = m;
+    const what = whatText === 'images' ? 'images' : 'labels'; // FILE matches only these two
     if ((what === 'images') !== (dims === '3')) { skips.add(e.name, `${what} file should be idx${what === 'images' ? 3 : 1}`); continue; }
     const set = sets.get(prefix) ?? {};
     const s = split === 'train' ? 'train' : 'test';

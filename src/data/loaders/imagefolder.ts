@@ -1,7 +1,7 @@
 // A generic folder of class folders (root/<class>/*), or the same under split folders
 // (root/train/<class>/*, root/test/<class>/*, optionally root/val/<class>/*).
 import { join, relative } from 'node:path';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { byCodeUnits, countFiles, isDir, isMetadataName, readDirSorted, requireDatasetDir } from '../files.js';
 import { SkipLog, type Listing } from '../listing.js';
 import { classFolderNames, itemsOf, readClassFolders } from './class-folders.js';

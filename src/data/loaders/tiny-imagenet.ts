@@ -2,7 +2,7 @@
 // class names from words.txt. The test labels are not public, so the official val split is our test.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { collectImages, countFiles, isDir, isFile, isImageName, isMetadataName, readDirSorted, requireDatasetDir } from '../files.js';
 import { SkipLog, type Item, type Listing } from '../listing.js';
 

@@ -4,7 +4,7 @@
 // flattened order is TensorFlow.js' (H, W, C). Padding is always explicit: TensorFlow's 'same'
 // puts the odd pixel at the end, which ONNX's auto_pad would not reproduce for every operator.
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import type { Attr, OnnxGraph } from './graph.js';
 
 /** A value of the graph: its ONNX name and its TensorFlow.js shape without the batch dimension. */

@@ -2,7 +2,7 @@
 // architecture's formulas without building anything (no TensorFlow.js import): what the planner
 // needs to reject a bad sweep before a worker starts. The model builders use the same channel
 // rule (scaledChannels) and the tests check these shapes against the built networks.
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import type { Arch } from '../spec.js';
 
 export type Shape3 = [number, number, number];

@@ -1,5 +1,5 @@
 // Model builders by architecture, and the resolution of a ModelSpec against a dataset.
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { defaultNormalize, type Arch, type ModelSpec, type ResolvedModelSpec } from '../spec.js';
 import { buildResnet50, RESNET50_CLASSIFIER_LAYER } from './resnet50.js';
 import { buildVgg16, VGG16_CLASSIFIER_LAYER } from './vgg16.js';

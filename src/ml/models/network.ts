@@ -3,7 +3,7 @@
 // after it) are just two slices of the list, sharing the same layer objects (and so the same
 // weights) as the full model.
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import type { ResolvedModelSpec } from '../spec.js';
 import { Rng, deriveSeed } from '../../util/random.js';
 

@@ -4,9 +4,9 @@
 // restored, progress events, and — when a leading part is frozen and nothing is augmented — that
 // part's output computed once per image and reused every epoch.
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import type { PreparedSplit } from '../../data/prepared-types.js';
-import type { ProgressEvent } from '../../stages/types.js';
+import type { ProgressEvent } from '../../util/progress.js';
 import type { ImageGeometry } from '../feed.js';
 import type { TrainPart } from '../split.js';
 import { withTrainingDefaults, type Normalize, type TrainingSpec } from '../spec.js';

@@ -1,28 +1,24 @@
 // evaluate: a retrained split model on the test split — accuracy (overall, balanced, per class),
 // bytes at the cut (raw and after the bottleneck, fp32/fp16/int8) with the accuracy after
 // quantise→dequantise of the transmitted code, FLOPs/parameters and batch-1 times of each side.
-import { Type, type Static } from '@sinclair/typebox';
 import type { StageDefinition } from '../types.js';
+import { EvaluateMetrics } from './metrics.js';
+import { Params, type EvaluateParams } from './params.js';
 
-const Params = Type.Object({
-  batchSize: Type.Integer({ minimum: 1, default: 64 }),
-  timing: Type.Object({
-    warmup: Type.Integer({ minimum: 0, default: 2 }),
-    repeats: Type.Integer({ minimum: 1, default: 10, description: 'batch-1 forward passes timed per side' }),
-  }, { additionalProperties: false, default: {} }),
-}, { additionalProperties: false });
-export type EvaluateParams = Static<typeof Params>;
+export type { EvaluateParams } from './params.js';
 
-const stage: StageDefinition<EvaluateParams> = {
+const stage: StageDefinition<EvaluateParams, EvaluateMetrics> = {
   name: 'evaluate',
   description: 'Test accuracy, payload at the cut per precision, quantised accuracy, FLOPs/params and timing of each side',
   params: Params,
+  metrics: EvaluateMetrics,
   inputs: {
     dataset: { kind: 'one', description: 'the prepare-dataset cell' },
     model: { kind: 'one', description: 'a split-retrain cell' },
     base: { kind: 'one', description: 'the train-base cell (for its unsplit accuracy)' },
   },
   codeDeps: [],
+  usesBackend: true,
   outputs: [
     'correct-fp32.bin: per-test-image correctness (1 byte each)',
     'predictions.json: labels and predictions per payload precision',

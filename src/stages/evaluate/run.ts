@@ -3,13 +3,16 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
-import type { EvaluateParams } from './index.js';
+import type { StageContext, StageOutput } from '../types.js';
+import { singleInput } from '../metrics.js';
+import type { EvaluateParams } from './params.js';
+import type { EvaluateMetrics } from './metrics.js';
 import { CORRECTNESS_FILE } from '../validate/index.js';
 
-export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<StageOutput> {
+export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<StageOutput<EvaluateMetrics>> {
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../../ml/backend.js');
+  const { backendRequest } = await import('../../ml/backend-names.js');
   const { imageBatch } = await import('../../ml/feed.js');
   const { loadSplit } = await import('../../ml/io.js');
   const { accountSplit, quantizeDequantize, PRECISIONS } = await import('../../ml/accounting.js');
@@ -17,12 +20,12 @@ export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<St
   const { classificationMetrics } = await import('../../ml/train/index.js');
   const { openPrepared } = await import('../../data/prepared.js');
   type Precision = (typeof PRECISIONS)[number];
-  const backend = await initBackend((ctx.settings.backend as never) ?? 'auto', ctx.log);
+  const backend = await initBackend(backendRequest(ctx.settings.backend), ctx.log);
   ctx.setProvenance({ backend: backend.name });
   const p = ctx.params;
-  const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
-  const baseCell = ctx.inputs.base as UpstreamOutput;
-  const { split } = await loadSplit((ctx.inputs.model as UpstreamOutput).dir);
+  const data = openPrepared(singleInput(ctx.inputs, 'dataset').dir);
+  const baseCell = singleInput(ctx.inputs, 'base');
+  const { split } = await loadSplit(singleInput(ctx.inputs, 'model').dir);
   try {
     const test = data.splits.test;
     const geometry = { height: data.height, width: data.width, channels: data.channels };

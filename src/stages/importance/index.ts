@@ -1,32 +1,22 @@
 // importance: the I-SPLIT cumulative importance curve (CUI) of the base network over its 18 cut
 // points, overall and per class, its candidates and best cut; beside it the layer-size (CDE) curve.
-import { Type, type Static } from '@sinclair/typebox';
 import type { StageDefinition } from '../types.js';
+import { ImportanceMetrics } from './metrics.js';
+import { Params, type ImportanceParams } from './params.js';
 
-const Params = Type.Object({
-  target: Type.Union([Type.Literal('label'), Type.Literal('predicted')], {
-    default: 'label', description: "the logit differentiated: the image's true class (the paper) or the predicted one (the reference code)",
-  }),
-  imagesPerClass: Type.Integer({ minimum: 1, default: 32, description: 'images scored per class (the first ones of the split, in order)' }),
-  classes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), {
-    minItems: 1, uniqueItems: true, description: 'score only these classes (names of the dataset); default: all',
-  })),
-  split: Type.Union([Type.Literal('train'), Type.Literal('val'), Type.Literal('test')], {
-    default: 'train', description: 'the images scored; train keeps the test split for judging the prediction',
-  }),
-  batchSize: Type.Integer({ minimum: 1, default: 16 }),
-}, { additionalProperties: false });
-export type ImportanceParams = Static<typeof Params>;
+export type { ImportanceParams } from './params.js';
 
-const stage: StageDefinition<ImportanceParams> = {
+const stage: StageDefinition<ImportanceParams, ImportanceMetrics> = {
   name: 'importance',
   description: 'I-SPLIT importance curve (CUI) over the cut points, its candidates and best cut, and the layer-size (CDE) curve',
   params: Params,
+  metrics: ImportanceMetrics,
   inputs: {
     dataset: { kind: 'one', description: 'the prepare-dataset cell the base was trained on' },
     base: { kind: 'one', description: 'a train-base cell' },
   },
   codeDeps: [],
+  usesBackend: true,
   outputs: [
     'importance.json: CUI per cut point, candidates, best cut',
   ],

@@ -1,21 +1,24 @@
 // The importance stage's work: score the base network's 18 cut points on a fixed set of images.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
-import type { ImportanceParams } from './index.js';
+import type { StageContext, StageOutput } from '../types.js';
+import { singleInput } from '../metrics.js';
+import type { ImportanceParams } from './params.js';
+import type { ImportanceMetrics } from './metrics.js';
 import { ImportanceAccumulator, argMax, cdeCandidates, importanceOfBatch, log10Curve, strictLocalMaxima } from '../../science/index.js';
 
-export async function runImportance(ctx: StageContext<ImportanceParams>): Promise<StageOutput> {
+export async function runImportance(ctx: StageContext<ImportanceParams>): Promise<StageOutput<ImportanceMetrics>> {
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../../ml/backend.js');
+  const { backendRequest } = await import('../../ml/backend-names.js');
   const { imageBatch } = await import('../../ml/feed.js');
   const { openPrepared } = await import('../../data/prepared.js');
   const { loadNetwork } = await import('../../ml/io.js');
-  const backend = await initBackend((ctx.settings.backend as never) ?? 'auto', ctx.log);
+  const backend = await initBackend(backendRequest(ctx.settings.backend), ctx.log);
   ctx.setProvenance({ backend: backend.name });
   const p = ctx.params;
-  const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
-  const { network: net } = await loadNetwork((ctx.inputs.base as UpstreamOutput).dir);
+  const data = openPrepared(singleInput(ctx.inputs, 'dataset').dir);
+  const { network: net } = await loadNetwork(singleInput(ctx.inputs, 'base').dir);
   try {
     const split = data.splits[p.split];
     if (!split) throw new Error(`importance: the dataset has no '${p.split}' split (set importance.split to train or test)`);
@@ -37,8 +40,9 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
     const cutPoints = net.cutPoints;
     const acc = new ImportanceAccumulator(cutPoints.length, data.classes.length);
     const geometry = { height: data.height, width: data.width, channels: data.channels };
-    const forward = (x: import('@tensorflow/tfjs').Tensor, taps?: import('@tensorflow/tfjs').Tensor[]) =>
-      net.forwardWithCuts(x as import('@tensorflow/tfjs').Tensor4D, { training: false, perturb: taps });
+    // Images and the perturbations at the cuts are rank 4 (NHWC) here.
+    const forward: import('../../science/cui.js').TappedForward = (x, taps) =>
+      net.forwardWithCuts(x as import('@tensorflow/tfjs').Tensor4D, { training: false, perturb: taps as import('@tensorflow/tfjs').Tensor4D[] | undefined });
     let agree = 0;
     const batches = Math.ceil(chosen.length / p.batchSize);
     for (let b = 0; b < batches; b++) {
@@ -46,7 +50,7 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
       const indices = Int32Array.from(chosen.slice(b * p.batchSize, (b + 1) * p.batchSize));
       const labels = Int32Array.from(indices, (i) => split.labels[i]!);
       const x = imageBatch(split, indices, geometry, net.spec.normalize);
-      const result = importanceOfBatch(tf, forward as never, x, labels, p.target);
+      const result = importanceOfBatch(tf, forward, x, labels, p.target);
       x.dispose();
       acc.add(result.values, labels);
       for (let i = 0; i < labels.length; i++) if (result.predicted[i] === labels[i]) agree++;

@@ -3,6 +3,7 @@
 // with openPrepared() (src/data/prepared.ts).
 import { Type, type Static } from '@sinclair/typebox';
 import type { StageDefinition } from '../types.js';
+import { PrepareDatasetMetrics } from './metrics.js';
 import { checkSpec, datasetPath, DatasetSpecSchema } from '../../data/spec.js';
 import { checkClassSubset } from '../../data/subset.js';
 import { wordnetDataFile } from '../../data/wordnet.js';
@@ -12,10 +13,11 @@ export const PrepareDatasetParams = Type.Object({
 }, { additionalProperties: false });
 export type PrepareDatasetParams = Static<typeof PrepareDatasetParams>;
 
-const stage: StageDefinition<PrepareDatasetParams> = {
+const stage: StageDefinition<PrepareDatasetParams, PrepareDatasetMetrics> = {
   name: 'prepare-dataset',
   description: 'Decode, resize and split a dataset (Tiny-ImageNet-200, notMNIST, Chest X-Ray, IDX, image folder or synthetic) into uint8 tensors',
   params: PrepareDatasetParams,
+  metrics: PrepareDatasetMetrics,
   inputs: {},
   codeDeps: [],
   outputs: [
@@ -46,7 +48,7 @@ const stage: StageDefinition<PrepareDatasetParams> = {
   },
   async run(ctx) {
     const { prepareDataset } = await import('../../data/prepare.js');
-    const { UsageError } = await import('../../cli/errors.js');
+    const { UsageError } = await import('../../util/errors.js');
     const errors = checkSpec(ctx.params.dataset);
     if (errors.length > 0) throw new UsageError(errors.join('\n'));
     const sharp = (await import('sharp')).default;

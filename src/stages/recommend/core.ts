@@ -1,5 +1,5 @@
 // The recommendation over simulate results, shared by the recommend stage and `sei recommend`.
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { checkSchema } from '../../config/schema.js';
 import type { Design } from '../../netsim/designs.js';
 import { RequirementsSchema, normalizeRequirements, recommend, type Recommendation, type RequirementsInput } from '../../netsim/recommend.js';
@@ -25,7 +25,9 @@ export function designsOf(simulations: Record<string, unknown>[]): Design[] {
   return out;
 }
 
-export function recommendFromSimulations(simulations: Record<string, unknown>[], requirements: unknown, overrides: Partial<RequirementsInput> = {}): Recommendation {
+// Overrides are checked with the requirements (parseRequirements): a command-line word that is
+// not a percentile or an objective is refused there, naming the field.
+export function recommendFromSimulations(simulations: Record<string, unknown>[], requirements: unknown, overrides: Record<string, unknown> = {}): Recommendation {
   const req = parseRequirements({ ...parseRequirements(requirements), ...stripUndefined(overrides) });
   const designs = designsOf(simulations);
   const known = [...new Set(designs.map((d) => d.network))].sort();

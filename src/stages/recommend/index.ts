@@ -4,6 +4,7 @@
 // the chosen one, the Pareto front per network, every rejection with its reasons, and the binding
 // constraint when nothing is feasible.
 import { Type, type Static } from '@sinclair/typebox';
+import type { Recommendation } from '../../netsim/recommend.js';
 import type { StageDefinition } from '../types.js';
 import { RequirementsSchema } from '../../netsim/recommend.js';
 
@@ -12,7 +13,7 @@ const Params = Type.Object({
 }, { additionalProperties: false });
 export type RecommendParams = Static<typeof Params>;
 
-const stage: StageDefinition<RecommendParams> = {
+const stage: StageDefinition<RecommendParams, Recommendation> = {
   name: 'recommend',
   description: 'Pick the design that meets the QoS requirements; Pareto front per network; reasons for every rejection',
   params: Params,
@@ -30,13 +31,13 @@ const stage: StageDefinition<RecommendParams> = {
     const { recommendFromSimulations } = await import('./core.js');
     const { formatRecommendation } = await import('../../netsim/format.js');
     const sims = Array.isArray(ctx.inputs.simulations) ? ctx.inputs.simulations : [ctx.inputs.simulations];
-    const requirements = ctx.params.requirements ?? (ctx.settings.requirements as never) ?? {};
+    const requirements = ctx.params.requirements ?? ctx.settings.requirements ?? {};
     const rec = recommendFromSimulations(sims.map((s) => s.metrics), requirements);
     const text = formatRecommendation(rec);
     ctx.log(`recommend: ${rec.summary}`);
     await writeFile(join(ctx.outDir, 'recommendation.txt'), text);
     await writeFile(join(ctx.outDir, 'recommendation.json'), JSON.stringify(rec, null, 2));
-    return { metrics: rec as unknown as Record<string, unknown> };
+    return { metrics: rec };
   },
 };
 

@@ -1,48 +1,14 @@
 // simulate: stage 2 of Split-Et-Impera. Every evaluated split model × payload precision (plus the
 // local- and remote-computing baselines) on every (device, network) with one server: device time
 // + transfer + server time for a stream of frames at a given rate, as a distribution under loss.
-import { Type, type Static } from '@sinclair/typebox';
-import type { PlanContext, StageDefinition } from '../types.js';
+import type { StageDefinition } from '../types.js';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  DeviceProfileSchema, NetworkProfileSchema, deviceProblems, knownProfiles, networkProblems, profilePath,
-} from '../../netsim/profiles.js';
+import { deviceProblems, knownProfiles, networkProblems, profilePath } from '../../netsim/profiles.js';
 import { scenarioSourcePath } from '../../netsim/ns3.js';
+import { Params, type SimulateParams } from './params.js';
 
-const Precision = Type.Union([Type.Literal('fp32'), Type.Literal('fp16'), Type.Literal('int8')]);
-
-const Params = Type.Object({
-  networks: Type.Array(Type.Union([Type.String({ minLength: 1 }), NetworkProfileSchema]), {
-    minItems: 1, default: ['p2p-1g'], description: 'network profiles: names of configs/networks/*.yaml or inline profiles',
-  }),
-  devices: Type.Array(Type.Union([Type.String({ minLength: 1 }), DeviceProfileSchema]), {
-    minItems: 1, default: ['this-machine'], description: 'device profiles: names of configs/devices/*.yaml or inline profiles',
-  }),
-  server: Type.Union([Type.String({ minLength: 1 }), DeviceProfileSchema], { default: 'server-gpu', description: 'the server\'s compute profile' }),
-  precisions: Type.Array(Precision, { minItems: 1, default: ['fp32', 'fp16', 'int8'], description: 'payload precisions to simulate' }),
-  frameRateHz: Type.Number({ exclusiveMinimum: 0, default: 10, description: 'frames captured per second' }),
-  frames: Type.Integer({ minimum: 1, maximum: 100000, default: 30, description: 'frames in the simulated stream' }),
-  simulator: Type.Union([Type.Literal('auto'), Type.Literal('analytic'), Type.Literal('ns3')], {
-    default: 'auto', description: 'auto: ns-3 when installed, else the analytic model (said in the log); ns3: ns-3 or fail',
-  }),
-  seed: Type.Integer({ minimum: 1, default: 1, description: 'seed of the loss process (shared by every design: common random numbers)' }),
-  inputBytes: Type.Optional(Type.Integer({ minimum: 1, description: 'bytes of one raw input frame (remote computing); default: height×width×channels of the dataset input' })),
-  baselines: Type.Boolean({ default: true, description: 'add local computing and remote computing' }),
-}, { additionalProperties: false });
-export type SimulateParams = Static<typeof Params>;
-
-/** Folders searched for named profiles, in order: the pipeline's project, the working folder, the package. */
-function roots(ctx?: PlanContext): string[] {
-  const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-  return [...new Set([ctx?.projectRoot, process.env.SEI_PROJECT_ROOT, process.cwd(), pkg].filter((r): r is string => !!r))];
-}
-
-export function profileRoot(kind: 'networks' | 'devices', name: string, ctx?: PlanContext): string {
-  const all = roots(ctx);
-  return all.find((r) => existsSync(profilePath(r, kind, name))) ?? all[all.length - 1];
-}
+export type { SimulateParams } from './params.js';
+export { profileRoot } from './params.js';
 
 const stage: StageDefinition<SimulateParams> = {
   name: 'simulate',
@@ -77,11 +43,11 @@ const stage: StageDefinition<SimulateParams> = {
         for (const m of networkProblems(n)) out.push(`networks[${i}]: ${m}`);
       }
     });
-    const checkDevice = (d: unknown, where: string) => {
+    const checkDevice = (d: SimulateParams['server'], where: string) => {
       if (typeof d === 'string') {
         if (!devs.includes(d)) out.push(`${where}: unknown device "${d}" (known devices: ${devs.join(', ') || 'none'})`);
       } else {
-        for (const m of deviceProblems(d as never)) out.push(`${where}: ${m}`);
+        for (const m of deviceProblems(d)) out.push(`${where}: ${m}`);
       }
     };
     (params.devices ?? []).forEach((d, i) => checkDevice(d, `devices[${i}]`));

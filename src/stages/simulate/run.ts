@@ -4,8 +4,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
-import type { SimulateParams } from './index.js';
-import { profileRoot } from './index.js';
+import type { SimulateParams } from './params.js';
+import { profileRoot } from './params.js';
 import { designSpecs, simulateDesign, type Design, type Precision } from '../../netsim/designs.js';
 import { resolveDevice, resolveNetwork } from '../../netsim/profiles.js';
 import { pickSimulator } from '../../netsim/simulate.js';

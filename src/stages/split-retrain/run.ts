@@ -1,27 +1,30 @@
 // The split-retrain stage's work: split the base at the cut, inject the bottleneck, retrain.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
-import type { SplitRetrainParams } from './index.js';
+import type { StageContext, StageOutput } from '../types.js';
+import { singleInput } from '../metrics.js';
+import type { SplitRetrainParams } from './params.js';
+import type { SplitRetrainMetrics } from './metrics.js';
 import { canonicalJson } from '../../util/hash.js';
 
-export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Promise<StageOutput> {
+export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Promise<StageOutput<SplitRetrainMetrics>> {
   const { initBackend } = await import('../../ml/backend.js');
+  const { backendRequest } = await import('../../ml/backend-names.js');
   const { splitModel, splitParts } = await import('../../ml/split.js');
   const { loadNetwork, saveSplit } = await import('../../ml/io.js');
   const { withTrainingDefaults } = await import('../../ml/spec.js');
   const { trainModel } = await import('../../ml/train/index.js');
   const { openPrepared } = await import('../../data/prepared.js');
-  const backend = await initBackend((ctx.settings.backend as never) ?? 'auto', ctx.log);
+  const backend = await initBackend(backendRequest(ctx.settings.backend), ctx.log);
   ctx.setProvenance({ backend: backend.name });
   const p = ctx.params;
-  const baseCell = ctx.inputs.base as UpstreamOutput;
+  const baseCell = singleInput(ctx.inputs, 'base');
   const baseModel = (baseCell.params as { model: Record<string, unknown> }).model;
   const strip = (m: Record<string, unknown>) => canonicalJson({ ...m, pretrained: undefined, pretrainedExclude: undefined });
   if (strip(baseModel) !== strip(p.model as Record<string, unknown>)) {
     throw new Error(`split-retrain.model ${strip(p.model as Record<string, unknown>)} differs from the base's model ${strip(baseModel)}: give both the same spec`);
   }
-  const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
+  const data = openPrepared(singleInput(ctx.inputs, 'dataset').dir);
   const { network: net } = await loadNetwork(baseCell.dir);
   const split = splitModel(net, p.cut, p.bottleneck, { seed: p.seed });
   try {

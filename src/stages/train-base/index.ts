@@ -1,29 +1,21 @@
 // train-base: trains the base network on the prepared dataset, or starts from a user's pretrained
 // weights (model.pretrained, hashed by content as an external input) and fine-tunes them.
-import { Type, type Static } from '@sinclair/typebox';
-import { isAbsolute, resolve } from 'node:path';
-import { ModelSpecSchema, TrainingSpecSchema } from '../../ml/spec.js';
 import { checkModelSpec } from '../split-retrain/checks.js';
 import type { StageDefinition } from '../types.js';
+import { TrainBaseMetrics } from './metrics.js';
+import { Params, type TrainBaseParams, pretrainedPath } from './params.js';
 
-const Params = Type.Object({
-  model: ModelSpecSchema,
-  training: TrainingSpecSchema,
-}, { additionalProperties: false });
-export type TrainBaseParams = Static<typeof Params>;
+export type { TrainBaseParams } from './params.js';
+export { pretrainedPath } from './params.js';
 
-/** The user's pretrained weights file, absolute (relative paths resolve against the working directory). */
-export function pretrainedPath(params: TrainBaseParams): string | undefined {
-  const p = params.model.pretrained;
-  return p === undefined ? undefined : isAbsolute(p) ? p : resolve(p);
-}
-
-const stage: StageDefinition<TrainBaseParams> = {
+const stage: StageDefinition<TrainBaseParams, TrainBaseMetrics> = {
   name: 'train-base',
   description: 'Train (or fine-tune from pretrained weights) the base network on the prepared dataset',
   params: Params,
+  metrics: TrainBaseMetrics,
   inputs: { dataset: { kind: 'one', description: 'a prepare-dataset cell' } },
   codeDeps: [],
+  usesBackend: true,
   outputs: [
     'model.json: topology + spec (tfjs layers model)',
     'weights.bin: trained weights',

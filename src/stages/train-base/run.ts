@@ -1,8 +1,10 @@
 // The train-base stage's work: build (or load) the base network, train it, record its accuracy.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StageContext, StageOutput, UpstreamOutput } from '../types.js';
-import type { TrainBaseParams } from './index.js';
+import type { StageContext, StageOutput } from '../types.js';
+import { singleInput } from '../metrics.js';
+import type { TrainBaseParams } from './params.js';
+import type { TrainBaseMetrics } from './metrics.js';
 import type { PreparedDataset } from '../../data/prepared-types.js';
 
 /** The dataset sizes a model spec is resolved against. */
@@ -10,19 +12,20 @@ export function shapeOf(data: PreparedDataset) {
   return { classes: data.classes.length, height: data.height, width: data.width, channels: data.channels };
 }
 
-export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<StageOutput> {
+export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<StageOutput<TrainBaseMetrics>> {
   const { initBackend } = await import('../../ml/backend.js');
+  const { backendRequest } = await import('../../ml/backend-names.js');
   const { resolveModelSpec } = await import('../../ml/models/index.js');
   const { createNetwork, saveNetwork } = await import('../../ml/io.js');
   const { networkParts } = await import('../../ml/split.js');
   const { withTrainingDefaults } = await import('../../ml/spec.js');
   const { trainModel, evaluateSource, imageSource } = await import('../../ml/train/index.js');
   const { openPrepared } = await import('../../data/prepared.js');
-  const backend = await initBackend((ctx.settings.backend as never) ?? 'auto', ctx.log);
+  const backend = await initBackend(backendRequest(ctx.settings.backend), ctx.log);
   ctx.setProvenance({ backend: backend.name });
-  const data = openPrepared((ctx.inputs.dataset as UpstreamOutput).dir);
+  const data = openPrepared(singleInput(ctx.inputs, 'dataset').dir);
   const training = withTrainingDefaults(ctx.params.training);
-  const { pretrainedPath } = await import('./index.js');
+  const { pretrainedPath } = await import('./params.js');
   const spec = resolveModelSpec({ ...ctx.params.model, pretrained: pretrainedPath(ctx.params) }, shapeOf(data));
   // Seeded initialisation, then the user's pretrained weights when model.pretrained names a file.
   const { network: net, pretrained } = await createNetwork(spec, training.seed, { log: ctx.log });

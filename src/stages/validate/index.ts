@@ -3,8 +3,12 @@
 // I-SPLIT's best cut is the best retrained one, regret against the layer-size heuristic at equal
 // payload, and a leave-one-cut-out calibrated predictor of accuracy from the curve.
 import { Type, type Static } from '@sinclair/typebox';
-import type { StageDefinition, UpstreamOutput } from '../types.js';
-import { MIN_CUTS } from './compute.js';
+import type { StageDefinition } from '../types.js';
+import { MIN_CUTS, type ValidateMetrics } from './compute.js';
+import { singleInput, upstreamMetrics } from '../metrics.js';
+import { ImportanceMetrics } from '../importance/metrics.js';
+import { EvaluateMetrics } from '../evaluate/metrics.js';
+import { ValidateMetricsSchema } from './metrics.js';
 
 const Params = Type.Object({
   bootstrap: Type.Object({
@@ -19,10 +23,11 @@ type ValidateParams = Static<typeof Params>;
 
 export const CORRECTNESS_FILE = 'correct-fp32.bin';
 
-const stage: StageDefinition<ValidateParams> = {
+const stage: StageDefinition<ValidateParams, ValidateMetrics> = {
   name: 'validate',
   description: 'Validate the importance curve against retrained accuracy across the cut points of a sweep',
   params: Params,
+  metrics: ValidateMetricsSchema,
   inputs: {
     importance: { kind: 'one', description: 'the importance cell of the same model and dataset' },
     evaluations: { kind: 'many', minItems: MIN_CUTS, distinctBy: 'cut', description: `evaluate cells gathered over the cut (and seed) axes; at least ${MIN_CUTS} cut points` },
@@ -35,12 +40,12 @@ const stage: StageDefinition<ValidateParams> = {
     const { readFile, writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
     const { validateSweep } = await import('./compute.js');
-    const importance = ctx.inputs.importance as UpstreamOutput;
+    const importance = upstreamMetrics(singleInput(ctx.inputs, 'importance'), ImportanceMetrics);
     const evaluations = ctx.inputs.evaluations;
     if (!Array.isArray(evaluations)) throw new Error('validate: the evaluations input must be gathered ({from: evaluate, gather: [cut, seed]})');
     const precision = ctx.params.payloadPrecision ?? 'fp32';
     const inputs = await Promise.all(evaluations.map(async (e) => {
-      const m = e.metrics as { cut: string; accuracy: number; payload: { bytes: { bottleneck: Record<string, number> } } };
+      const m = upstreamMetrics(e, EvaluateMetrics);
       const bytes = await readFile(join(e.dir, CORRECTNESS_FILE));
       const seed = typeof e.coords.seed === 'number' ? e.coords.seed : Number((e.params as { seed?: number })?.seed ?? 0);
       return {
@@ -49,7 +54,7 @@ const stage: StageDefinition<ValidateParams> = {
         correct: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
       };
     }));
-    const metrics = validateSweep(importance.metrics as never, inputs, {
+    const metrics = validateSweep(importance, inputs, {
       bootstrapIterations: ctx.params.bootstrap?.iterations ?? 1000,
       bootstrapSeed: ctx.params.bootstrap?.seed ?? 0,
       payloadPrecision: precision,
@@ -58,7 +63,7 @@ const stage: StageDefinition<ValidateParams> = {
       `[${metrics.spearman.ci95.map((v) => v.toFixed(3)).join(', ')}], Kendall τ ${metrics.kendall.value.toFixed(3)}; ` +
       `I-SPLIT best ${metrics.isplitBest}, retrained best ${metrics.retrainedBest}`);
     await writeFile(join(ctx.outDir, 'validation.json'), JSON.stringify(metrics, null, 2));
-    return { metrics: metrics as unknown as Record<string, unknown> };
+    return { metrics };
   },
 };
 

@@ -7,17 +7,17 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import type { PlanContext, StageDefinition } from '../stages/types.js';
 import { canonicalJson, hashJson } from '../util/hash.js';
-import { loadStage, UnknownStageError } from '../pipeline/registry.js';
-import { wireInputs, topoOrder, type RawInput, type WiredInput, type WiringProblem } from '../pipeline/dag.js';
-import { coordText, entryTexts, expandSweep, matchesEntry, setAtPath, type Coords } from '../pipeline/sweep.js';
-import { ConfigError, Problems, type Origin } from './errors.js';
-import { resolvePipeline, describeValue } from './resolve.js';
-import { collectPositions, fromPointer, isObject, toPointer, type ChildOrigin, type JsonObject } from './tree.js';
-import { PipelineSchema, SAFE_NAME, checkSchema, keysAt, subSchemaAt, type SchemaIssue } from './schema.js';
+import { loadStage, UnknownStageError } from './registry.js';
+import { wireInputs, topoOrder, type RawInput, type WiredInput, type WiringProblem } from './dag.js';
+import { coordText, entryTexts, expandSweep, matchesEntry, setAtPath, type Coords } from './sweep.js';
+import { ConfigError, Problems, type Origin } from '../config/errors.js';
+import { resolvePipeline, describeValue } from '../config/resolve.js';
+import { collectPositions, fromPointer, isObject, toPointer, type ChildOrigin, type JsonObject } from '../config/tree.js';
+import { PipelineSchema, SAFE_NAME, checkSchema, keysAt, subSchemaAt, type SchemaIssue } from '../config/schema.js';
 import { formatCoords } from '../util/coords.js';
 
-export { ConfigError } from './errors.js';
-export type { WiredInput } from '../pipeline/dag.js';
+export { ConfigError } from '../config/errors.js';
+export type { WiredInput } from './dag.js';
 
 /** One cell of an instance's own sweep (before joining with upstream cells). */
 export interface OwnCell {
@@ -186,6 +186,25 @@ export async function loadPipeline(file: string, opts: LoadOptions = {}): Promis
 
 type At = (path: (string | number)[], atKey?: boolean) => Origin | undefined;
 
+/** What every step of loading one instance reads: its spec, stage, schema and where to report. */
+interface InstanceScope {
+  inst: string;
+  base: (string | number)[];
+  spec: JsonObject;
+  stage: StageDefinition;
+  schema: TSchema;
+  sweep: SweepSpec;
+  problems: Problems;
+  at: At;
+}
+
+type SweepSpec = { grid?: Record<string, unknown[]>; zip?: Record<string, unknown[]>; exclude?: Record<string, unknown>[] };
+type Exclusion = { entry: Record<string, unknown>; index: number };
+
+/**
+ * One instance: its coordinates (axes), its sweep keys and exclusions checked, its own cells
+ * expanded and each cell's params validated. Undefined when it has problems (reported).
+ */
 function loadInstance(
   inst: string,
   spec: JsonObject,
@@ -199,27 +218,52 @@ function loadInstance(
   topLevelRequirements: unknown,
 ): LoadedInstance | undefined {
   const before = problems.size;
-  const base = ['stages', inst];
-  const sweep = (spec.sweep ?? {}) as { grid?: Record<string, unknown[]>; zip?: Record<string, unknown[]>; exclude?: Record<string, unknown>[] };
-  const schema = stage.params as TSchema;
+  const scope: InstanceScope = {
+    inst, base: ['stages', inst], spec, stage, schema: stage.params as TSchema, sweep: (spec.sweep ?? {}) as SweepSpec, problems, at,
+  };
+  const { ownAxes, axes } = instanceAxes(scope, inputs, upstream, axesUnknown);
+  checkSweepKeys(scope);
+  const { ownExcludes, lateExcludes } = sortExclusions(scope, axes, ownAxes, axesUnknown);
+  if (problems.size > before) return undefined;
+  const coordsList = expandOwnCoords(scope, ownExcludes);
+  if (problems.size > before) return undefined;
+  const cells = ownCells(scope, coordsList, ownAxes, ctx, topLevelRequirements);
+  if (problems.size > before) return undefined;
+  return {
+    name: inst,
+    stageName: stage.name,
+    stage,
+    inputs,
+    ownAxes,
+    axes: [...axes],
+    cells,
+    lateExcludes,
+    timeoutSec: spec.timeoutSec as number | undefined,
+    retries: spec.retries as number | undefined,
+  };
+}
 
-  // Axes: own sweep keys plus upstream ones, minus gathered axes.
-  const ownAxes = [...Object.keys(sweep.grid ?? {}), ...Object.keys(sweep.zip ?? {})];
+/** Axes: own sweep keys plus upstream ones, minus gathered axes (which must be upstream axes). */
+function instanceAxes(s: InstanceScope, inputs: Record<string, WiredInput>, upstream: Record<string, LoadedInstance>, axesUnknown: boolean): { ownAxes: string[]; axes: Set<string> } {
+  const ownAxes = [...Object.keys(s.sweep.grid ?? {}), ...Object.keys(s.sweep.zip ?? {})];
   const axes = new Set(ownAxes);
   for (const [input, w] of Object.entries(inputs)) {
     const up = upstream[w.from];
     if (!up) continue; // a cycle, or the upstream has problems of its own (already reported)
     w.gather.forEach((axis, i) => {
       if (!axesUnknown && !up.axes.includes(axis)) {
-        const path = [...base, 'inputs', input, 'gather', i];
-        problems.add(at(path), path, `"${axis}" is not a coordinate of ${w.from} (${up.axes.length ? `its coordinates: ${up.axes.join(', ')}` : 'it is not swept'})`);
+        const path = [...s.base, 'inputs', input, 'gather', i];
+        s.problems.add(s.at(path), path, `"${axis}" is not a coordinate of ${w.from} (${up.axes.length ? `its coordinates: ${up.axes.join(', ')}` : 'it is not swept'})`);
       }
     });
     for (const axis of up.axes) if (!w.gather.includes(axis)) axes.add(axis);
   }
+  return { ownAxes, axes };
+}
 
-  // Sweep keys: valid param paths, non-empty lists, equal zip lengths.
-  const keySchemas = new Map<string, TSchema>();
+/** Sweep keys: valid param paths, non-empty lists, equal zip lengths, values valid for their param. */
+function checkSweepKeys(s: InstanceScope): void {
+  const { base, problems, at, schema, stage, sweep } = s;
   const seen = new Set<string>();
   let zipLength: number | undefined;
   for (const kind of ['grid', 'zip'] as const) {
@@ -231,14 +275,13 @@ function loadInstance(
       }
       seen.add(key);
       const segs = key.split('.');
-      const sub = segs.every((s) => s !== '') ? subSchemaAt(schema, segs) : undefined;
+      const sub = segs.every((x) => x !== '') ? subSchemaAt(schema, segs) : undefined;
       if (!sub) {
         const parent = subSchemaAt(schema, segs.slice(0, -1));
         const options = keysAt(parent);
         problems.add(at(path, true), path, `"${key}" is not a param of stage ${stage.name}${options.length ? ` (expected one of: ${options.map((o) => [...segs.slice(0, -1), o].join('.')).join(', ')})` : ''}`);
         continue;
       }
-      keySchemas.set(key, sub);
       if (values.length === 0) {
         problems.add(at(path), path, 'empty sweep: this list has no values, so the stage would have no cells');
         continue;
@@ -258,28 +301,35 @@ function loadInstance(
       });
     }
   }
+}
 
-  // Exclusions: partial coordinate maps over known axes.
-  const ownExcludes: { entry: Record<string, unknown>; index: number }[] = [];
-  const lateExcludes: { entry: Record<string, unknown>; index: number }[] = [];
-  (axesUnknown ? [] : sweep.exclude ?? []).forEach((entry, index) => {
-    const path = [...base, 'sweep', 'exclude', index];
+/**
+ * Exclusions: partial coordinate maps over known axes. Those over own axes only apply while
+ * expanding; the others once the upstream cells are joined (at plan time).
+ */
+function sortExclusions(s: InstanceScope, axes: Set<string>, ownAxes: string[], axesUnknown: boolean): { ownExcludes: Exclusion[]; lateExcludes: Exclusion[] } {
+  const ownExcludes: Exclusion[] = [];
+  const lateExcludes: Exclusion[] = [];
+  (axesUnknown ? [] : s.sweep.exclude ?? []).forEach((entry, index) => {
+    const path = [...s.base, 'sweep', 'exclude', index];
     const keys = Object.keys(entry);
     if (keys.length === 0) {
-      problems.add(at(path), path, 'an empty exclusion would exclude every cell');
+      s.problems.add(s.at(path), path, 'an empty exclusion would exclude every cell');
       return;
     }
     const bad = keys.filter((k) => !axes.has(k));
     for (const k of bad) {
-      problems.add(at([...path, k], true), [...path, k], `"${k}" is not a coordinate of ${inst} (${axes.size ? `its coordinates: ${[...axes].join(', ')}` : 'it has none'})`);
+      s.problems.add(s.at([...path, k], true), [...path, k], `"${k}" is not a coordinate of ${s.inst} (${axes.size ? `its coordinates: ${[...axes].join(', ')}` : 'it has none'})`);
     }
     if (bad.length) return;
     (keys.every((k) => ownAxes.includes(k)) ? ownExcludes : lateExcludes).push({ entry, index });
   });
-  if (problems.size > before) return undefined;
+  return { ownExcludes, lateExcludes };
+}
 
-  // Expand own cells, drop exclusions, validate each cell's params (filling defaults).
-  let coordsList = expandSweep(sweep);
+/** The own sweep expanded, minus the own exclusions (each of which must match a cell). */
+function expandOwnCoords(s: InstanceScope, ownExcludes: Exclusion[]): Coords[] {
+  let coordsList = expandSweep(s.sweep);
   if (ownExcludes.length) {
     const texts = ownExcludes.map((e) => entryTexts(e.entry));
     const used = new Set<number>();
@@ -291,17 +341,21 @@ function loadInstance(
     });
     ownExcludes.forEach((e, i) => {
       if (!used.has(i)) {
-        const path = [...base, 'sweep', 'exclude', e.index];
-        problems.add(at(path), path, `this exclusion matches no cell of ${inst} (check its values against the sweep)`);
+        const path = [...s.base, 'sweep', 'exclude', e.index];
+        s.problems.add(s.at(path), path, `this exclusion matches no cell of ${s.inst} (check its values against the sweep)`);
       }
     });
     if (coordsList.length === 0) {
-      const path = [...base, 'sweep', 'exclude'];
-      problems.add(at(path), path, `empty sweep: the exclusions remove every cell of ${inst}`);
+      const path = [...s.base, 'sweep', 'exclude'];
+      s.problems.add(s.at(path), path, `empty sweep: the exclusions remove every cell of ${s.inst}`);
     }
   }
-  if (problems.size > before) return undefined;
+  return coordsList;
+}
 
+/** Each own cell's params (defaults filled), checked by the schema and the stage's validate. */
+function ownCells(s: InstanceScope, coordsList: Coords[], ownAxes: string[], ctx: PlanContext, topLevelRequirements: unknown): OwnCell[] {
+  const { base, problems, at, schema, stage, sweep, spec } = s;
   const baseParams = { ...((spec.params ?? {}) as Record<string, unknown>) };
   // The pipeline's top-level `requirements:` block is handed to every stage that takes a
   // `requirements` param and does not set its own: so the stage's schema checks it and it
@@ -315,6 +369,13 @@ function loadInstance(
   const seenParams = new Map<string, Coords>();
   let cellProblems = 0;
   const messages = new Set<string>();
+  const addCellProblem = (origin: Origin | undefined, path: (string | number)[], message: string): void => {
+    const key = `${path.join('\0')}\0${message}`;
+    if (messages.has(key)) return;
+    messages.add(key);
+    cellProblems++;
+    if (cellProblems <= MAX_CELL_PROBLEMS) problems.add(origin, path, message);
+  };
   for (const coords of coordsList) {
     const params = JSON.parse(baseText) as Record<string, unknown>;
     ownAxes.forEach((k, i) => setAtPath(params, axisPaths[i], structuredClone(coords[k])));
@@ -322,7 +383,7 @@ function loadInstance(
     const cellNote = ownAxes.length ? ` (in the cell ${describeCoords(coords)})` : '';
     for (const issue of issues) {
       const segs = fromPointer(issue.pointer);
-      const swept = ownAxes.findIndex((k, i) => axisPaths[i].every((s, j) => segs[j] === s));
+      const swept = ownAxes.findIndex((k, i) => axisPaths[i].every((x, j) => segs[j] === x));
       const path = injectRequirements && segs[0] === 'requirements' ? segs : [...base, 'params', ...segs];
       const origin = swept >= 0 ? sweepValueOrigin(at, base, sweep, ownAxes[swept], coords[ownAxes[swept]]) : at(path, issue.atKey);
       addCellProblem(origin, path, issue.message + (swept >= 0 ? cellNote : ''));
@@ -334,7 +395,7 @@ function loadInstance(
         const m = /^([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*): (.+)$/s.exec(msg);
         const segs = m ? m[1].split('.') : [];
         if (m && hasPath(params, segs)) {
-          const swept = ownAxes.findIndex((k, i) => axisPaths[i].every((s, j) => segs[j] === s));
+          const swept = ownAxes.findIndex((k, i) => axisPaths[i].every((x, j) => segs[j] === x));
           const path = injectRequirements && segs[0] === 'requirements' ? segs : [...base, 'params', ...segs];
           const origin = swept >= 0 ? sweepValueOrigin(at, base, sweep, ownAxes[swept], coords[ownAxes[swept]]) : at(path);
           addCellProblem(origin, path, m[2] + cellNote);
@@ -355,28 +416,7 @@ function loadInstance(
   if (cellProblems > MAX_CELL_PROBLEMS) {
     problems.add(at([...base, 'params']), [...base, 'params'], `… and ${cellProblems - MAX_CELL_PROBLEMS} more problems in other cells`);
   }
-  if (problems.size > before) return undefined;
-
-  return {
-    name: inst,
-    stageName: stage.name,
-    stage,
-    inputs,
-    ownAxes,
-    axes: [...axes],
-    cells,
-    lateExcludes,
-    timeoutSec: spec.timeoutSec as number | undefined,
-    retries: spec.retries as number | undefined,
-  };
-
-  function addCellProblem(origin: Origin | undefined, path: (string | number)[], message: string) {
-    const key = `${path.join('\0')}\0${message}`;
-    if (messages.has(key)) return;
-    messages.add(key);
-    cellProblems++;
-    if (cellProblems <= MAX_CELL_PROBLEMS) problems.add(origin, path, message);
-  }
+  return cells;
 }
 
 function sweepValueOrigin(at: At, base: (string | number)[], sweep: { grid?: Record<string, unknown[]>; zip?: Record<string, unknown[]> }, key: string, value: unknown): Origin | undefined {

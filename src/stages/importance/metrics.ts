@@ -1,0 +1,22 @@
+// What an importance cell reports (result.json "metrics"): read by validate, compare-subsets and the report.
+import { Type, type Static } from '@sinclair/typebox';
+import { Fields } from '../metrics.js';
+
+export const ImportanceMetrics = Fields({
+  cutPoints: Type.Array(Type.String(), { description: 'cut points of the base network, input to output' }),
+  cui: Type.Array(Type.Number(), { description: 'cumulative importance (CUI) per cut point' }),
+  log10Cui: Type.Array(Type.Number()),
+  candidates: Type.Array(Type.String(), { description: 'local maxima of the curve' }),
+  best: Type.String({ description: 'the candidate with the highest CUI' }),
+  cdeBytes: Type.Array(Type.Number(), { description: 'bytes at each cut point (the layer-size curve)' }),
+  cdeCandidates: Type.Array(Type.String()),
+  target: Type.Union([Type.Literal('label'), Type.Literal('predicted')]),
+  imagesPerClass: Type.Integer(),
+  images: Type.Integer(),
+  split: Type.String(),
+  scoredAccuracy: Type.Number({ description: 'share of scored images the base classifies correctly' }),
+  perClass: Type.Array(Fields({
+    class: Type.String(), cui: Type.Array(Type.Number()), candidates: Type.Array(Type.String()), best: Type.String(),
+  })),
+});
+export type ImportanceMetrics = Static<typeof ImportanceMetrics>;
