@@ -4,7 +4,8 @@
 // model spec (and cut + bottleneck for a split model) in userDefinedMetadata and are rebuilt from
 // it; a user's pretrained tfjs / Keras-converted layers model is mapped onto an architecture by
 // layer name (Keras VGG16 names are ours), by the Keras ResNet50 naming, or else by layer order,
-// with a clear error naming the layer when shapes differ.
+// with a clear error naming the layer when shapes differ. PyTorch state_dicts and .safetensors
+// files with torchvision's names are read by ./checkpoints.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -13,6 +14,8 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { buildNetwork } from './models/index.js';
 import type { Network } from './models/network.js';
 import { splitModel, type SplitModel } from './split.js';
+import { isTorchCheckpointPath } from './checkpoints/read.js';
+import { loadTorchCheckpoint } from './checkpoints/load.js';
 import type { BottleneckSpec, ResolvedModelSpec } from './spec.js';
 
 export const MODEL_FILE = 'model.json';
@@ -192,7 +195,7 @@ async function assignByName(layers: tf.layers.Layer[], path: string): Promise<vo
 }
 
 export interface PretrainedReport {
-  mapping: 'name' | 'keras-resnet50' | 'order';
+  mapping: 'name' | 'keras-resnet50' | 'order' | 'torchvision';
   loaded: string[];
   skipped: string[];
   notes: string[];
@@ -337,8 +340,13 @@ export async function createNetwork(
   const network = buildNetwork(spec, seed);
   if (!spec.pretrained) return { network };
   try {
-    const path = modelJsonPath(resolve(opts.baseDir ?? '.', spec.pretrained));
-    const report = await loadPretrained(network, path, { exclude: spec.pretrainedExclude });
+    const file = resolve(opts.baseDir ?? '.', spec.pretrained);
+    // A PyTorch state_dict (.pth/.pt) or .safetensors file with torchvision's names, else a tfjs model.
+    const torch = isTorchCheckpointPath(file);
+    const path = torch ? file : modelJsonPath(file);
+    const report: PretrainedReport = torch
+      ? { mapping: 'torchvision', ...loadTorchCheckpoint(network, path, { exclude: spec.pretrainedExclude }) }
+      : await loadPretrained(network, path, { exclude: spec.pretrainedExclude });
     opts.log?.(`pretrained weights from ${path}: ${report.loaded.length} layers by ${report.mapping}` +
       (report.skipped.length ? `, kept fresh: ${report.skipped.join(', ')}` : '') + (report.notes.length ? `; ${report.notes.join('; ')}` : ''));
     return { network, pretrained: report };
