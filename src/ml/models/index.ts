@@ -5,7 +5,7 @@ import { buildResnet50, RESNET50_CLASSIFIER_LAYER } from './resnet50.js';
 import { buildVgg16, VGG16_CLASSIFIER_LAYER } from './vgg16.js';
 import type { Network } from './network.js';
 
-export type { Network, Block, Shape3, ForwardOptions } from './network.js';
+export type { Network, Block, Shape3, ForwardOptions, ReadPoint } from './network.js';
 export {
   VGG16_CUT_POINTS, RESNET50_CUT_POINTS, cutPointsOf, checkCutPoint, cutShapeOf, cutShapesOf, checkSplitSpec, unknownCutMessage,
 } from './cut-points.js';
