@@ -118,8 +118,8 @@ describe('PyTorch checkpoints: torchvision VGG16 and ResNet-50 loaded and checke
   // gradients' float32 rounding (about 6e-6 relative on the wasm backend, with or without the
   // project's SIMD kernels) comes out as up to ~5e-4 there; later cuts agree to 1e-6–1e-5.
   const CUI_TOLERANCE = 1e-3;
-  /** ResNet-50 conv1's relative CUI error per read point (checked in its own test below). */
-  const conv1Errors: Partial<Record<ReadPoint, number>> = {};
+  /** ResNet-50 conv1's relative CUI error, post-activation (checked in its own test below). */
+  let conv1PostActivationError: number | undefined;
 
   for (const arch of ['vgg16', 'resnet50'] as const) {
     it(`${arch} (width 0.25, 224 px): the CUI at all 18 cuts equals PyTorch's Grad-CAM, in both read points; .safetensors loads the same`, async () => {
@@ -146,7 +146,7 @@ describe('PyTorch checkpoints: torchvision VGG16 and ResNet-50 loaded and checke
           ours.forEach((v, i) => {
             const cut = net.cutPoints[i]!;
             const rel = theirs[i] === 0 ? Math.abs(v) : Math.abs(v - theirs[i]!) / Math.abs(theirs[i]!);
-            if (arch === 'resnet50' && cut === 'conv1') { conv1Errors[readPoint] = rel; return; }
+            if (arch === 'resnet50' && cut === 'conv1' && readPoint === 'post-activation') { conv1PostActivationError = rel; return; }
             worst = Math.max(worst, rel);
             assert.ok(rel < CUI_TOLERANCE, `${arch} ${readPoint} ${cut}: CUI ${v} vs PyTorch ${theirs[i]} (relative ${rel})`);
           });
@@ -162,13 +162,14 @@ describe('PyTorch checkpoints: torchvision VGG16 and ResNet-50 loaded and checke
   }
 
   // The stem's 3×3/2 max pool pads with zeros here; PyTorch's never selects padding, so where a
-  // border window is all zeros (after ReLU) the gradient reaching conv1 differs. Pending until the
-  // pool follows PyTorch's semantics; the figures are printed either way.
-  it.skip('resnet50 conv1: CUI equals PyTorch (needs a stem max pool that never selects padding)', () => {
-    for (const [mode, rel] of Object.entries(conv1Errors)) assert.ok(rel! < CUI_TOLERANCE, `conv1 ${mode}: relative ${rel}`);
+  // border window is all zeros (after ReLU) the gradient reaching the ReLU output differs (the
+  // raw convolution's does not: ReLU zeroes it either way, and the reference read point matches).
+  // Pending until the pool follows PyTorch's semantics; the figure is printed either way.
+  it.skip('resnet50 conv1 post-activation: CUI equals PyTorch (needs a stem max pool that never selects padding)', () => {
+    assert.ok(conv1PostActivationError! < CUI_TOLERANCE, `conv1 post-activation: relative ${conv1PostActivationError}`);
   });
   after(() => {
-    if (Object.keys(conv1Errors).length) console.log(`      resnet50 conv1 CUI rel. error vs PyTorch: ${JSON.stringify(conv1Errors)}`);
+    if (conv1PostActivationError !== undefined) console.log(`      resnet50 conv1 post-activation CUI rel. error vs PyTorch: ${conv1PostActivationError}`);
   });
 });
 

@@ -136,14 +136,14 @@ export function toProjectLayout(e: TorchEntry, v: Float32Array, ourShape: number
   }
   if (e.conversion === 'dense') {
     const [o, i] = ts as [number, number];
-    const out = new Float32Array(v.length);
-    for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) out[b * o + a] = v[a * i + b]!;
-    return out;
+    return transpose(v, o, i);
   }
-  // vgg-fc1: fold the adaptive 7×7 average pool and reorder C,H,W → H,W,C.
+  // vgg-fc1: fold the adaptive 7×7 average pool and reorder C,H,W → H,W,C, on the transposed
+  // weights (one contiguous row of `o` outputs per input feature).
   const [o, fanIn] = ts as [number, number];
   const [s, t] = pooled!;
   const c = fanIn / (VGG_POOLED * VGG_POOLED);
+  const vt = transpose(v, o, fanIn);
   const out = new Float32Array(ourShape[0]! * ourShape[1]!);
   for (let p = 0; p < VGG_POOLED; p++) {
     const [h0, h1] = window(p, s, VGG_POOLED);
@@ -153,10 +153,23 @@ export function toProjectLayout(e: TorchEntry, v: Float32Array, ourShape: number
       for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) {
         for (let ch = 0; ch < c; ch++) {
           const dst = ((h * t + w) * c + ch) * o;
-          const src = ch * VGG_POOLED * VGG_POOLED + p * VGG_POOLED + q;
-          for (let a = 0; a < o; a++) out[dst + a]! += v[a * fanIn + src]! * share;
+          const src = (ch * VGG_POOLED * VGG_POOLED + p * VGG_POOLED + q) * o;
+          for (let a = 0; a < o; a++) out[dst + a]! += vt[src + a]! * share;
         }
       }
+    }
+  }
+  return out;
+}
+
+/** rows×cols → cols×rows, in cache-sized tiles (fc1 of VGG16 is 4096 × 25088). */
+function transpose(v: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(v.length);
+  const B = 64;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const r1 = Math.min(rows, r0 + B), c1 = Math.min(cols, c0 + B);
+      for (let r = r0; r < r1; r++) for (let k = c0; k < c1; k++) out[k * rows + r] = v[r * cols + k]!;
     }
   }
   return out;
