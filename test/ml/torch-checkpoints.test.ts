@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/ml/backend.js';
 import { checkTorch, DEFAULT_PYTHON } from '../../src/ml/bench.js';
 import { createNetwork } from '../../src/ml/io.js';
-import { resolveModelSpec } from '../../src/ml/models/index.js';
+import { buildNetwork, resolveModelSpec } from '../../src/ml/models/index.js';
 import type { ReadPoint } from '../../src/ml/models/network.js';
 import { importanceOfBatch, type TappedForward } from '../../src/science/cui.js';
 import { readCheckpoint } from '../../src/ml/checkpoints/read.js';
@@ -227,6 +227,14 @@ describe('PyTorch checkpoints: bad input is refused with the tensor, the expecte
       pretrained: join(dir, 'model.pth'), pretrainedExclude: ['predictions'] });
     const { network, pretrained } = await createNetwork(spec, 0);
     assert.deepEqual(pretrained?.skipped, ['predictions']);
+    // The excluded layer has the seeded initialisation a fresh network of the same seed has.
+    const fresh = buildNetwork(spec, 0);
+    fresh.model.getLayer('predictions').getWeights().forEach((w, i) => {
+      const mine = network.model.getLayer('predictions').getWeights()[i]!;
+      assert.deepEqual(mine.dataSync(), w.dataSync());
+    });
+    assert.ok(Math.max(...network.model.getLayer('predictions').getWeights()[0]!.dataSync().map(Math.abs)) > 0, 'left at zero');
+    fresh.dispose();
     network.dispose();
   });
 

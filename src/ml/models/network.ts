@@ -88,7 +88,10 @@ export function unknownCut(cut: string, valid: string[], arch: string): UsageErr
  * Assemble a Network from its blocks: builds the full model symbolically (which also checks every
  * feature map has a non-zero size), then initialises every weight from the seed.
  */
-export function assembleNetwork(spec: ResolvedModelSpec, blocks: Block[], seed: number, minInput: string): Network {
+/** Building options: `initialise: false` leaves every weight at zero, for a caller that sets them all. */
+export interface BuildOptions { initialise?: boolean }
+
+export function assembleNetwork(spec: ResolvedModelSpec, blocks: Block[], seed: number, minInput: string, opts: BuildOptions = {}): Network {
   const inputShape: Shape3 = [spec.height, spec.width, spec.inputChannels];
   const input = tf.input({ shape: inputShape, name: `${spec.arch}_input` });
   const shapes = new Map<string, Shape3>();
@@ -105,7 +108,7 @@ export function assembleNetwork(spec: ResolvedModelSpec, blocks: Block[], seed: 
     if (b.isCut) shapes.set(b.name, s as Shape3);
   }
   const model = tf.model({ inputs: input, outputs: h, name: spec.arch });
-  initWeights(model.layers, seed);
+  if (opts.initialise !== false) initWeights(model.layers, seed);
   const cutPoints = blocks.filter((b) => b.isCut).map((b) => b.name);
   const blockIndex = (cut: string) => {
     const i = blocks.findIndex((b) => b.isCut && b.name === cut);

@@ -11,7 +11,7 @@ import { inputConv2d } from './input-conv.js';
 import { batchNormalization } from './batch-norm.js';
 import {
   assembleNetwork, block, scaledChannels, tagDenseInit, BN_ARGS,
-  type AnyTensor, type Block, type Kwargs, type Network,
+  type AnyTensor, type Block, type BuildOptions, type Kwargs, type Network,
 } from './network.js';
 
 const LAYOUT = RESNET50_LAYOUT;
@@ -45,7 +45,7 @@ function bottleneckBlock(name: string, inCh: number, planes: number, stride: num
   return block(name, true, [...main, ...down, add, outRelu], apply);
 }
 
-export function buildResnet50(spec: ResolvedModelSpec, seed = 0): Network {
+export function buildResnet50(spec: ResolvedModelSpec, seed = 0, opts: BuildOptions = {}): Network {
   const w = spec.widthMultiplier;
   const stem = scaledChannels(64, w, 'conv1', 'resnet50');
   // The stem reads the input: inputConv2d keeps backprop from computing the input's gradient.
@@ -73,7 +73,7 @@ export function buildResnet50(spec: ResolvedModelSpec, seed = 0): Network {
       tagDenseInit(tf.layers.dense({ name: 'fc', units: spec.classes, kernelInitializer: 'zeros' }), 'uniformFanIn'),
     ]),
   );
-  return assembleNetwork(spec, blocks, seed, '1×1');
+  return assembleNetwork(spec, blocks, seed, '1×1', opts);
 }
 
 export const RESNET50_CLASSIFIER_LAYER = 'fc';

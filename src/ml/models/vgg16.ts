@@ -5,11 +5,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelSpec } from '../spec.js';
 import { VGG16_CUT_POINTS, VGG16_STAGES } from './cut-points.js';
-import { assembleNetwork, block, scaledChannels, tagDenseInit, type Block, type Network } from './network.js';
+import { assembleNetwork, block, scaledChannels, tagDenseInit, type Block, type BuildOptions, type Network } from './network.js';
 
 export { VGG16_CUT_POINTS };
 
-export function buildVgg16(spec: ResolvedModelSpec, seed = 0): Network {
+export function buildVgg16(spec: ResolvedModelSpec, seed = 0, opts: BuildOptions = {}): Network {
   const w = spec.widthMultiplier;
   const blocks: Block[] = [];
   VGG16_STAGES.forEach(([base, convs], s) => {
@@ -33,7 +33,7 @@ export function buildVgg16(spec: ResolvedModelSpec, seed = 0): Network {
     tagDenseInit(tf.layers.dense({ name: 'predictions', units: spec.classes, kernelInitializer: 'zeros' }), 'normal0.01'),
   ];
   blocks.push(block('classifier', false, classifier));
-  return assembleNetwork(spec, blocks, seed, '32×32 (five 2×2 poolings)');
+  return assembleNetwork(spec, blocks, seed, '32×32 (five 2×2 poolings)', opts);
 }
 
 /**
