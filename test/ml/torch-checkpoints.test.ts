@@ -18,6 +18,7 @@ import type { ReadPoint } from '../../src/ml/models/network.js';
 import { importanceOfBatch, type TappedForward } from '../../src/science/cui.js';
 import { readCheckpoint } from '../../src/ml/checkpoints/read.js';
 import type { Arch } from '../../src/ml/spec.js';
+import trainBase from '../../src/stages/train-base/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..', '..');
@@ -214,6 +215,15 @@ describe('PyTorch checkpoints: bad input is refused with the tensor, the expecte
     await refused({ arch: 'resnet50' }, join(dir, 'model.pth'), /does not match resnet50 width 0\.125.*it looks like torchvision vgg16 width 0\.125 \(10 classes/s);
     await refused({ width: 0.25 }, join(dir, 'model.pth'), /tensor features\.0\.weight \(layer block1_conv1\): expected shape \[16, 3, 3, 3\], found \[8, 3, 3, 3\]/);
     await refused({ classes: 5 }, join(dir, 'model.safetensors'), /tensor classifier\.6\.weight \(layer predictions\): expected shape \[5, 512\], found \[10, 512\]/);
+  });
+
+  it('is refused at plan time by train-base, before anything runs', () => {
+    const training = { epochs: 1, batchSize: 8, optimizer: 'adam' as const, learningRate: 1e-3, momentum: 0.9, weightDecay: 0, seed: 0, augment: { flip: false } };
+    const ctx = { pipelineDir: '.', projectRoot: '.' };
+    const ok = trainBase.validate!({ model: { arch: 'vgg16', width: 0.125, pretrained: join(dir, 'model.pth') }, training }, ctx);
+    assert.deepEqual(ok, []);
+    const [msg] = trainBase.validate!({ model: { arch: 'vgg16', width: 0.25, pretrained: join(dir, 'model.pth') }, training }, ctx);
+    assert.match(msg!, /^model\.pretrained: .*model\.pth does not match vgg16 width 0\.25; it looks like torchvision vgg16 width 0\.125 .*tensor features\.0\.weight \(layer block1_conv1\): expected shape \[16, 3, 3, 3\], found \[8, 3, 3, 3\]/);
   });
 
   it('a missing or an extra tensor', async () => {

@@ -24,9 +24,7 @@ function mismatchError(ckpt: Checkpoint, want: TorchArchitecture, problems: stri
   const guess = guessArchitecture(new Map(ckpt.tensors.map((t) => [t.name, t.shape])));
   const looks = guess ? `it looks like torchvision ${describeArchitecture(guess)}`
     : `it is not torchvision's VGG16 or ResNet-50 (first tensors: ${ckpt.tensors.slice(0, 3).map((t) => t.name).join(', ') || 'none'})`;
-  return new UsageError(
-    `${ckpt.path}: does not match ${describeArchitecture(want)}; ${looks}:\n  ${problems.join('\n  ')}`,
-  );
+  return new UsageError(`${ckpt.path}: does not match ${describeArchitecture(want)}; ${looks}: ${problems.join('; ')}`);
 }
 
 export function loadTorchCheckpoint(net: Network, path: string, opts: { exclude?: string[] } = {}): TorchLoadReport {

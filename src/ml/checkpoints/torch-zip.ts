@@ -36,34 +36,37 @@ export function readTorchCheckpoint(path: string): Checkpoint {
     throw new UsageError(`${path}: a PyTorch checkpoint in the legacy (pre-1.6) format; re-save it with torch.save(state_dict, path) from PyTorch ≥ 1.6 (the zip format), or as .safetensors`);
   }
   if (!ZIP_MAGIC.every((b, i) => bytes[i] === b)) throw new UsageError(`${path}: not a PyTorch checkpoint (a zip archive as torch.save writes) nor a .safetensors file`);
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes);
-  } catch (e) {
-    throw new UsageError(`${path}: the zip archive cannot be read (${(e as Error).message}); the file is truncated or damaged`);
-  }
-  const pkl = Object.keys(files).find((n) => /^[^/]+\/data\.pkl$/.test(n));
+  // One pass lists every record with its size and extracts only the pickle; storages are
+  // extracted one at a time when their tensor is read.
+  const sizes = new Map<string, number>();
+  const unzip = (wanted: (name: string) => boolean): Record<string, Uint8Array> => {
+    try {
+      return unzipSync(bytes, { filter: (f) => { sizes.set(f.name, f.originalSize); return wanted(f.name); } });
+    } catch (e) {
+      throw new UsageError(`${path}: the zip archive cannot be read (${(e as Error).message}); the file is truncated or damaged`);
+    }
+  };
+  const head = unzip((n) => /^[^/]+\/(data\.pkl|byteorder)$/.test(n));
+  const pkl = Object.keys(head).find((n) => n.endsWith('/data.pkl'));
   if (!pkl) throw new UsageError(`${path}: a zip archive without <name>/data.pkl: not a PyTorch checkpoint`);
   const prefix = pkl.slice(0, -'data.pkl'.length);
-  const order = files[`${prefix}byteorder`];
+  const order = head[`${prefix}byteorder`];
   if (order && new TextDecoder().decode(order).trim() !== 'little') throw new UsageError(`${path}: a big-endian checkpoint; re-save it on a little-endian machine`);
-  const refs = collectTensors(readStatePickle(files[pkl]!, path), path);
-  const recordOf = (name: string, ref: TensorRef): Uint8Array => {
-    const record = files[`${prefix}data/${ref.storage.key}`];
-    if (!record) throw new UsageError(`${path}: tensor ${name}: its storage ${prefix}data/${ref.storage.key} is missing from the archive; the file is truncated or damaged`);
-    return record;
-  };
+  const refs = collectTensors(readStatePickle(head[pkl]!, path), path);
+  const recordName = (ref: TensorRef) => `${prefix}data/${ref.storage.key}`;
   // Fail at open, not half-way through loading: every storage must be there and large enough.
   for (const [name, ref] of refs) {
     const need = ref.storage.elements * BYTES_PER[ref.storage.dtype];
-    const got = recordOf(name, ref).length;
+    const got = sizes.get(recordName(ref));
+    if (got === undefined) throw new UsageError(`${path}: tensor ${name}: its storage ${recordName(ref)} is missing from the archive; the file is truncated or damaged`);
     if (got < need) throw new UsageError(`${path}: tensor ${name}: its storage holds ${got} bytes where ${need} are needed; the file is truncated or damaged`);
   }
+  const recordOf = (ref: TensorRef): Uint8Array => unzip((n) => n === recordName(ref))[recordName(ref)]!;
   const tensors: StoredTensor[] = refs.map(([name, ref]) => ({
     name,
     dtype: ref.storage.dtype,
     shape: ref.shape,
-    read: () => decodeStrided(recordOf(name, ref), ref.storage.dtype, ref.shape, ref.strides, ref.offset, `${path}: tensor ${name}`),
+    read: () => decodeStrided(recordOf(ref), ref.storage.dtype, ref.shape, ref.strides, ref.offset, `${path}: tensor ${name}`),
   }));
   return { path, format: 'pytorch', tensors };
 }

@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { isAbsolute, resolve } from 'node:path';
 import { ModelSpecSchema, TrainingSpecSchema } from '../../ml/spec.js';
 import { checkModelSpec } from '../split-retrain/checks.js';
+import { checkTorchCheckpoint } from '../../ml/checkpoints/plan-check.js';
 import type { StageDefinition } from '../types.js';
 
 const Params = Type.Object({
@@ -34,7 +35,8 @@ const stage: StageDefinition<TrainBaseParams> = {
     return p === undefined ? [] : [p];
   },
   validate(params) {
-    return checkModelSpec(params.model);
+    const problems = checkModelSpec(params.model);
+    return problems.length ? problems : checkTorchCheckpoint(params.model, pretrainedPath(params));
   },
   async run(ctx) {
     const { runTrainBase } = await import('./run.js');
