@@ -117,15 +117,23 @@ describe('PyTorch checkpoints: torchvision VGG16 and ResNet-50 loaded and checke
 
   // At 224 px the early cuts' CUI is a small remainder of a channel mean whose terms cancel: the
   // gradients' float32 rounding (about 6e-6 relative on the wasm backend, with or without the
-  // project's SIMD kernels) comes out as up to ~5e-4 there; later cuts agree to 1e-6–1e-5.
+  // project's SIMD kernels) comes out as up to ~5e-4 there; later cuts agree to 1e-6–1e-5. The cpu
+  // backend agrees to 1e-6 (checked at 64 px below, where it is fast enough for a test).
   const CUI_TOLERANCE = 1e-3;
+  const CUI_TOLERANCE_CPU = 1e-4;
   /** ResNet-50 conv1's relative CUI error, post-activation (checked in its own test below). */
   let conv1PostActivationError: number | undefined;
 
-  for (const arch of ['vgg16', 'resnet50'] as const) {
-    it(`${arch} (width 0.25, 224 px): the CUI at all 18 cuts equals PyTorch's Grad-CAM, in both read points; .safetensors loads the same`, async () => {
-      const c: Case = { arch, width: 0.25, classes: 10, size: 224, images: 2, cui: true, safetensors: true };
+  const cuiCases = [
+    { width: 0.25, size: 224, backend: 'wasm', tolerance: CUI_TOLERANCE },
+    { width: 0.125, size: 64, backend: 'cpu', tolerance: CUI_TOLERANCE_CPU },
+  ] as const;
+  for (const arch of ['vgg16', 'resnet50'] as const) for (const cc of cuiCases) {
+    it(`${arch} (width ${cc.width}, ${cc.size} px, ${cc.backend}): the CUI at all 18 cuts equals PyTorch's Grad-CAM within ${cc.tolerance}, in both read points; .safetensors loads the same`, async () => {
+      const c: Case = { arch, width: cc.width, classes: 10, size: cc.size, images: 2, cui: true, safetensors: true };
       const { dir, ref } = pytorch(root, c);
+      await tf.setBackend(cc.backend);
+      const CUI_TOLERANCE = cc.tolerance;
       const t0 = Date.now();
       const { network: net } = await load(c, join(dir, 'model.pth'));
       const { network: fromSafetensors } = await load(c, join(dir, 'model.safetensors'));
@@ -147,17 +155,18 @@ describe('PyTorch checkpoints: torchvision VGG16 and ResNet-50 loaded and checke
           ours.forEach((v, i) => {
             const cut = net.cutPoints[i]!;
             const rel = theirs[i] === 0 ? Math.abs(v) : Math.abs(v - theirs[i]!) / Math.abs(theirs[i]!);
-            if (arch === 'resnet50' && cut === 'conv1' && readPoint === 'post-activation') { conv1PostActivationError = rel; return; }
+            if (arch === 'resnet50' && cut === 'conv1' && readPoint === 'post-activation') { conv1PostActivationError = Math.max(rel, conv1PostActivationError ?? 0); return; }
             worst = Math.max(worst, rel);
             assert.ok(rel < CUI_TOLERANCE, `${arch} ${readPoint} ${cut}: CUI ${v} vs PyTorch ${theirs[i]} (relative ${rel})`);
           });
-          timings.push(`${arch} ${readPoint}: worst CUI rel. error ${worst.toExponential(1)}`);
+          timings.push(`${arch} ${cc.size}px ${cc.backend} ${readPoint}: worst CUI rel. error ${worst.toExponential(1)}`);
         }
         x.dispose();
-        timings.push(`${arch} w0.25 CUI both read points: sei ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        timings.push(`${arch} w${cc.width} ${cc.size}px CUI both read points: sei ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       } finally {
         net.dispose();
         fromSafetensors.dispose();
+        await tf.setBackend('wasm');
       }
     });
   }
