@@ -34,6 +34,14 @@ function runPython(args: string[]): void {
   if (r.status !== 0) throw new Error(`python ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
 }
 
+/** Why these tests cannot run here (no torch or no torchvision for /usr/bin/python3), or null. */
+async function torchMissing(): Promise<string | null> {
+  const missing = await checkTorch(DEFAULT_PYTHON);
+  if (missing) return missing;
+  const v = spawnSync(DEFAULT_PYTHON, ['-c', 'import torchvision'], { env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  return v.status === 0 ? null : `${DEFAULT_PYTHON} has no torchvision (Debian: apt-get install python3-torchvision)`;
+}
+
 /** Runs the reference script for a case; returns its folder and result. */
 function pytorch(root: string, c: Case): { dir: string; ref: Reference; seconds: number } {
   const dir = join(root, `${c.arch}-w${c.width}-${c.size}px`);
@@ -70,13 +78,8 @@ describe('PyTorch checkpoints: torchvision VGG16 and ResNet-50 loaded and checke
   const timings: string[] = [];
 
   before(async function () {
-    const missing = await checkTorch(DEFAULT_PYTHON);
-    if (missing) {
-      console.log(`      skipped: ${missing}`);
-      this.skip();
-    }
-    const v = spawnSync(DEFAULT_PYTHON, ['-c', 'import torchvision'], { env: { ...process.env, OMP_NUM_THREADS: '1' } });
-    if (v.status !== 0) { console.log(`      skipped: ${DEFAULT_PYTHON} has no torchvision (Debian: apt-get install python3-torchvision)`); this.skip(); }
+    const missing = await torchMissing();
+    if (missing) { console.log(`      skipped: ${missing}`); this.skip(); }
     await initBackend('wasm');
     root = mkdtempSync(join(tmpdir(), 'sei-torch-'));
   });
@@ -204,7 +207,7 @@ describe('PyTorch checkpoints: bad input is refused with the tensor, the expecte
   const c: Case = { arch: 'vgg16', width: 0.125, classes: 10, size: 32, images: 1, safetensors: true };
 
   before(async function () {
-    const missing = await checkTorch(DEFAULT_PYTHON);
+    const missing = await torchMissing();
     if (missing) { console.log(`      skipped: ${missing}`); this.skip(); }
     await initBackend('wasm');
     root = mkdtempSync(join(tmpdir(), 'sei-torch-bad-'));
