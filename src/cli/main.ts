@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isDiskFullError } from '../store/disk-space.js';
+import { isDiskFullError } from '../util/disk-space.js';
 import { isUsageError } from '../util/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -10,7 +10,7 @@ import { UsageError } from '../util/errors.js';
 import type { NotCachedReason, Plan, PlannedCell } from '../pipeline/types.js';
 import type { ProgressEvent, UpstreamOutput } from '../stages/types.js';
 import { writeArtifactRecord } from '../store/artifact-record.js';
-import { diskFullAt, diskReserveBytes, ensureFreeSpace, folderBytes, isDiskFullError, isOutOfSpace, type DiskFullError } from '../store/disk-space.js';
+import { diskFullAt, diskReserveBytes, ensureFreeSpace, folderBytes, isDiskFullError, isOutOfSpace, type DiskFullError } from '../util/disk-space.js';
 import type { Manifest } from '../store/manifest.js';
 import { adoptArtifacts, listArtifactFolders, rebuildIndex, type RebuildResult } from '../store/rebuild.js';
 import { describeLock, openStore, type LockInfo, type Store } from '../store/store.js';

@@ -4,15 +4,18 @@
 // model spec (and cut + bottleneck for a split model) in userDefinedMetadata and are rebuilt from
 // it; a user's pretrained tfjs / Keras-converted layers model is mapped onto an architecture by
 // layer name (Keras VGG16 names are ours), by the Keras ResNet50 naming, or else by layer order,
-// with a clear error naming the layer when shapes differ.
+// with a clear error naming the layer when shapes differ. PyTorch state_dicts and .safetensors
+// files with torchvision's names are read by ./checkpoints.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { buildNetwork } from './models/index.js';
-import type { Network } from './models/network.js';
+import { initWeights, type Network } from './models/network.js';
 import { splitModel, type SplitModel } from './split.js';
+import { isTorchCheckpointPath } from './checkpoints/read.js';
+import { loadTorchCheckpoint } from './checkpoints/load.js';
 import type { BottleneckSpec, ResolvedModelSpec } from './spec.js';
 
 export const MODEL_FILE = 'model.json';
@@ -192,7 +195,7 @@ async function assignByName(layers: tf.layers.Layer[], path: string): Promise<vo
 }
 
 export interface PretrainedReport {
-  mapping: 'name' | 'keras-resnet50' | 'order';
+  mapping: 'name' | 'keras-resnet50' | 'order' | 'torchvision';
   loaded: string[];
   skipped: string[];
   notes: string[];
@@ -334,11 +337,19 @@ export function modelJsonPath(pathOrDir: string): string {
 export async function createNetwork(
   spec: ResolvedModelSpec, seed = 0, opts: { baseDir?: string; log?: (m: string) => void } = {},
 ): Promise<{ network: Network; pretrained?: PretrainedReport }> {
-  const network = buildNetwork(spec, seed);
-  if (!spec.pretrained) return { network };
+  const file = spec.pretrained === undefined ? undefined : resolve(opts.baseDir ?? '.', spec.pretrained);
+  // A PyTorch state_dict (.pth/.pt) or .safetensors file with torchvision's names, else a tfjs model.
+  const torch = file !== undefined && isTorchCheckpointPath(file);
+  // A torchvision checkpoint sets every weight but the excluded layers': only those are initialised
+  // (each layer's seeded stream depends on its name only, so the values are the same).
+  const network = buildNetwork(spec, seed, { initialise: !torch });
+  if (file === undefined) return { network };
   try {
-    const path = modelJsonPath(resolve(opts.baseDir ?? '.', spec.pretrained));
-    const report = await loadPretrained(network, path, { exclude: spec.pretrainedExclude });
+    const path = torch ? file : modelJsonPath(file);
+    const report: PretrainedReport = torch
+      ? { mapping: 'torchvision', ...loadTorchCheckpoint(network, path, { exclude: spec.pretrainedExclude }) }
+      : await loadPretrained(network, path, { exclude: spec.pretrainedExclude });
+    if (torch) initWeights(report.skipped.map((name) => network.model.getLayer(name)), seed);
     opts.log?.(`pretrained weights from ${path}: ${report.loaded.length} layers by ${report.mapping}` +
       (report.skipped.length ? `, kept fresh: ${report.skipped.join(', ')}` : '') + (report.notes.length ? `; ${report.notes.join('; ')}` : ''));
     return { network, pretrained: report };

@@ -30,7 +30,7 @@ export const ModelSpecSchema = Type.Object(
     inputChannels: Type.Optional(Type.Integer({ minimum: 1, description: 'defaults to the dataset channels' })),
     classes: Type.Optional(Type.Integer({ minimum: 2, description: 'defaults to the dataset class count' })),
     width: Type.Number({ exclusiveMinimum: 0, default: 1, description: 'channel (and FC) width multiplier' }),
-    pretrained: Type.Optional(Type.String({ minLength: 1, description: "path to a user's tfjs layers model.json to load" })),
+    pretrained: Type.Optional(Type.String({ minLength: 1, description: "weights to start from: a tfjs layers model.json (or its folder), or a PyTorch state_dict (.pth/.pt) or .safetensors file with torchvision's names" })),
     pretrainedExclude: Type.Optional(
       Type.Array(Type.String(), { description: 'layers left at their fresh init when loading `pretrained` (e.g. the classifier)' }),
     ),

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { diskFullAt, isOutOfSpace } from '../store/disk-space.js';
+import { diskFullAt, isOutOfSpace } from '../util/disk-space.js';
 import { sha256 } from '../util/hash.js';
 
 const RACY_NS = 100_000_000n; // 100 ms: coarser than any filesystem timestamp tick we meet

@@ -3,7 +3,7 @@
 // cannot drift apart. Text here is plain: each renderer escapes it for its own syntax.
 import type { Figure } from './figures.js';
 import { groupFigures } from './figures.js';
-import type { CutRow, GroupModel, RecommendationModel, ReportModel, ValidationModel, VariantModel, DesignSummary } from './model.js';
+import type { CutRow, GroupModel, RecommendationModel, ReportModel, ValidationModel, VariantModel, DesignSummary, ImportanceModel } from './model.js';
 import type { Stat } from './values.js';
 import { coordsText } from './values.js';
 
@@ -323,7 +323,7 @@ export function buildDocument(m: ReportModel): ReportDocument {
     blocks.push({ kind: 'heading', level: 2, text: g.title, id: g.id });
     const imp = g.importance;
     blocks.push({ kind: 'paragraph', text: imp
-      ? `Importance target: ${imp.target ?? '?'}; ${imp.imagesPerClass ?? '?'} images per class; I-SPLIT candidates: ${imp.candidates.join(', ') || 'none'}; global maximum: ${imp.best ?? '?'}; CDE (layer-size) candidates: ${imp.cdeCandidates.join(', ') || 'none'}. Importance is scored with the network in inference mode, reading each named layer's output as the framework defines it.`
+      ? `${importanceChoices(imp)} I-SPLIT candidates: ${imp.candidates.join(', ') || 'none'}; global maximum: ${imp.best ?? '?'}; CDE (layer-size) candidates: ${imp.cdeCandidates.join(', ') || 'none'}.`
       : `The importance (I-SPLIT) result is ${g.importanceState === 'absent' ? 'not part of this pipeline' : g.importanceState === 'failed' ? 'failed' : 'missing (not finished)'}.` });
     for (const f of groupFigures(g)) addFigure(f);
     for (const v of g.variants) addTable(cutTable(g, v));
@@ -378,4 +378,16 @@ export function buildDocument(m: ReportModel): ReportDocument {
   blocks.push({ kind: 'heading', level: 2, text: 'Provenance', id: 'provenance' });
   for (const t of provenanceTables(m)) addTable(t);
   return { title, blocks, figures, tables };
+}
+
+/** The choices an importance curve was made with (METHOD.md), in one sentence. */
+export function importanceChoices(imp: ImportanceModel): string {
+  const images = imp.imagesPerClass === 'all' ? `all ${imp.split ?? '?'} images` : `the first ${imp.imagesPerClass ?? '?'} ${imp.split ?? '?'} images of each class`;
+  const read = imp.readPoint === 'reference'
+    ? "cut points read where the reference code reads them (VGG convolutions before ReLU, ResNet conv1 as the raw convolution)"
+    : "cut points read at each named layer's output after its activation";
+  const rule = imp.candidateRule === 'reference'
+    ? "candidates by the reference code's rule (first point after a copy of itself, both edges of a plateau)"
+    : 'candidates are strict local maxima of log10 CUI (end points excluded)';
+  return `Importance choices: target ${imp.target ?? '?'} class; ${images}${imp.images !== null ? ` (${imp.images} scored)` : ''}; ${read}; ${rule}; network in inference mode.`;
 }

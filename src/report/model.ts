@@ -148,7 +148,12 @@ export interface ImportanceModel {
   cdeBytes: (number | null)[];
   cdeCandidates: string[];
   target: string | null;
-  imagesPerClass: number | null;
+  imagesPerClass: number | 'all' | null;
+  /** The scoring choices (METHOD.md): split scored, read point, candidate rule; null when not recorded. */
+  split: string | null;
+  images: number | null;
+  readPoint: string | null;
+  candidateRule: string | null;
   perClass: PerClassCurve[];
 }
 
@@ -431,7 +436,12 @@ function readImportance(m: unknown): ImportanceModel {
     cdeBytes: cutPoints.map((_, i) => cde[i] ?? null),
     cdeCandidates: strArr(at(m, 'cdeCandidates')),
     target: str(at(m, 'target')),
-    imagesPerClass: num(at(m, 'imagesPerClass')),
+    imagesPerClass: at(m, 'imagesPerClass') === 'all' ? 'all' : num(at(m, 'imagesPerClass')),
+    split: str(at(m, 'split')),
+    images: num(at(m, 'images')),
+    // Results from before these options existed were made the one way there was.
+    readPoint: str(at(m, 'readPoint')) ?? 'post-activation',
+    candidateRule: str(at(m, 'candidateRule')) ?? 'strict',
     perClass,
   };
 }

@@ -14,6 +14,29 @@ export function strictLocalMaxima(values: readonly number[]): number[] {
   return out;
 }
 
+/**
+ * The reference I-SPLIT code's candidates: it prepends a copy of the first value and marks every
+ * index where the sign of the first difference decreases (+ → 0, 0 → −, + → −). So the first
+ * point is a candidate when the curve falls after it, both edges of a plateau at a peak are, and
+ * the last point never is. As in numpy, a NaN difference (-Infinity − -Infinity: two zero
+ * importances in a row) has sign NaN, and a NaN never marks a candidate.
+ */
+export function referenceCandidates(values: readonly number[]): number[] {
+  const sign = (d: number) => (d > 0 ? 1 : d < 0 ? -1 : d === 0 ? 0 : NaN);
+  const padded = [values[0]!, ...values];
+  const signs = padded.slice(1).map((v, i) => sign(v - padded[i]!));
+  const out: number[] = [];
+  for (let j = 0; j + 1 < signs.length; j++) if (signs[j + 1]! - signs[j]! < 0) out.push(j);
+  return out;
+}
+
+export type CandidateRule = 'strict' | 'reference';
+
+/** Candidates of a log10 curve by the chosen rule. */
+export function candidatesOf(values: readonly number[], rule: CandidateRule): number[] {
+  return rule === 'reference' ? referenceCandidates(values) : strictLocalMaxima(values);
+}
+
 /** Index of the global maximum (the first one on ties); -1 for an empty or all-NaN curve. */
 export function argMax(values: readonly number[]): number {
   let best = -1;

@@ -62,6 +62,22 @@ export type ReadRecordResult =
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** What is wrong with a parsed record's fields, if anything; `key` is the folder's own name. */
+function recordProblem(r: Record<string, unknown>, key: string): string | undefined {
+  const strings = ['cellId', 'key', 'pipeline', 'instance', 'stage', 'slot', 'paramsDigest'] as const;
+  for (const f of strings) if (typeof r[f] !== 'string') return `${RECORD_FILE}: field ${f} missing`;
+  if (r.key !== key) return `${RECORD_FILE} names key ${String(r.key).slice(0, 12)}, but the folder is ${key.slice(0, 12)}`;
+  if (!Array.isArray(r.manifest) || !isObject(r.keyParts) || !isObject(r.inputs) || !isObject(r.coords) || !isObject(r.attempt)) {
+    return `${RECORD_FILE}: manifest, keyParts, inputs, coords or attempt missing`;
+  }
+  return undefined;
+}
+
+/** The record's shape as far as the index relies on it (the fields recordProblem checks). */
+function isArtifactRecord(v: unknown): v is ArtifactRecord {
+  return isObject(v) && v.format === RECORD_FORMAT && recordProblem(v, String(v.key)) === undefined;
+}
+
 /** Read and check an artifact folder's record and result; `key` is the folder's own name. */
 export function readArtifactRecord(dir: string, key: string): ReadRecordResult {
   let raw: unknown;
@@ -72,13 +88,10 @@ export function readArtifactRecord(dir: string, key: string): ReadRecordResult {
     return { ok: false, reason: code === 'ENOENT' ? `no ${RECORD_FILE} (written by an older sei, or not an artifact)` : `${RECORD_FILE} unreadable: ${(e as Error).message}` };
   }
   if (!isObject(raw) || raw.format !== RECORD_FORMAT) return { ok: false, reason: `${RECORD_FILE} is not a ${RECORD_FORMAT} record` };
-  const r = raw as unknown as ArtifactRecord;
-  const strings = ['cellId', 'key', 'pipeline', 'instance', 'stage', 'slot', 'paramsDigest'] as const;
-  for (const f of strings) if (typeof r[f] !== 'string') return { ok: false, reason: `${RECORD_FILE}: field ${f} missing` };
-  if (r.key !== key) return { ok: false, reason: `${RECORD_FILE} names key ${r.key.slice(0, 12)}, but the folder is ${key.slice(0, 12)}` };
-  if (!Array.isArray(r.manifest) || !isObject(r.keyParts) || !isObject(r.inputs) || !isObject(r.coords) || !isObject(r.attempt)) {
-    return { ok: false, reason: `${RECORD_FILE}: manifest, keyParts, inputs, coords or attempt missing` };
-  }
+  const problem = recordProblem(raw, key);
+  if (problem !== undefined) return { ok: false, reason: problem };
+  if (!isArtifactRecord(raw)) return { ok: false, reason: `${RECORD_FILE} is not a ${RECORD_FORMAT} record` };
+  const r = raw;
   let result: unknown;
   try {
     result = JSON.parse(readFileSync(join(dir, RESULT_JSON), 'utf8'));

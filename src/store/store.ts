@@ -8,7 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
 import type { KeyParts, NotCachedReason, PlannedCell, PlannedInput } from '../pipeline/types.js';
 import type { ArtifactRecord } from './artifact-record.js';
-import { diskFullAt, isOutOfSpace } from './disk-space.js';
+import { diskFullAt, isOutOfSpace } from '../util/disk-space.js';
 import type { Manifest } from './manifest.js';
 import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, STORE_FORMAT } from './schema.js';
 import type { CellRecord, CellState } from './types.js';

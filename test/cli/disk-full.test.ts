@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DISK_FULL_EXIT_CODE } from '../../src/store/disk-space.js';
+import { DISK_FULL_EXIT_CODE } from '../../src/util/disk-space.js';
 import { openStore } from '../../src/store/store.js';
 import { FIXTURE_STAGES, readJournalSync, tempDir } from '../exec/helpers.js';
 import { describeResult, running, sleep, startSei } from './sei-process.js';

@@ -73,7 +73,7 @@ export function sweepFixture(o: FixtureOptions = {}): CellRecord[] {
   }, { model: { name: 'vgg16-demo', arch: 'vgg16' } }));
   out.push(cell(pipeline, 'importance', 'importance', {}, 'done', {
     cutPoints: cuts, cui, log10Cui: cui.map((x) => Math.log10(x)), candidates: [cuts[2]!, cuts[4]!].filter(Boolean), best: cuts[2] ?? cuts[0],
-    cdeBytes: raw, cdeCandidates: [cuts[4]!].filter(Boolean), target: 'label', imagesPerClass: 8,
+    cdeBytes: raw, cdeCandidates: [cuts[4]!].filter(Boolean), target: 'label', imagesPerClass: 8, readPoint: 'post-activation', candidateRule: 'strict',
     images: 8 * classes.length, split: 'train', scoredAccuracy: 0.75,
     perClass: classes.map((c, k) => ({ class: c, cui: cui.map((x, i) => x * (1 + 0.3 * Math.sin(i + k))), candidates: [cuts[2]!], best: cuts[(2 + k) % cuts.length] })),
   }));

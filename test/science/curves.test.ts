@@ -1,11 +1,24 @@
 import assert from 'node:assert/strict';
-import { argMax, cdeCandidates, log10Curve, strictLocalMaxima } from '../../src/science/curves.js';
+import { argMax, candidatesOf, cdeCandidates, log10Curve, referenceCandidates, strictLocalMaxima } from '../../src/science/curves.js';
 
 describe('science: curves', () => {
   it('finds strict local maxima, never at the ends, never on a plateau', () => {
     assert.deepEqual(strictLocalMaxima([5, 1, 3, 2, 2, 4, 4, 1, 9]), [2]);
     assert.deepEqual(strictLocalMaxima([1, 2, 3]), []);
     assert.deepEqual(strictLocalMaxima([-Infinity, 0, -Infinity, 1, 0]), [1, 3]);
+  });
+
+  it("finds candidates by the reference code's rule: numpy's diff(sign(diff([v0, ...v]))) < 0", () => {
+    // Expected values computed with numpy from the reference code's expression.
+    assert.deepEqual(referenceCandidates([5, 1, 3, 2, 2, 4, 4, 1, 9]), [0, 2, 5, 6]);
+    assert.deepEqual(referenceCandidates([1, 2, 3]), []);
+    assert.deepEqual(referenceCandidates([3, 2, 1]), [0]);
+    assert.deepEqual(referenceCandidates([1, 3, 3, 2]), [1, 2]);
+    assert.deepEqual(referenceCandidates([-Infinity, 0, -Infinity, 1, 0]), [1, 3]);
+    assert.deepEqual(referenceCandidates([-Infinity, -Infinity, 1, 0]), [2]);
+    assert.deepEqual(referenceCandidates([2, 2, 1]), [1]);
+    assert.deepEqual(candidatesOf([5, 1, 3, 2, 2, 4, 4, 1, 9], 'strict'), [2]);
+    assert.deepEqual(candidatesOf([5, 1, 3, 2, 2, 4, 4, 1, 9], 'reference'), [0, 2, 5, 6]);
   });
 
   it('takes the global maximum as the best point, first on ties', () => {

@@ -3,7 +3,7 @@
 // a zero tensor is added at each cut and the gradient is taken with respect to those zeros, which
 // equals the gradient with respect to the activation there. Inference mode (BN moving statistics).
 import * as tf from '@tensorflow/tfjs';
-import type { Network } from './network.js';
+import type { Network, ReadPoint } from './network.js';
 
 export interface CutGradients {
   /** Per requested cut, N×H×W×C activations. */
@@ -22,7 +22,9 @@ export interface CutGradients {
  * 'predicted'. Images are independent in inference mode, so summing the chosen logits over the
  * batch gives each image's own gradient. The caller disposes the returned tensors.
  */
-export function cutGradients(net: Network, x: tf.Tensor4D, targets: Int32Array | 'predicted', cuts: string[] = net.cutPoints): CutGradients {
+export function cutGradients(
+  net: Network, x: tf.Tensor4D, targets: Int32Array | 'predicted', cuts: string[] = net.cutPoints, readPoint: ReadPoint = 'post-activation',
+): CutGradients {
   const n = x.shape[0];
   let chosen: Int32Array;
   if (targets === 'predicted') {
@@ -40,7 +42,7 @@ export function cutGradients(net: Network, x: tf.Tensor4D, targets: Int32Array |
   const mask = tf.tidy(() => tf.oneHot(tf.tensor1d(chosen, 'int32'), classes));
   try {
     const { value, grads } = tf.valueAndGrads((...eps: tf.Tensor[]) => {
-      const r = net.forwardWithCuts(x, { cuts, perturb: eps });
+      const r = net.forwardWithCuts(x, { cuts, perturb: eps, readPoint });
       activations = r.activations.map((a) => tf.keep(a));
       logits = tf.keep(r.logits);
       return tf.sum(tf.mul(r.logits, mask));

@@ -3,9 +3,9 @@ import { UsageError } from '../../util/errors.js';
 import { defaultNormalize, type Arch, type ModelSpec, type ResolvedModelSpec } from '../spec.js';
 import { buildResnet50, RESNET50_CLASSIFIER_LAYER } from './resnet50.js';
 import { buildVgg16, VGG16_CLASSIFIER_LAYER } from './vgg16.js';
-import type { Network } from './network.js';
+import type { BuildOptions, Network } from './network.js';
 
-export type { Network, Block, Shape3, ForwardOptions } from './network.js';
+export type { Network, Block, Shape3, ForwardOptions, ReadPoint, BuildOptions } from './network.js';
 export {
   VGG16_CUT_POINTS, RESNET50_CUT_POINTS, cutPointsOf, checkCutPoint, cutShapeOf, cutShapesOf, checkSplitSpec, unknownCutMessage,
 } from './cut-points.js';
@@ -60,8 +60,8 @@ export function resolveModelSpec(spec: ModelSpec, data?: DatasetShape): Resolved
 }
 
 /** Build an architecture with seeded weights. (Loading `pretrained` weights is io.ts' job.) */
-export function buildNetwork(spec: ResolvedModelSpec, seed = 0): Network {
-  if (spec.arch === 'vgg16') return buildVgg16(spec, seed);
-  if (spec.arch === 'resnet50') return buildResnet50(spec, seed);
+export function buildNetwork(spec: ResolvedModelSpec, seed = 0, opts: BuildOptions = {}): Network {
+  if (spec.arch === 'vgg16') return buildVgg16(spec, seed, opts);
+  if (spec.arch === 'resnet50') return buildResnet50(spec, seed, opts);
   throw new UsageError(`unknown model.arch '${spec.arch as string}'; expected vgg16 or resnet50`);
 }

@@ -17,7 +17,19 @@ export interface Block {
   layers: tf.layers.Layer[];
   /** Applies the block's layers: symbolically (to build models) or eagerly (forward passes). */
   apply<T extends AnyTensor>(x: T, kwargs?: Kwargs): T;
+  /**
+   * Where the reference code reads this cut instead of the block's output, when that differs
+   * (VGG convolutions before their ReLU, ResNet conv1 before BN+ReLU): `read` computes the block up
+   * to that tensor, `finish` the rest. Eager only, for scoring; the built model keeps its fused layers.
+   */
+  referenceRead?: { read(x: tf.Tensor, kwargs?: Kwargs): tf.Tensor; finish(t: tf.Tensor, kwargs?: Kwargs): tf.Tensor };
 }
+
+/**
+ * Which tensor a cut point's activation is: the block's output after its activation (default), or
+ * where the reference I-SPLIT code reads it (see Block.referenceRead).
+ */
+export type ReadPoint = 'post-activation' | 'reference';
 
 import type { Shape3 } from './cut-points.js';
 export type { Shape3 };
@@ -28,6 +40,8 @@ export interface ForwardOptions {
   cuts?: string[];
   /** Tensors added to the activation at each requested cut (zeros: take gradients there). */
   perturb?: tf.Tensor[];
+  /** Which tensor each cut's activation is (default 'post-activation'). */
+  readPoint?: ReadPoint;
 }
 
 export interface Network {
@@ -74,7 +88,10 @@ export function unknownCut(cut: string, valid: string[], arch: string): UsageErr
  * Assemble a Network from its blocks: builds the full model symbolically (which also checks every
  * feature map has a non-zero size), then initialises every weight from the seed.
  */
-export function assembleNetwork(spec: ResolvedModelSpec, blocks: Block[], seed: number, minInput: string): Network {
+/** Building options: `initialise: false` leaves every weight at zero, for a caller that sets them all. */
+export interface BuildOptions { initialise?: boolean }
+
+export function assembleNetwork(spec: ResolvedModelSpec, blocks: Block[], seed: number, minInput: string, opts: BuildOptions = {}): Network {
   const inputShape: Shape3 = [spec.height, spec.width, spec.inputChannels];
   const input = tf.input({ shape: inputShape, name: `${spec.arch}_input` });
   const shapes = new Map<string, Shape3>();
@@ -91,7 +108,7 @@ export function assembleNetwork(spec: ResolvedModelSpec, blocks: Block[], seed: 
     if (b.isCut) shapes.set(b.name, s as Shape3);
   }
   const model = tf.model({ inputs: input, outputs: h, name: spec.arch });
-  initWeights(model.layers, seed);
+  if (opts.initialise !== false) initWeights(model.layers, seed);
   const cutPoints = blocks.filter((b) => b.isCut).map((b) => b.name);
   const blockIndex = (cut: string) => {
     const i = blocks.findIndex((b) => b.isCut && b.name === cut);
@@ -119,13 +136,16 @@ export function assembleNetwork(spec: ResolvedModelSpec, blocks: Block[], seed: 
       const activations: tf.Tensor4D[] = new Array(wanted.length);
       let t: tf.Tensor = x;
       const kwargs = { training: opts.training ?? false };
+      const reference = opts.readPoint === 'reference';
       for (let i = 0; i < blocks.length; i++) {
-        t = blocks[i].apply(t, kwargs);
         const k = slot.get(i);
+        const split = k !== undefined && reference ? blocks[i].referenceRead : undefined;
+        t = split ? split.read(t, kwargs) : blocks[i].apply(t, kwargs);
         if (k !== undefined) {
           if (opts.perturb) t = tf.add(t, opts.perturb[k]);
           activations[k] = t as tf.Tensor4D;
         }
+        if (split) t = split.finish(t, kwargs);
       }
       return { activations, logits: t as tf.Tensor2D };
     },

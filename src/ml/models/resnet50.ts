@@ -2,7 +2,8 @@
 // (torchvision's layout). Convolutions have no bias and are followed by batch norm (PyTorch
 // momentum 0.1 → Keras momentum 0.9, ε = 1e-5). Padding is explicit (zero-padding layers, then
 // 'valid' convolutions) so feature maps align exactly as in PyTorch for any input size. Every cut
-// point is a block output after its ReLU: conv1 (stem conv+BN+ReLU), maxpool, layerX_Y.
+// point is a block output after its ReLU: conv1 (stem conv+BN+ReLU), maxpool, layerX_Y (with
+// readPoint 'reference', conv1 is read as the raw convolution, as the reference code does).
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelSpec } from '../spec.js';
 import { RESNET50_CUT_POINTS, RESNET50_EXPANSION, RESNET50_LAYOUT } from './cut-points.js';
@@ -10,7 +11,7 @@ import { inputConv2d } from './input-conv.js';
 import { batchNormalization } from './batch-norm.js';
 import {
   assembleNetwork, block, scaledChannels, tagDenseInit, BN_ARGS,
-  type AnyTensor, type Block, type Kwargs, type Network,
+  type AnyTensor, type Block, type BuildOptions, type Kwargs, type Network,
 } from './network.js';
 
 const LAYOUT = RESNET50_LAYOUT;
@@ -44,14 +45,18 @@ function bottleneckBlock(name: string, inCh: number, planes: number, stride: num
   return block(name, true, [...main, ...down, add, outRelu], apply);
 }
 
-export function buildResnet50(spec: ResolvedModelSpec, seed = 0): Network {
+export function buildResnet50(spec: ResolvedModelSpec, seed = 0, opts: BuildOptions = {}): Network {
   const w = spec.widthMultiplier;
   const stem = scaledChannels(64, w, 'conv1', 'resnet50');
+  // The stem reads the input: inputConv2d keeps backprop from computing the input's gradient.
+  const stemConv = [pad('conv1_pad', 3),
+    inputConv2d({ name: 'conv1_conv', filters: stem, kernelSize: 7, strides: 2, padding: 'valid', useBias: false, kernelInitializer: 'zeros' })];
+  const stemRest = [bn('conv1_bn'), relu('conv1')];
+  const chain = (layers: tf.layers.Layer[]) => (x: tf.Tensor, kwargs?: Kwargs) =>
+    layers.reduce((h, l) => l.apply(h, kwargs) as tf.Tensor, x);
   const blocks: Block[] = [
-    // The stem reads the input: inputConv2d keeps backprop from computing the input's gradient.
-    block('conv1', true, [pad('conv1_pad', 3),
-      inputConv2d({ name: 'conv1_conv', filters: stem, kernelSize: 7, strides: 2, padding: 'valid', useBias: false, kernelInitializer: 'zeros' }),
-      bn('conv1_bn'), relu('conv1')]),
+    // The reference code reads conv1 as the raw convolution, before BN+ReLU.
+    { ...block('conv1', true, [...stemConv, ...stemRest]), referenceRead: { read: chain(stemConv), finish: chain(stemRest) } },
     block('maxpool', true, [pad('maxpool_pad', 1), tf.layers.maxPooling2d({ name: 'maxpool', poolSize: 3, strides: 2, padding: 'valid' })]),
   ];
   let inCh = stem;
@@ -68,7 +73,7 @@ export function buildResnet50(spec: ResolvedModelSpec, seed = 0): Network {
       tagDenseInit(tf.layers.dense({ name: 'fc', units: spec.classes, kernelInitializer: 'zeros' }), 'uniformFanIn'),
     ]),
   );
-  return assembleNetwork(spec, blocks, seed, '1×1');
+  return assembleNetwork(spec, blocks, seed, '1×1', opts);
 }
 
 export const RESNET50_CLASSIFIER_LAYER = 'fc';

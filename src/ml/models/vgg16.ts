@@ -1,15 +1,15 @@
 // VGG16, configuration D (13 convolutions, no batch norm), classifier FC 4096-4096-C; all widths
 // scaled by the width multiplier. Layer names follow Keras' VGG16 (block1_conv1 … predictions), so
 // a Keras-converted model's weights map by name. Each convolution's output is read after its
-// ReLU, as Keras defines the layer; pooling is 2×2/2 'valid' (floor), so the input must be ≥ 32.
+// ReLU, as Keras defines the layer (or before it, with readPoint 'reference'); pooling is 2×2/2 'valid' (floor), so the input must be ≥ 32.
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelSpec } from '../spec.js';
 import { VGG16_CUT_POINTS, VGG16_STAGES } from './cut-points.js';
-import { assembleNetwork, block, scaledChannels, tagDenseInit, type Block, type Network } from './network.js';
+import { assembleNetwork, block, scaledChannels, tagDenseInit, type Block, type BuildOptions, type Network } from './network.js';
 
 export { VGG16_CUT_POINTS };
 
-export function buildVgg16(spec: ResolvedModelSpec, seed = 0): Network {
+export function buildVgg16(spec: ResolvedModelSpec, seed = 0, opts: BuildOptions = {}): Network {
   const w = spec.widthMultiplier;
   const blocks: Block[] = [];
   VGG16_STAGES.forEach(([base, convs], s) => {
@@ -20,7 +20,7 @@ export function buildVgg16(spec: ResolvedModelSpec, seed = 0): Network {
         name, filters, kernelSize: 3, padding: 'same', activation: 'relu',
         kernelInitializer: 'zeros', biasInitializer: 'zeros',
       });
-      blocks.push(block(name, true, [conv]));
+      blocks.push({ ...block(name, true, [conv]), referenceRead: beforeRelu(conv) });
     }
     const pool = tf.layers.maxPooling2d({ name: `block${s + 1}_pool`, poolSize: 2, strides: 2, padding: 'valid' });
     blocks.push(block(`block${s + 1}_pool`, true, [pool]));
@@ -33,7 +33,21 @@ export function buildVgg16(spec: ResolvedModelSpec, seed = 0): Network {
     tagDenseInit(tf.layers.dense({ name: 'predictions', units: spec.classes, kernelInitializer: 'zeros' }), 'normal0.01'),
   ];
   blocks.push(block('classifier', false, classifier));
-  return assembleNetwork(spec, blocks, seed, '32×32 (five 2×2 poolings)');
+  return assembleNetwork(spec, blocks, seed, '32×32 (five 2×2 poolings)', opts);
+}
+
+/**
+ * The convolution's output before its ReLU, from the same (fused conv+ReLU) layer's weights: the
+ * reference code's read point. Only scoring uses it; training keeps the fused layer.
+ */
+function beforeRelu(conv: tf.layers.Layer): NonNullable<Block['referenceRead']> {
+  return {
+    read: (x) => {
+      const [kernel, bias] = conv.getWeights();
+      return tf.add(tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, 1, 'same'), bias!);
+    },
+    finish: (t) => tf.relu(t),
+  };
 }
 
 /** Name of the last (classification) layer: trainable in the 'bottleneck+classifier' regime. */

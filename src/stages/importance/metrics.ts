@@ -11,9 +11,11 @@ export const ImportanceMetrics = Fields({
   cdeBytes: Type.Array(Type.Number(), { description: 'bytes at each cut point (the layer-size curve)' }),
   cdeCandidates: Type.Array(Type.String()),
   target: Type.Union([Type.Literal('label'), Type.Literal('predicted')]),
-  imagesPerClass: Type.Integer(),
+  imagesPerClass: Type.Union([Type.Integer(), Type.Literal('all')]),
   images: Type.Integer(),
   split: Type.String(),
+  readPoint: Type.Union([Type.Literal('post-activation'), Type.Literal('reference')], { description: 'where each cut was read' }),
+  candidateRule: Type.Union([Type.Literal('strict'), Type.Literal('reference')], { description: 'how candidates were picked from the curve' }),
   scoredAccuracy: Type.Number({ description: 'share of scored images the base classifies correctly' }),
   perClass: Type.Array(Fields({
     class: Type.String(), cui: Type.Array(Type.Number()), candidates: Type.Array(Type.String()), best: Type.String(),

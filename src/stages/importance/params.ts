@@ -6,7 +6,17 @@ export const Params = Type.Object({
   target: Type.Union([Type.Literal('label'), Type.Literal('predicted')], {
     default: 'label', description: "the logit differentiated: the image's true class (the paper) or the predicted one (the reference code)",
   }),
-  imagesPerClass: Type.Integer({ minimum: 1, default: 32, description: 'images scored per class (the first ones of the split, in order)' }),
+  imagesPerClass: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('all')], {
+    default: 32, description: "images scored per class (the first ones of the split, in order); 'all': the whole split (the reference code scores the whole test set)",
+  }),
+  readPoint: Type.Union([Type.Literal('post-activation'), Type.Literal('reference')], {
+    default: 'post-activation',
+    description: "the tensor read at each cut: the named layer's output after its activation, or where the reference code reads it (VGG convolutions before ReLU, ResNet conv1 as the raw convolution)",
+  }),
+  candidates: Type.Union([Type.Literal('strict'), Type.Literal('reference')], {
+    default: 'strict',
+    description: "strict local maxima of log10 CUI (end points excluded), or the reference code's rule (first point after a copy of itself, both edges of a plateau)",
+  }),
   classes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), {
     minItems: 1, uniqueItems: true, description: 'score only these classes (names of the dataset); default: all',
   })),

@@ -5,7 +5,7 @@ import type { StageContext, StageOutput } from '../types.js';
 import { singleInput } from '../metrics.js';
 import type { ImportanceParams } from './params.js';
 import type { ImportanceMetrics } from './metrics.js';
-import { ImportanceAccumulator, argMax, cdeCandidates, importanceOfBatch, log10Curve, strictLocalMaxima } from '../../science/index.js';
+import { ImportanceAccumulator, argMax, cdeCandidates, importanceOfBatch, log10Curve, candidatesOf } from '../../science/index.js';
 
 export async function runImportance(ctx: StageContext<ImportanceParams>): Promise<StageOutput<ImportanceMetrics>> {
   const tf = await import('@tensorflow/tfjs');
@@ -33,7 +33,7 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
     for (let i = 0; i < split.count; i++) {
       const k = split.labels[i]!;
       const n = taken.get(k);
-      if (n !== undefined && n < p.imagesPerClass) { chosen.push(i); taken.set(k, n + 1); }
+      if (n !== undefined && (p.imagesPerClass === 'all' || n < p.imagesPerClass)) { chosen.push(i); taken.set(k, n + 1); }
     }
     const short = classIndex.filter((k) => taken.get(k)! === 0);
     if (short.length) throw new Error(`importance: no ${p.split} images of class ${short.map((k) => data.classes[k]).join(', ')}`);
@@ -42,7 +42,7 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
     const geometry = { height: data.height, width: data.width, channels: data.channels };
     // Images and the perturbations at the cuts are rank 4 (NHWC) here.
     const forward: import('../../science/cui.js').TappedForward = (x, taps) =>
-      net.forwardWithCuts(x as import('@tensorflow/tfjs').Tensor4D, { training: false, perturb: taps as import('@tensorflow/tfjs').Tensor4D[] | undefined });
+      net.forwardWithCuts(x as import('@tensorflow/tfjs').Tensor4D, { training: false, perturb: taps as import('@tensorflow/tfjs').Tensor4D[] | undefined, readPoint: p.readPoint });
     let agree = 0;
     const batches = Math.ceil(chosen.length / p.batchSize);
     for (let b = 0; b < batches; b++) {
@@ -62,7 +62,7 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
     const cdeBytes = cutPoints.map((c) => net.cutShape(c).reduce((a, v) => a * v, 1) * 4);
     const curve = (values: number[]) => {
       const logs = log10Curve(values);
-      return { candidates: strictLocalMaxima(logs).map((i) => cutPoints[i]!), best: cutPoints[argMax(logs)]! };
+      return { candidates: candidatesOf(logs, p.candidates).map((i) => cutPoints[i]!), best: cutPoints[argMax(logs)]! };
     };
     const perClass = acc.perClass().flatMap((values, k) => (values ? [{ class: data.classes[k]!, cui: values, ...curve(values) }] : []));
     const metrics = {
@@ -74,6 +74,8 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
       cdeCandidates: cdeCandidates(cdeBytes).map((i) => cutPoints[i]!),
       target: p.target,
       imagesPerClass: p.imagesPerClass,
+      readPoint: p.readPoint,
+      candidateRule: p.candidates,
       images: acc.images,
       split: p.split,
       /** Share of scored images the base network classifies correctly. */

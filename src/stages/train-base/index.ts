@@ -1,6 +1,7 @@
 // train-base: trains the base network on the prepared dataset, or starts from a user's pretrained
 // weights (model.pretrained, hashed by content as an external input) and fine-tunes them.
 import { checkModelSpec } from '../split-retrain/checks.js';
+import { checkTorchCheckpoint } from '../../ml/checkpoints/plan-check.js';
 import type { StageDefinition } from '../types.js';
 import { TrainBaseMetrics } from './metrics.js';
 import { Params, type TrainBaseParams, pretrainedPath } from './params.js';
@@ -26,7 +27,8 @@ const stage: StageDefinition<TrainBaseParams, TrainBaseMetrics> = {
     return p === undefined ? [] : [p];
   },
   validate(params) {
-    return checkModelSpec(params.model);
+    const problems = checkModelSpec(params.model);
+    return problems.length ? problems : checkTorchCheckpoint(params.model, pretrainedPath(params));
   },
   async run(ctx) {
     const { runTrainBase } = await import('./run.js');
