@@ -3,7 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { BottleneckSpecSchema, ModelSpecSchema, RegimeSchema, TrainingSpecSchema } from '../../ml/spec.js';
 import type { StageDefinition } from '../types.js';
-import { checkSplit } from './checks.js';
+import { checkSplit, compressionWarnings } from './checks.js';
 
 const Params = Type.Object({
   // The base network's model spec (the same as train-base's): lets the plan check the cut and
@@ -33,6 +33,9 @@ const stage: StageDefinition<SplitRetrainParams> = {
   ],
   validate(params) {
     return checkSplit(params.model, params.cut, params.bottleneck?.ratio ?? 8);
+  },
+  warnings(params) {
+    return compressionWarnings(params.model, params.cut, params.bottleneck ?? { ratio: 8, expansion: 2 });
   },
   async run(ctx) {
     const { runSplitRetrain } = await import('./run.js');
