@@ -10,6 +10,7 @@ import { bottleneckGeometry, codeSize, decoderOutputPadding, roundHalfEven } fro
 import { composeModel, type Shape3 } from '../../src/ml/models/network.js';
 import { cutPointsOf, cutShapesOf } from '../../src/ml/models/cut-points.js';
 import { runTorch, skipWithoutTorch } from './torch-python.js';
+import { initBackend } from '../../src/ml/backend.js';
 import type { Arch } from '../../src/ml/spec.js';
 
 // The reference's defaults; the alignment cases at 1/16 width (4 channels at the first cuts,
@@ -94,9 +95,9 @@ function respond(c: Case, positions: [number, number][], taps: 'centre' | 'tent'
 const IMPULSE_GAIN = (1 + 1e-5) ** -1.5; // three inference-mode batch norms with variance 1
 
 describe('ml/bottleneck: the I-SPLIT reference bottleneck', function () {
-  this.timeout(300_000);
+  this.timeout(600_000);
   let previous = '';
-  before(async () => { previous = tf.getBackend(); await tf.setBackend('cpu'); });
+  before(async () => { previous = tf.getBackend(); await initBackend('wasm'); });
   after(async () => { if (previous) await tf.setBackend(previous); });
 
   it('f uses Python rounding (half to even); fixes per residue of H mod 4', () => {

@@ -72,10 +72,13 @@ class RefAutoEncoder(nn.Module):
                 nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
                 nn.init.constant_(m.bias, 0)
         x = torch.randn(1, c, h, w)
+        # The reference tries its decoders in training mode, where batch norm refuses a 1x1 code
+        # from one image; inference mode gives the same shapes without that failure.
+        self.encoder.eval()
         self.flags = None
         for flags in ATTEMPTS:
             ff, fs, ffp, fsp = flags
-            dec = RefDecoder(c, self.f, expansion, 0 if ff else 1, 0 if fs else 1, 0 if ffp else 1, 0 if fsp else 1)
+            dec = RefDecoder(c, self.f, expansion, 0 if ff else 1, 0 if fs else 1, 0 if ffp else 1, 0 if fsp else 1).eval()
             with torch.no_grad():
                 out = dec(self.encoder(x))
             self.decoder = dec
