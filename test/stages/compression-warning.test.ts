@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressionWarnings } from '../../src/stages/split-retrain/checks.js';
+import { compresses } from '../../src/report/csv.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sei = join(root, 'bin', 'sei.js');
@@ -34,6 +35,12 @@ describe('split-retrain: a bottleneck that compresses nothing is flagged at plan
     assert.deepEqual(compressionWarnings({ ...model, inputSize: 64 }, 'block5_pool', { ratio: 2, expansion: 2 }), []);
     // An invalid split is the validator's error, not a warning.
     assert.deepEqual(compressionWarnings(model, 'nowhere', { ratio: 2, expansion: 2 }), []);
+  });
+
+  it('the report marks it: cuts.csv bottleneck_compresses, "no compression" in the cut table', () => {
+    assert.equal(compresses({ raw: 256, fp32: 256 }), false);
+    assert.equal(compresses({ raw: 256, fp32: 64 }), true);
+    assert.equal(compresses({ raw: 256, fp32: null }), null);
   });
 
   it('sei plan warns (exit 0) and the shipped demo has no such cut', async () => {
