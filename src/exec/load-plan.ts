@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { loadPipeline } from '../pipeline/load.js';
 import { buildPlan } from '../pipeline/plan.js';
 import type { Plan } from '../pipeline/types.js';
+import { loadStage } from '../pipeline/registry.js';
 
 export interface LoadPlanOptions {
   /** `--set path=value` overrides, in order. */
@@ -21,4 +22,16 @@ export async function loadPlan(file: string, options: LoadPlanOptions): Promise<
   // Without an explicit root the loader takes the nearest folder above the file holding package.json.
   const loaded = await loadPipeline(resolve(file), { sets: options.sets ?? [], ...(options.projectRoot ? { projectRoot: options.projectRoot } : {}) });
   return await buildPlan(loaded, { storeDir: resolve(options.storeDir), settings: options.settings ?? {}, allowMissingInputs: options.allowMissingInputs === true });
+}
+
+/** The stages' plan-time warnings for every cell, each message once, prefixed by where it applies. */
+export async function planWarnings(plan: Plan): Promise<string[]> {
+  const out = new Set<string>();
+  for (const cell of plan.cells) {
+    const stage = await loadStage(cell.stage);
+    if (!stage.warnings) continue;
+    const where = Object.keys(cell.coords).length ? `${cell.instance} [${Object.entries(cell.coords).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}]` : cell.instance;
+    for (const m of stage.warnings(cell.params)) out.add(`${where}: ${m}`);
+  }
+  return [...out];
 }

@@ -98,7 +98,8 @@ function layerFlops(layer: tf.layers.Layer, inShapes: number[][], out: number[])
       return prod(inp);
     case 'Add':
       return outEl * (inShapes.length - 1);
-    case 'InputLayer': case 'ZeroPadding2D': case 'Cropping2D': case 'Flatten':
+    // Dropout is the identity at inference, when FLOPs are counted.
+    case 'InputLayer': case 'ZeroPadding2D': case 'Cropping2D': case 'Flatten': case 'Dropout':
       return 0;
     default:
       throw new Error(`accounting: no FLOP rule for layer ${layer.name} (${layer.getClassName()})`);

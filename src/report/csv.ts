@@ -19,11 +19,16 @@ function groupCols(m: ReportModel, g: GroupModel, v?: VariantModel): unknown[] {
 }
 const GROUP_COLUMNS = ['pipeline', 'model', 'dataset', 'classes', 'group'];
 
+/** Whether the bottleneck's fp32 code is smaller than the fp32 tensor at the cut (null when unknown). */
+export function compresses(b: { raw: number | null; fp32: number | null }): boolean | null {
+  return b.raw === null || b.fp32 === null ? null : b.fp32 < b.raw;
+}
+
 export function tidyTables(m: ReportModel): CsvTable[] {
   const cuts: CsvTable = {
     name: 'cuts',
     columns: [...GROUP_COLUMNS, 'setting', 'cut', 'cut_index', 'log10_cui', 'candidate', 'isplit_best', 'cde_candidate',
-      'bytes_at_cut_fp32', 'bottleneck_bytes_fp32', 'bottleneck_bytes_fp16', 'bottleneck_bytes_int8',
+      'bytes_at_cut_fp32', 'bottleneck_bytes_fp32', 'bottleneck_bytes_fp16', 'bottleneck_bytes_int8', 'bottleneck_compresses',
       'accuracy_mean', 'accuracy_sd', 'accuracy_min', 'accuracy_max', 'accuracy_n', 'base_accuracy', 'delta_from_base',
       ...PRECISIONS.map((p) => `accuracy_${p}`), 'device_ms_p50', 'server_ms_p50', 'status', 'retrained_cells_done', 'retrained_cells_expected'],
     rows: [],
@@ -51,7 +56,7 @@ export function tidyTables(m: ReportModel): CsvTable[] {
     for (const v of g.variants) {
       for (const r of v.rows) {
         cuts.rows.push([...groupCols(m, g, v), r.cut, r.index, r.log10Cui, r.candidate, r.isplitBest, r.cdeCandidate,
-          r.bytes.raw, r.bytes.fp32, r.bytes.fp16, r.bytes.int8,
+          r.bytes.raw, r.bytes.fp32, r.bytes.fp16, r.bytes.int8, compresses(r.bytes),
           r.accuracy?.mean ?? null, r.accuracy && r.accuracy.n > 1 ? r.accuracy.sd : null, r.accuracy?.min ?? null, r.accuracy?.max ?? null, r.accuracy?.n ?? 0,
           g.baseAccuracy, r.deltaFromBase, ...PRECISIONS.map((p) => r.quantized[p]?.mean ?? null), r.deviceMs, r.serverMs, r.status, r.doneCells, r.expectedCells]);
       }

@@ -6,6 +6,7 @@ import { groupFigures } from './figures.js';
 import type { CutRow, GroupModel, RecommendationModel, ReportModel, ValidationModel, VariantModel, DesignSummary, ImportanceModel } from './model.js';
 import type { Stat } from './values.js';
 import { coordsText } from './values.js';
+import { compresses } from './csv.js';
 
 export interface TableCell {
   text: string;
@@ -104,7 +105,7 @@ function cutTable(g: GroupModel, v: VariantModel): Table {
       numCell(r.log10Cui, 3),
       candidate,
       intCell(r.bytes.raw),
-      intCell(r.bytes.fp32, why),
+      compresses(r.bytes) === false ? { text: `${r.bytes.fp32} (no compression)`, sort: r.bytes.fp32 } : intCell(r.bytes.fp32, why),
       intCell(r.bytes.fp16, why),
       intCell(r.bytes.int8, why),
       statCell(r.accuracy, why),
@@ -118,7 +119,7 @@ function cutTable(g: GroupModel, v: VariantModel): Table {
   return {
     id: `${g.id}${g.variants.length > 1 ? `-${slugPart(v.label)}` : ''}-cuts`,
     title: `Cut points — ${g.title}${g.variants.length > 1 ? ` (${v.label})` : ''}`,
-    caption: `Base network test accuracy: ${g.baseAccuracy === null ? 'missing' : g.baseAccuracy.toFixed(4)}. Accuracy is the retrained test accuracy (mean ± sd over seeds); “missing” marks results not in the store yet, “failed” cells that failed, “—” cuts outside the sweep.`,
+    caption: `Base network test accuracy: ${g.baseAccuracy === null ? 'missing' : g.baseAccuracy.toFixed(4)}. Accuracy is the retrained test accuracy (mean ± sd over seeds); “missing” marks results not in the store yet, “failed” cells that failed, “—” cuts outside the sweep; “no compression” marks a bottleneck whose code is not smaller than the tensor at the cut.`,
     columns,
     rows,
   };

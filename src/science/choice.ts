@@ -20,7 +20,7 @@ export interface RegretResult {
   cdeChoice: string | null;
   /** Whether the CDE choice fits the budget (false: no CDE candidate did; its smallest one is used). */
   cdeWithinBudget: boolean;
-  /** The payload of I-SPLIT's choice: the budget both heuristics get. */
+  /** The budget both heuristics get: the one given, else the payload of I-SPLIT's choice. */
   payloadBudgetBytes: number;
   /** Best retrained accuracy among the cut points that fit the budget. */
   oracleCut: string;
@@ -31,16 +31,22 @@ export interface RegretResult {
 }
 
 /**
- * I-SPLIT picks the retrained cut with the highest CUI. Its payload is the budget. The layer-size
+ * I-SPLIT picks the retrained cut with the highest CUI. Its payload is the budget (or, when
+ * `payloadBudgetBytes` is given, I-SPLIT picks the highest CUI among the cuts within it). The layer-size
  * (CDE) heuristic picks, among its candidates that fit the budget, the one that spends the most of
  * it (the same bandwidth as I-SPLIT's choice); on equal payloads, the one its own curve prefers
  * (the smaller tensor at the cut), then the earlier; when none fits, its cheapest candidate. The oracle is the most accurate retrained cut within the budget; regret is the
  * accuracy each choice loses to it.
  */
-export function regretAtEqualPayload(cuts: readonly EvaluatedCut[]): RegretResult {
+export function regretAtEqualPayload(cuts: readonly EvaluatedCut[], payloadBudgetBytes?: number): RegretResult {
   if (cuts.length === 0) throw new Error('no evaluated cut points');
-  const isplit = cuts[argMax(cuts.map((c) => c.cui))]!;
-  const budget = isplit.payloadBytes;
+  // With a given budget, I-SPLIT picks the highest CUI among the cuts that fit it.
+  const fitting = payloadBudgetBytes === undefined ? cuts : cuts.filter((c) => c.payloadBytes <= payloadBudgetBytes);
+  if (fitting.length === 0) {
+    throw new RangeError(`payload budget ${payloadBudgetBytes} B: no retrained cut sends that little (the smallest sends ${Math.min(...cuts.map((c) => c.payloadBytes))} B)`);
+  }
+  const isplit = fitting[argMax(fitting.map((c) => c.cui))]!;
+  const budget = payloadBudgetBytes ?? isplit.payloadBytes;
   const within = cuts.filter((c) => c.payloadBytes <= budget);
   const oracle = within.reduce((best, c) => (c.accuracy > best.accuracy ? c : best));
   const cdeAll = cuts.filter((c) => c.cdeCandidate);

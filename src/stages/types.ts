@@ -98,6 +98,8 @@ export interface StageDefinition<P = any, M extends object = Record<string, unkn
   missingInputHint?(path: string, params: P): string | undefined;
   /** Semantic checks run at plan time, before anything runs; returns error messages. */
   validate?(params: P, ctx: PlanContext): string[];
+  /** Plan-time warnings: a valid cell that is probably not what the user wants (shown, never fatal). */
+  warnings?(params: P): string[];
   /** What a cell writes into its artifact folder, one short line each (shown by `sei plan`). */
   outputs?: string[];
   /**

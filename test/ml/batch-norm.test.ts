@@ -60,6 +60,11 @@ describe('BatchNormalization with the fused training step', function () {
       const fusedInit = init.map((v) => tf.tensor(v));
       const before = tf.memory().numTensors;
       const got = trainStep(fused, xv, shape, wv, fusedInit);
+      // The stock layer averages the biased batch variance into the moving one; this layer the
+      // unbiased one, as PyTorch (n values per channel). trainStep makes three training-mode
+      // calls: v = 0.9³·v0 + (1 − 0.9³)·var, var scaled by n/(n − 1) here.
+      const perChannel = n / c, kept = 0.9 ** 3;
+      ref.variance = ref.variance.map((v, i) => kept * init[3]![i]! + (v - kept * init[3]![i]!) * perChannel / (perChannel - 1));
       for (const k of Object.keys(ref) as (keyof StepResult)[]) {
         const err = relativeError(got[k], ref[k]);
         assert.ok(err < 1e-4, `${k}: relative error ${err}`);
@@ -85,6 +90,31 @@ describe('BatchNormalization with the fused training step', function () {
       }
       tf.dispose(x);
     }
+  });
+
+  it('the moving variance averages the unbiased batch variance (PyTorch running_var), also off the fused path', async () => {
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend);
+      for (const shape of [[4, 3, 3, 8], [5, 2, 2, 3]]) {
+        const n = shape.reduce((a, b) => a * b, 1), c = shape[3]!;
+        const xv = rand(n, 31).map((v, i) => v * 2 + (i % c));
+        const layer = batchNormalization(ARGS);
+        layer.build(shape as never);
+        const x = tf.tensor(xv, shape);
+        tf.dispose(layer.apply(x, { training: true }) as tf.Tensor);
+        const [, , mean, variance] = layer.getWeights().map((w) => w.dataSync());
+        for (let ch = 0; ch < c; ch++) {
+          const vals = Array.from({ length: n / c }, (_, i) => xv[i * c + ch]!);
+          const mu = vals.reduce((a, b) => a + b, 0) / vals.length;
+          const unbiased = vals.reduce((a, b) => a + (b - mu) ** 2, 0) / (vals.length - 1);
+          // Moving statistics start at mean 0, variance 1; momentum 0.9 (PyTorch's 0.1).
+          assert.ok(Math.abs(mean![ch]! - 0.1 * mu) < 1e-5 * Math.max(1, Math.abs(mu)), `${backend} ${shape} mean ${ch}`);
+          assert.ok(Math.abs(variance![ch]! - (0.9 + 0.1 * unbiased)) < 1e-5 * (0.9 + 0.1 * unbiased), `${backend} ${shape} variance ${ch}`);
+        }
+        tf.dispose(x);
+      }
+    }
+    await tf.setBackend('wasm');
   });
 
   it('serialises as the stock layer (class name and config)', () => {

@@ -95,6 +95,16 @@ describe('science: choice and regret', () => {
     assert.equal(r.cdeChoice, 'd');
     close(r.cde!, r.oracleAccuracy - 0.6);
   });
+  it('a given budget: I-SPLIT takes the highest CUI within it, CDE the candidate spending most of it', () => {
+    const r = regretAtEqualPayload(cuts, 350);
+    assert.equal(r.payloadBudgetBytes, 350);
+    assert.equal(r.isplitChoice, 'd'); // b (CUI 5) sends 400 B
+    assert.equal(r.cdeChoice, 'c');
+    assert.equal(r.oracleCut, 'c');
+    close(r.isplit, 0.25);
+    close(r.cde!, 0);
+    assert.throws(() => regretAtEqualPayload(cuts, 50), /payload budget 50 B: no retrained cut sends that little \(the smallest sends 100 B\)/);
+  });
   it('falls back to the cheapest CDE candidate when none fits', () => {
     const r = regretAtEqualPayload([{ ...cuts[0]!, cui: 10, payloadBytes: 50 }, ...cuts.slice(1)]);
     assert.equal(r.cdeWithinBudget, false);

@@ -24,6 +24,8 @@ export function register(program: Command): void {
       const settings: Record<string, unknown> = {};
       if (opts.backend !== undefined) settings.backend = opts.backend;
       const plan = await loadPlan(file, { sets: opts.set, storeDir: opts.store, settings, allowMissingInputs: true });
+      const { planWarnings } = await import('../../exec/load-plan.js');
+      for (const w of await planWarnings(plan)) process.stderr.write(`warning: ${w}\n`);
       const { openStore, storeExists } = await import('../../store/store.js');
       const { assessPlan, reasonFormatter } = await import('../../exec/assess.js');
       const { loadStage } = await import('../../pipeline/registry.js');

@@ -26,6 +26,8 @@ export function register(program: Command): void {
       if (opts.backend !== undefined) settings.backend = opts.backend;
       // Plan first: a config error exits 2 before the store is even created.
       const plan = await loadPlan(file, { sets: opts.set, storeDir: opts.store, settings });
+      const { planWarnings } = await import('../../exec/load-plan.js');
+      for (const w of await planWarnings(plan)) process.stderr.write(`warning: ${w}\n`);
       const { runPlan } = await import('../../exec/orchestrator.js');
       const { ProgressView } = await import('../progress/view.js');
       const view = new ProgressView({ live: opts.progress && process.stdout.isTTY === true });

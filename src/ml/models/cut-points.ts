@@ -4,6 +4,7 @@
 // rule (scaledChannels) and the tests check these shapes against the built networks.
 import { UsageError } from '../../util/errors.js';
 import type { Arch } from '../spec.js';
+import { bottleneckFilters } from '../bottleneck-geometry.js';
 
 export type Shape3 = [number, number, number];
 
@@ -110,13 +111,12 @@ export function cutShapeOf(arch: Arch, cut: string, height: number, width: numbe
 
 /**
  * Plan-time check of a split: cut name, input size, and a bottleneck ratio that leaves at least
- * one channel (f = round(C / ratio)). Returns error messages (empty when fine).
+ * one channel (f = round(C / ratio), Python's rounding). Returns error messages (empty when fine).
  */
 export function checkSplitSpec(arch: Arch, cut: string, widthMultiplier: number, ratio: number, height = 224, width = 224): string[] {
   try {
     const [, , C] = cutShapeOf(arch, cut, height, width, widthMultiplier);
-    const f = Math.round(C / ratio);
-    if (f < 1) return [`bottleneck.ratio ${ratio} leaves the encoder with 0 channels at ${cut} (C = ${C}, round(${C}/${ratio}) = 0); use ratio ≤ ${(C / 0.5).toPrecision(3)}`];
+    bottleneckFilters([0, 0, C], { ratio, expansion: 1 }, cut);
     return [];
   } catch (e) {
     if (e instanceof UsageError) return [e.message];

@@ -162,7 +162,8 @@ function layerKind(l: tf.layers.Layer): string {
 
 /**
  * Seeded initialisation, one independent stream per layer name (adding a layer never shifts the
- * others): convolutions Kaiming-normal (fan-out, ReLU gain) with zero bias; dense layers per the
+ * others): convolutions Kaiming-normal (fan-out, ReLU gain) with zero bias; transposed
+ * convolutions PyTorch's default U(±1/√fan_in), bias too; dense layers per the
  * layer's `denseInit` tag (VGG: N(0, 0.01); ResNet fc: U(±1/√fan_in)); batch norm γ=1, β=0,
  * moving mean 0, moving variance 1.
  */
@@ -178,13 +179,19 @@ export function initWeights(layers: tf.layers.Layer[], seed: number): void {
       const n = ws[wi].size;
       const name = l.weights[wi].originalName.split('/').pop()!;
       const v = new Float32Array(n);
-      if (kind === 'Conv2D' || kind === 'Conv2DTranspose') {
+      if (kind === 'Conv2D') {
         if (name === 'kernel') {
-          // tfjs kernels: Conv2D [kh, kw, in, out]; Conv2DTranspose [kh, kw, out, in].
-          const out = kind === 'Conv2D' ? shape[3] : shape[2];
-          const std = Math.sqrt(2 / (shape[0] * shape[1] * out));
+          // tfjs kernel [kh, kw, in, out]: Kaiming-normal, fan-out.
+          const std = Math.sqrt(2 / (shape[0] * shape[1] * shape[3]));
           for (let i = 0; i < n; i++) v[i] = rng.normal() * std;
         }
+      } else if (kind === 'Conv2DTranspose') {
+        // PyTorch's default ConvTranspose2d init (the reference leaves it untouched): kernel and
+        // bias U(±1/√fan_in), where PyTorch's fan_in of a transposed kernel is out·kh·kw
+        // (tfjs kernel [kh, kw, out, in]).
+        const [kh, kw, out] = ws[0].shape as [number, number, number, number];
+        const bound = 1 / Math.sqrt(kh * kw * out);
+        for (let i = 0; i < n; i++) v[i] = (rng.next() * 2 - 1) * bound;
       } else if (kind === 'Dense') {
         const fanIn = shape[0];
         const tag = (l as unknown as { seiDenseInit?: string }).seiDenseInit ?? 'normal0.01';

@@ -1,14 +1,16 @@
 // ResNet-50 v1.5: the stride-2 of a downsampling bottleneck block sits in its 3×3 convolution
 // (torchvision's layout). Convolutions have no bias and are followed by batch norm (PyTorch
 // momentum 0.1 → Keras momentum 0.9, ε = 1e-5). Padding is explicit (zero-padding layers, then
-// 'valid' convolutions) so feature maps align exactly as in PyTorch for any input size. Every cut
-// point is a block output after its ReLU: conv1 (stem conv+BN+ReLU), maxpool, layerX_Y (with
-// readPoint 'reference', conv1 is read as the raw convolution, as the reference code does).
+// 'valid' convolutions) so feature maps align exactly as in PyTorch for any input size; the stem's
+// max pool never selects its padding, as PyTorch's. Every cut point is a block output after its
+// ReLU: conv1 (stem conv+BN+ReLU), maxpool, layerX_Y (with readPoint 'reference', conv1 is read as
+// the raw convolution, as the reference code does).
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelSpec } from '../spec.js';
 import { RESNET50_CUT_POINTS, RESNET50_EXPANSION, RESNET50_LAYOUT } from './cut-points.js';
 import { inputConv2d } from './input-conv.js';
 import { batchNormalization } from './batch-norm.js';
+import { paddingAwareMaxPooling2d } from './max-pool.js';
 import {
   assembleNetwork, block, scaledChannels, tagDenseInit, BN_ARGS,
   type AnyTensor, type Block, type BuildOptions, type Kwargs, type Network,
@@ -57,7 +59,8 @@ export function buildResnet50(spec: ResolvedModelSpec, seed = 0, opts: BuildOpti
   const blocks: Block[] = [
     // The reference code reads conv1 as the raw convolution, before BN+ReLU.
     { ...block('conv1', true, [...stemConv, ...stemRest]), referenceRead: { read: chain(stemConv), finish: chain(stemRest) } },
-    block('maxpool', true, [pad('maxpool_pad', 1), tf.layers.maxPooling2d({ name: 'maxpool', poolSize: 3, strides: 2, padding: 'valid' })]),
+    // PyTorch's MaxPool2d(3, 2, padding=1): the padding is never selected (see max-pool.ts).
+    block('maxpool', true, [pad('maxpool_pad', 1), paddingAwareMaxPooling2d({ name: 'maxpool', poolSize: 3, strides: 2, paddedBorder: 1 })]),
   ];
   let inCh = stem;
   LAYOUT.forEach((l, i) => {

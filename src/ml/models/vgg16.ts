@@ -1,10 +1,12 @@
-// VGG16, configuration D (13 convolutions, no batch norm), classifier FC 4096-4096-C; all widths
+// VGG16, configuration D (13 convolutions, no batch norm), classifier FC 4096-4096-C with
+// Dropout(0.5) after each hidden layer (torchvision's; active in training only); all widths
 // scaled by the width multiplier. Layer names follow Keras' VGG16 (block1_conv1 … predictions), so
 // a Keras-converted model's weights map by name. Each convolution's output is read after its
 // ReLU, as Keras defines the layer (or before it, with readPoint 'reference'); pooling is 2×2/2 'valid' (floor), so the input must be ≥ 32.
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelSpec } from '../spec.js';
 import { VGG16_CUT_POINTS, VGG16_STAGES } from './cut-points.js';
+import { seededDropout } from './dropout.js';
 import { assembleNetwork, block, scaledChannels, tagDenseInit, type Block, type BuildOptions, type Network } from './network.js';
 
 export { VGG16_CUT_POINTS };
@@ -29,7 +31,9 @@ export function buildVgg16(spec: ResolvedModelSpec, seed = 0, opts: BuildOptions
   const classifier = [
     tf.layers.flatten({ name: 'flatten' }),
     tagDenseInit(tf.layers.dense({ name: 'fc1', units: fc, activation: 'relu', kernelInitializer: 'zeros' }), 'normal0.01'),
+    seededDropout({ name: 'fc1_dropout', rate: 0.5, seed }),
     tagDenseInit(tf.layers.dense({ name: 'fc2', units: fc, activation: 'relu', kernelInitializer: 'zeros' }), 'normal0.01'),
+    seededDropout({ name: 'fc2_dropout', rate: 0.5, seed }),
     tagDenseInit(tf.layers.dense({ name: 'predictions', units: spec.classes, kernelInitializer: 'zeros' }), 'normal0.01'),
   ];
   blocks.push(block('classifier', false, classifier));

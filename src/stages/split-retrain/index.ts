@@ -2,7 +2,7 @@
 // device, decoder on the server), retrain under a freeze regime, keep the weights.
 import type { StageDefinition } from '../types.js';
 import { SplitRetrainMetrics } from './metrics.js';
-import { checkSplit } from './checks.js';
+import { checkSplit, compressionWarnings } from './checks.js';
 import { Params, type SplitRetrainParams } from './params.js';
 
 export type { SplitRetrainParams } from './params.js';
@@ -25,6 +25,9 @@ const stage: StageDefinition<SplitRetrainParams, SplitRetrainMetrics> = {
   ],
   validate(params) {
     return checkSplit(params.model, params.cut, params.bottleneck?.ratio ?? 8);
+  },
+  warnings(params) {
+    return compressionWarnings(params.model, params.cut, params.bottleneck ?? { ratio: 8, expansion: 2 });
   },
   async run(ctx) {
     const { runSplitRetrain } = await import('./run.js');

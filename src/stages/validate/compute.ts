@@ -29,6 +29,8 @@ export interface ValidateOptions {
   bootstrapIterations: number;
   bootstrapSeed: number;
   payloadPrecision: 'fp32' | 'fp16' | 'int8';
+  /** A fixed payload budget for the regret comparison (default: the payload of I-SPLIT's choice). */
+  payloadBudgetBytes?: number;
 }
 
 export interface ValidateMetrics {
@@ -110,7 +112,7 @@ export function validateSweep(importance: ImportanceResult, evaluations: Evaluat
   const layerBytes = new Map(importance.cutPoints.map((c, i) => [c, importance.cdeBytes[i]!]));
   const regret = regretAtEqualPayload(cuts.map((cut, i) => ({
     cut, cui: cui[i]!, accuracy: accuracy[i]!, payloadBytes: payloadBytes[i]!, cdeCandidate: cde.has(cut), layerBytes: layerBytes.get(cut)!,
-  })));
+  })), options.payloadBudgetBytes);
   const bestIndex = accuracy.reduce((b, v, i) => (v > accuracy[b]! ? i : b), 0);
   const isplitIndex = cuts.indexOf(regret.isplitChoice);
   const isplitRank = 1 + accuracy.filter((a) => a > accuracy[isplitIndex]!).length;

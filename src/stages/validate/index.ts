@@ -18,6 +18,10 @@ const Params = Type.Object({
   payloadPrecision: Type.Union([Type.Literal('fp32'), Type.Literal('fp16'), Type.Literal('int8')], {
     default: 'fp32', description: 'precision of the transmitted tensor that sets the payload budget for the regret',
   }),
+  payloadBudgetBytes: Type.Optional(Type.Integer({
+    minimum: 1,
+    description: 'bytes per image both heuristics may send in the regret comparison (default: what I-SPLIT\'s choice sends); I-SPLIT then picks the highest CUI within it',
+  })),
 }, { additionalProperties: false });
 type ValidateParams = Static<typeof Params>;
 
@@ -58,6 +62,7 @@ const stage: StageDefinition<ValidateParams, ValidateMetrics> = {
       bootstrapIterations: ctx.params.bootstrap?.iterations ?? 1000,
       bootstrapSeed: ctx.params.bootstrap?.seed ?? 0,
       payloadPrecision: precision,
+      ...(ctx.params.payloadBudgetBytes !== undefined ? { payloadBudgetBytes: ctx.params.payloadBudgetBytes } : {}),
     });
     ctx.log(`validate: ${metrics.cuts.length} cuts × ${metrics.seeds.length} seeds; Spearman ρ ${metrics.spearman.value.toFixed(3)} ` +
       `[${metrics.spearman.ci95.map((v) => v.toFixed(3)).join(', ')}], Kendall τ ${metrics.kendall.value.toFixed(3)}; ` +
