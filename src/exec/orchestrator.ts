@@ -157,7 +157,7 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
   }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   heartbeat.unref();
 
-  const executor = options.executor ?? new LocalExecutor({
+  const executor: Executor = options.executor ?? new LocalExecutor({
     ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
     ...(options.workerEnv ? { env: options.workerEnv } : {}),
   });
@@ -176,6 +176,8 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
         store.refreshManifest(a.cell.key, a.record.manifest.map((e) => fresh.get(e.path) ?? e));
       }
     }
+    // A cluster executor names its jobs after the run and keeps its files in the store folder.
+    await executor.begin?.({ runId, storeDir: store.dir, startedAt });
     const logRelDir = join('logs', runId);
     mkdirSync(store.abs(logRelDir), { recursive: true });
     store.beginRun({
