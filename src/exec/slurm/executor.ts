@@ -63,6 +63,8 @@ interface Tracked {
   progressMtime?: number;
   lastReason?: string;
   pendingSince?: number;
+  /** scontrol requeue said no once; a second time the cell fails. */
+  requeueRefused?: boolean;
 }
 
 export class SlurmExecutor implements Executor {
@@ -339,7 +341,14 @@ export class SlurmExecutor implements Executor {
       return;
     }
     if (state !== undefined && REQUEUE_STATES.has(state)) {
-      if (t.requeues < this.options.config.maxRequeues && await this.requeue(t, state)) return;
+      if (t.requeues < this.options.config.maxRequeues) {
+        if (await this.requeue(t, state)) return;
+        // Slurm may be requeueing it itself (preemption with PreemptMode=REQUEUE): look again next poll.
+        if (!t.requeueRefused) {
+          t.requeueRefused = true;
+          return;
+        }
+      }
       const error = `Slurm job ${id} ended ${state}${state === 'TIMEOUT' ? ' (its time limit)' : ''} and was requeued ${t.requeues} time(s) already`;
       this.appendJobOutput(t, error);
       this.finish(t, failure(state === 'TIMEOUT' ? 'timeout' : 'crash', error));
@@ -409,6 +418,7 @@ export class SlurmExecutor implements Executor {
     // Slurm holds a requeued job back for a while (BeginTime); the cell resumes from its checkpoint, so start it now.
     await this.tools.run('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
     t.requeues++;
+    t.requeueRefused = false;
     t.pendingSince = undefined;
     if (t.record) {
       t.record.requeues = t.requeues;
