@@ -128,8 +128,10 @@ describe('Slurm executor on a real cluster', function () {
     const slurmStore = join(dir, 'slurm-store');
     const { summary, slurm } = await runOnSlurm(p, slurmStore, env);
     assert.equal(summary.done, 4, JSON.stringify(summary.failures));
-    assert.equal(slurm.tools.calls.sbatch, 2, 'one array for the three words, one job for the concatenation');
     const subs = readSubmissions(slurmStore);
+    assert.equal(new Set(subs.map((x) => x.jobId.split('_')[0])).size, 2, 'one array for the three words, one job for the concatenation');
+    // sbatch calls: --version and one --test-only in the preflight, then the two submissions.
+    assert.equal(slurm.tools.calls.sbatch, 4);
     assert.equal(subs.length, 4);
     assert.equal(subs.filter((s) => /^\d+_\d$/.test(s.jobId)).length, 3, 'array elements');
     for (const c of p.cells) {

@@ -33,7 +33,10 @@ export function register(program: Command): void {
       const choice = chooseExecutor(opts.executor, plan.executor, findProjectRoot(path.dirname(path.resolve(file))) ?? process.cwd(), file);
       // Checked against the cluster before the store is opened: a refused job setting exits 2 with nothing written.
       const built = choice.kind === 'slurm'
-        ? await buildSlurmExecutor(plan, choice.config, opts.jobs !== undefined ? { jobs: opts.jobs } : {})
+        ? await buildSlurmExecutor(plan, choice.config, {
+          ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+          onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+        })
         : undefined;
       const { runPlan } = await import('../../exec/orchestrator.js');
       const { ProgressView } = await import('../progress/view.js');

@@ -17,11 +17,14 @@ export interface BuildOptions {
   jobs?: number;
   /** Environment for sbatch (jobs inherit it) and for local workers. */
   env?: NodeJS.ProcessEnv;
+  /** Told about conditions that do not stop the run (all nodes drained…). */
+  onWarning?(message: string): void;
 }
 
 export async function buildSlurmExecutor(plan: Plan, config: SlurmConfig, options: BuildOptions = {}): Promise<{ executor: Executor; slurm: SlurmExecutor }> {
   const tools = new SlurmTools(options.env ? { env: options.env } : {});
   const facts = await preflightSlurm(plan, config, tools);
+  for (const w of facts.warnings) options.onWarning?.(w);
   const slurm = new SlurmExecutor({ config, accounting: facts.accounting, maxArrayTasks: facts.maxArrayTasks, tools, ...(options.env ? { env: options.env } : {}) });
   if (!plan.cells.some((c) => runsLocally(config, c.stage))) return { executor: slurm, slurm };
   const local = new LocalExecutor({ ...(options.jobs !== undefined ? { jobs: options.jobs } : {}), ...(options.env ? { env: options.env } : {}) });

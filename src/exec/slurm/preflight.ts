@@ -12,6 +12,8 @@ export interface ClusterFacts {
   accounting: boolean;
   /** Most elements of one job array. */
   maxArrayTasks: number;
+  /** Things worth saying that do not stop the run (e.g. every node drained: jobs will wait). */
+  warnings: string[];
 }
 
 export async function preflightSlurm(plan: Plan, config: SlurmConfig, tools = new SlurmTools()): Promise<ClusterFacts> {
@@ -26,9 +28,20 @@ export async function preflightSlurm(plan: Plan, config: SlurmConfig, tools = ne
     g.stages.add(cell.instance);
     groups.set(sig, g);
   }
+  const warnings: string[] = [];
   for (const g of groups.values()) {
     const r = await tools.run('sbatch', ['--test-only', '--job-name=sei-preflight', ...g.args, '--wrap', 'true']);
     if (r.code === 0) continue;
+    if (/node configuration is not available/i.test(r.stderr)) {
+      // Also what a drained or down node answers: the settings may be fine and the jobs will wait.
+      const partition = g.args.find((a) => a.startsWith('--partition='))?.slice('--partition='.length);
+      const nodes = await tools.run('sinfo', ['-h', '-o', '%T %N', ...(partition ? ['-p', partition] : [])]);
+      const unavailable = nodes.stdout.split('\n').filter((l) => /drain|down|fail|maint|reserved|\*/.test(l.split(' ')[0] ?? ''));
+      if (unavailable.length > 0) {
+        warnings.push(`Slurm cannot place the jobs of ${[...g.stages].join(', ')} now (${r.stderr.trim()}); nodes unavailable: ${unavailable.join('; ')}. They will wait in the queue (sei status shows why).`);
+        continue;
+      }
+    }
     let hint = '';
     if (g.args.some((a) => a.startsWith('--gres=gpu'))) {
       const gres = await tools.run('sinfo', ['-h', '-o', '%G']);
@@ -43,5 +56,5 @@ export async function preflightSlurm(plan: Plan, config: SlurmConfig, tools = ne
   const accounting = acct.code === 0 && !/disabled/i.test(acct.stderr + acct.stdout);
   const conf = await tools.run('scontrol', ['show', 'config']);
   const m = conf.stdout.match(/^MaxArraySize\s*=\s*(\d+)/m);
-  return { accounting, maxArrayTasks: m ? Math.max(1, Number(m[1]) - 1) : 1000 };
+  return { accounting, maxArrayTasks: m ? Math.max(1, Number(m[1]) - 1) : 1000, warnings };
 }
