@@ -30,8 +30,8 @@ done
 
 HOST=$(hostname -s)
 CPUS=$(nproc)
-# Advertise a little less memory than is free, so slurmd does not drain the node for lacking it.
-MEM_MB=$(awk '/MemAvailable/ { printf "%d", $2 / 1024 * 0.8 }' /proc/meminfo)
+# Advertise part of the memory (from MemTotal, so the value is stable and re-runs change nothing).
+MEM_MB=$(awk '/MemTotal/ { printf "%d", $2 / 1024 * 0.6 }' /proc/meminfo)
 CONF=/etc/slurm/slurm.conf
 
 wait_for() { # seconds, description, command...
@@ -82,9 +82,8 @@ EOF
   mv "$DBD_CONF.new" "$DBD_CONF" && chmod 600 "$DBD_CONF"
   if ! pgrep -x slurmdbd >/dev/null; then
     /usr/sbin/slurmdbd
-    wait_for 30 slurmdbd sh -c 'sacctmgr -n list cluster >/dev/null'
   fi
-  sacctmgr -i add cluster local >/dev/null 2>&1 || true
+  wait_for 60 "slurmdbd to listen" bash -c 'echo > /dev/tcp/127.0.0.1/6819'
 fi
 
 # ---- slurm.conf -------------------------------------------------------------------------------
@@ -139,6 +138,12 @@ fi
 pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld
 wait_for 30 slurmctld scontrol ping
 pgrep -x slurmd >/dev/null || /usr/sbin/slurmd
+
+if [ "$ACCOUNTING" = 1 ]; then
+  # slurmctld registers the cluster with slurmdbd itself; make sure it is there before jobs run.
+  sacctmgr -i add cluster local >/dev/null 2>&1 || true
+  wait_for 30 "accounting" sh -c '! sacct -n -X --starttime=now 2>&1 | grep -q disabled'
+fi
 
 # ---- the node idle and up ---------------------------------------------------------------------
 # A node left drained or down by an earlier test is returned to service.

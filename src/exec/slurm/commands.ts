@@ -31,6 +31,9 @@ export function isTransient(r: ToolResult): boolean {
 export class SlurmTools {
   /** Calls per tool so far. */
   readonly calls: Record<SlurmTool, number> = { sbatch: 0, squeue: 0, sacct: 0, scancel: 0, scontrol: 0, sinfo: 0 };
+  /** Wall time of each sbatch submission (ms), and how many were retried because the controller was busy. */
+  readonly submitMs: number[] = [];
+  retriedSubmits = 0;
   private lastSubmit = 0;
 
   constructor(private readonly options: { env?: NodeJS.ProcessEnv; minSubmitGapMs?: number; timeoutMs?: number } = {}) {}
@@ -59,7 +62,9 @@ export class SlurmTools {
       if (gap > 0) await sleep(gap);
       this.lastSubmit = Date.now();
       const r = await this.run('sbatch', args);
+      this.submitMs.push(Date.now() - this.lastSubmit);
       if (r.code === 0 || !isTransient(r) || i >= attempts) return r;
+      this.retriedSubmits++;
       await sleep(delay);
       delay = Math.min(delay * 2, 30_000);
     }

@@ -72,6 +72,8 @@ export class SlurmExecutor implements Executor {
   readonly tools: SlurmTools;
   /** Status queries made (squeue or sacct), for the benchmark. */
   statusQueries = 0;
+  /** Poll rounds run (each makes one status query). */
+  polls = 0;
   private runId = '';
   private storeDir = '';
   private runStartedAt = new Date();
@@ -236,6 +238,7 @@ export class SlurmExecutor implements Executor {
   private async poll(): Promise<void> {
     if (this.polling || this.active.size === 0) return;
     this.polling = true;
+    this.polls++;
     try {
       const rows = await this.queryStates();
       if (rows === undefined) return; // the controller did not answer: ask again next interval
