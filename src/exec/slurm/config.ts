@@ -49,14 +49,14 @@ const TRAINING_STAGES = new Set(['train-base', 'split-retrain']);
 export function chooseExecutor(cli: string | undefined, block: unknown, projectRoot: string, pipelineFile: string): ExecutorChoice {
   if (cli === 'local') return { kind: 'local' };
   if (cli !== undefined && cli !== 'slurm') {
-    return fromObject(loadNamedExecutor(cli, projectRoot), `configs/executors/${cli}.yaml`, cli);
+    return fromObject(loadNamedExecutor(cli, projectRoot), `configs/executors/${cli}.yaml`);
   }
   const source = `${pipelineFile}: executor`;
-  if (block === undefined || block === 'local') return cli === 'slurm' ? fromObject({ kind: 'slurm' }, '--executor slurm', 'slurm') : { kind: 'local' };
-  if (block === 'slurm') return fromObject({ kind: 'slurm' }, source, 'slurm');
+  if (block === undefined || block === 'local') return cli === 'slurm' ? fromObject({ kind: 'slurm' }, '--executor slurm') : { kind: 'local' };
+  if (block === 'slurm') return fromObject({ kind: 'slurm' }, source);
   const obj = block as ExecutorObject;
   // --executor slurm over a pipeline block of kind local: Slurm with the block's other settings.
-  return fromObject(cli === 'slurm' ? { ...obj, kind: 'slurm' } : obj, source, cli ?? obj.kind);
+  return fromObject(cli === 'slurm' ? { ...obj, kind: 'slurm' } : obj, source);
 }
 
 function loadNamedExecutor(name: string, projectRoot: string): ExecutorObject {
@@ -75,7 +75,7 @@ function loadNamedExecutor(name: string, projectRoot: string): ExecutorObject {
   return doc as ExecutorObject;
 }
 
-function fromObject(obj: ExecutorObject, source: string, _label: string): ExecutorChoice {
+function fromObject(obj: ExecutorObject, source: string): ExecutorChoice {
   if (obj.kind === 'local') return { kind: 'local' };
   const defaults: SlurmResources = pick(obj);
   checkResources(defaults, source);
