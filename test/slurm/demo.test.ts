@@ -56,7 +56,12 @@ describe('the demo through Slurm', function () {
         const rec = readJobRecord(store, key);
         if (rec?.stage === 'train-base' && !rec.final && existsSync(join(cells, key, 'checkpoint', 'state.json'))) {
           execFileSync('scontrol', ['requeue', rec.jobId]);
-          execFileSync('scontrol', ['update', `JobId=${rec.jobId}`, 'StartTime=now']);
+          // Slurm holds a requeued job back (BeginTime); release it at once. The update is refused
+          // while the job is still being torn down: try again for a few seconds.
+          for (let k = 0; k < 20; k++) {
+            if (spawnSync('scontrol', ['update', `JobId=${rec.jobId}`, 'StartTime=now']).status === 0) break;
+            await new Promise((r) => setTimeout(r, 500));
+          }
           requeued = key;
           break;
         }

@@ -418,8 +418,12 @@ export class SlurmExecutor implements Executor {
       this.note(t, `could not requeue Slurm job ${id} after ${state}: ${r.stderr.trim()}`);
       return false;
     }
-    // Slurm holds a requeued job back for a while (BeginTime); the cell resumes from its checkpoint, so start it now.
-    await this.tools.run('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
+    // Slurm holds a requeued job back for a while (BeginTime); the cell resumes from its checkpoint, so
+    // start it now (refused while the job is still being torn down: a few tries).
+    for (let k = 0; k < 5; k++) {
+      if ((await this.tools.run('scontrol', ['update', `JobId=${id}`, 'StartTime=now'])).code === 0) break;
+      await sleep(500);
+    }
     t.requeues++;
     t.requeueRefused = false;
     t.pendingSince = undefined;
