@@ -10,6 +10,7 @@ export const SAFE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
 export const SAFE_NAME = new RegExp(SAFE_NAME_PATTERN);
 
 import { BACKEND_CHOICES } from '../ml/backend-names.js';
+import { ExecutorBlock } from './executor-schema.js';
 
 const InputRef = Type.Union([
   Type.String({ minLength: 1 }),
@@ -48,6 +49,8 @@ export const PipelineSchema = Type.Object({
   vars: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   settings: Type.Optional(Settings),
   requirements: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  /** Where cells run (src/config/executor-schema.ts); not part of any cell's key. */
+  executor: Type.Optional(ExecutorBlock),
   stages: Type.Record(Type.String(), StageInstance, { minProperties: 1 }),
 }, { additionalProperties: false });
 

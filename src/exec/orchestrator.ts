@@ -179,7 +179,7 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
   }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   heartbeat.unref();
 
-  const executor = options.executor ?? new LocalExecutor({
+  const executor: Executor = options.executor ?? new LocalExecutor({
     ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
     ...(options.workerEnv ? { env: options.workerEnv } : {}),
   });
@@ -214,6 +214,8 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
       const largest = Math.max(...pending.map((a) => expected(a.cell.stage)));
       ensureFreeSpace(store.dir, largest + diskReserveBytes(), `the run of ${plan.pipeline.name} (${pending.length} cells to run)`);
     }
+    // A cluster executor names its jobs after the run and keeps its files in the store folder.
+    await executor.begin?.({ runId, storeDir: store.dir, startedAt });
     const logRelDir = join('logs', runId);
     mkdirSync(store.abs(logRelDir), { recursive: true });
     store.beginRun({

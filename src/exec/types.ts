@@ -24,6 +24,8 @@ export interface CellSpec {
   timeoutSec?: number;
   /** Provenance known to the orchestrator (git commit, package versions); the worker adds its own. */
   provenance: Record<string, unknown>;
+  /** Folder a long stage may keep resumable state in (per-epoch checkpoints); kept across requeues. */
+  checkpointDir?: string;
 }
 
 export type FailureKind = 'error' | 'crash' | 'timeout' | 'aborted';
@@ -68,6 +70,8 @@ export interface Executor {
   abortAll(reason: string): void;
   /** Stop the workers. */
   close(): Promise<void>;
+  /** Called once the run holds the store, before any submit (a cluster executor names its jobs after the run). */
+  begin?(run: { runId: string; storeDir: string; startedAt: string }): void | Promise<void>;
 }
 
 // ---- the IPC messages between the local pool and a worker process -------------------------------

@@ -92,6 +92,7 @@ async function runCell(spec: CellSpec): Promise<void> {
       setProvenance: (fields: Record<string, unknown>) => Object.assign(stageProvenance, fields),
       signal: controller.signal,
       settings: spec.settings,
+      ...(spec.checkpointDir !== undefined ? { checkpointDir: spec.checkpointDir } : {}),
     };
     const output = await stage.run(ctx);
     if (controller.signal.aborted) throw new Error(`aborted: ${String(controller.signal.reason)}`);

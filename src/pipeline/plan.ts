@@ -79,6 +79,7 @@ export async function buildPlan(loaded: LoadedPipeline, opts: PlanOptions): Prom
     pipeline: { name: loaded.name, file: loaded.file, hash: loaded.hash },
     cells: all,
     settings,
+    ...(loaded.doc.executor !== undefined ? { executor: loaded.doc.executor } : {}),
   };
 }
 

@@ -68,6 +68,8 @@ export interface Plan {
   cells: PlannedCell[];
   /** Pipeline-level settings (backend, requirements…) passed to stages as needed. */
   settings: Record<string, unknown>;
+  /** The pipeline's `executor:` block, as written (validated by the config schema). */
+  executor?: unknown;
 }
 
 /** Why a cell is not cached, as shown by `sei plan` and `sei explain`. */

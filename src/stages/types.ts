@@ -49,6 +49,8 @@ export interface StageContext<P = unknown> {
   signal: AbortSignal;
   /** Pipeline-level settings (Plan.settings), e.g. { backend: 'auto' } from config or --backend. */
   settings: Record<string, unknown>;
+  /** Where a long stage may keep per-epoch checkpoints to resume from after a requeue (cluster jobs). */
+  checkpointDir?: string;
 }
 
 export interface StageOutput<M extends object = Record<string, unknown>> {

@@ -125,7 +125,6 @@ describe('PyTorch checkpoints: torchvision VGG16 and ResNet-50 loaded and checke
   const CUI_TOLERANCE = 1e-3;
   const CUI_TOLERANCE_CPU = 1e-4;
   /** ResNet-50 conv1's relative CUI error, post-activation (checked in its own test below). */
-  let conv1PostActivationError: number | undefined;
 
   const cuiCases = [
     { width: 0.25, size: 224, backend: 'wasm', tolerance: CUI_TOLERANCE },
@@ -158,7 +157,6 @@ describe('PyTorch checkpoints: torchvision VGG16 and ResNet-50 loaded and checke
           ours.forEach((v, i) => {
             const cut = net.cutPoints[i]!;
             const rel = theirs[i] === 0 ? Math.abs(v) : Math.abs(v - theirs[i]!) / Math.abs(theirs[i]!);
-            if (arch === 'resnet50' && cut === 'conv1' && readPoint === 'post-activation') { conv1PostActivationError = Math.max(rel, conv1PostActivationError ?? 0); return; }
             worst = Math.max(worst, rel);
             assert.ok(rel < CUI_TOLERANCE, `${arch} ${readPoint} ${cut}: CUI ${v} vs PyTorch ${theirs[i]} (relative ${rel})`);
           });
@@ -173,17 +171,6 @@ describe('PyTorch checkpoints: torchvision VGG16 and ResNet-50 loaded and checke
       }
     });
   }
-
-  // The stem's 3×3/2 max pool pads with zeros here; PyTorch's never selects padding, so where a
-  // border window is all zeros (after ReLU) the gradient reaching the ReLU output differs (the
-  // raw convolution's does not: ReLU zeroes it either way, and the reference read point matches).
-  // Pending until the pool follows PyTorch's semantics; the figure is printed either way.
-  it.skip('resnet50 conv1 post-activation: CUI equals PyTorch (needs a stem max pool that never selects padding)', () => {
-    assert.ok(conv1PostActivationError! < CUI_TOLERANCE, `conv1 post-activation: relative ${conv1PostActivationError}`);
-  });
-  after(() => {
-    if (conv1PostActivationError !== undefined) console.log(`      resnet50 conv1 post-activation CUI rel. error vs PyTorch: ${conv1PostActivationError}`);
-  });
 });
 
 /** Writes tensors as a .safetensors file (float32), to build damaged checkpoints. */

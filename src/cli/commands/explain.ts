@@ -14,6 +14,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (cellArg: string, opts: ExplainOpts) => {
       const { openStore } = await import('../../store/store.js');
+      const { readJobRecord, describeJob } = await import('../../exec/slurm/records.js');
       const { UsageError } = await import('../../util/errors.js');
       const store = openStore(opts.store, { readonly: true });
       try {
@@ -35,8 +36,9 @@ export function register(program: Command): void {
           }),
         }]));
         const history = store.keysOfCell(cell.id);
+        const slurmJob = readJobRecord(store.dir, cell.key) ?? null;
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ ...cell, inputs, reasonsText: (cell.reasons ?? []).map(format), superseded: superseded ?? null, keyHistory: history }, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ ...cell, inputs, reasonsText: (cell.reasons ?? []).map(format), superseded: superseded ?? null, keyHistory: history, slurmJob }, null, 2) + '\n');
           return;
         }
         const { formatCoords } = await import('../progress/view.js');
@@ -50,6 +52,12 @@ export function register(program: Command): void {
         if (cell.error) L.push(`  error      ${cell.error.split('\n')[0]}`);
         if (cell.dir) L.push(`  artifact   ${cell.dir}`);
         if (cell.logPath) L.push(`  log        ${cell.logPath}`);
+        if (slurmJob) {
+          L.push(`  slurm      ${describeJob(slurmJob)}`);
+          L.push(`  job output ${slurmJob.stdout}`);
+          L.push(`  job errors ${slurmJob.stderr}`);
+          if (slurmJob.previous.length) L.push(`  earlier    ${slurmJob.previous.map((p) => `job ${p.jobId} ${p.state}${p.node ? ` on ${p.node}` : ''}`).join(', ')}`);
+        }
         L.push('  params');
         for (const line of JSON.stringify(cell.params, null, 2).split('\n')) L.push(`    ${line}`);
         L.push('  inputs');

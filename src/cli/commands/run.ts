@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { backendOption, collect, DEFAULT_STORE, positiveInt } from '../progress/options.js';
 
-interface RunOpts { verify?: boolean; store: string; jobs?: number; set: string[]; backend?: string; keepGoing?: boolean; failFast?: boolean; progress: boolean }
+interface RunOpts { executor?: string; verify?: boolean; store: string; jobs?: number; set: string[]; backend?: string; keepGoing?: boolean; failFast?: boolean; progress: boolean }
 
 export function register(program: Command): void {
   program
@@ -15,6 +15,7 @@ export function register(program: Command): void {
     .addOption(backendOption('tfjs backend for the ML stages (overrides the pipeline\'s settings.backend)'))
     .option('--keep-going', 'run every cell that can run despite failures (default)')
     .option('--fail-fast', 'stop at the first failed cell')
+    .option('--executor <name>', 'where cells run: local (this machine), slurm (batch jobs), or a config under configs/executors/ (default: the pipeline\'s executor block, else local)')
     .option('--no-progress', 'plain log lines even on a terminal')
     .option('--verify', 're-hash every cached artifact instead of trusting unchanged file sizes and times')
     .addHelpText('after', '\nExit codes: 0 every cell done, 1 some cells failed or did not run, 2 usage or config error (nothing written),\n3 the disk is full (no new cell started; free space and run again), 130/143 stopped by SIGINT/SIGTERM.')
@@ -28,6 +29,17 @@ export function register(program: Command): void {
       const plan = await loadPlan(file, { sets: opts.set, storeDir: opts.store, settings });
       const { planWarnings } = await import('../../exec/load-plan.js');
       for (const w of await planWarnings(plan)) process.stderr.write(`warning: ${w}\n`);
+      const path = await import('node:path');
+      const { chooseExecutor, buildSlurmExecutor } = await import('../../exec/slurm/index.js');
+      const { findProjectRoot } = await import('../../pipeline/load.js');
+      const choice = chooseExecutor(opts.executor, plan.executor, findProjectRoot(path.dirname(path.resolve(file))) ?? process.cwd(), file);
+      // Checked against the cluster before the store is opened: a refused job setting exits 2 with nothing written.
+      const built = choice.kind === 'slurm'
+        ? await buildSlurmExecutor(plan, choice.config, {
+          ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+          onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+        })
+        : undefined;
       const { runPlan } = await import('../../exec/orchestrator.js');
       const { ProgressView } = await import('../progress/view.js');
       const view = new ProgressView({ live: opts.progress && process.stdout.isTTY === true });
@@ -52,10 +64,11 @@ export function register(program: Command): void {
         const summary = await runPlan(plan, {
           store: opts.store,
           ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+          ...(built ? { executor: built.executor } : {}),
           keepGoing: !opts.failFast,
           verify: opts.verify === true,
           // git provenance of the project the pipeline belongs to
-          projectRoot: (await import('node:path')).dirname((await import('node:path')).resolve(file)),
+          projectRoot: path.dirname(path.resolve(file)),
           signal: controller.signal,
           onEvent: (e) => view.handle(e),
         });
@@ -65,6 +78,7 @@ export function register(program: Command): void {
         if (!controller.signal.aborted) process.stdout.write(nextSteps(file, opts.store));
       } finally {
         view.stop();
+        await built?.executor.close();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }

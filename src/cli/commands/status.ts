@@ -15,6 +15,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (pipelineArg: string | undefined, opts: StatusOpts) => {
       const { openStore, isLockStale, describeLock } = await import('../../store/store.js');
+      const { readJobRecord, describeJob } = await import('../../exec/slurm/records.js');
       const { UsageError } = await import('../../util/errors.js');
       let name = pipelineArg;
       if (pipelineArg !== undefined && /\.ya?ml$/i.test(pipelineArg)) {
@@ -44,6 +45,11 @@ export function register(program: Command): void {
           }
           const byState: Record<string, number> = {};
           for (const c of cells) byState[c.state] = (byState[c.state] ?? 0) + 1;
+          // Cells a Slurm job holds (queued, running, or left by a run that died): job id, state, node, why it waits.
+          const slurmJobs = cells.filter((c) => c.state !== 'done').flatMap((c) => {
+            const job = readJobRecord(store.dir, c.key);
+            return job && (!job.final || c.state === 'failed') ? [{ id: c.id, instance: c.instance, coords: c.coords, cellState: c.state, job }] : [];
+          });
           const lastRun = store.listRuns(p, 1)[0];
           // A run recorded 'running' whose lock is gone or dead ended without finishing (a crash, kill -9).
           if (lastRun && lastRun.state === 'running' && active?.runId !== lastRun.id) lastRun.state = 'interrupted';
@@ -54,6 +60,7 @@ export function register(program: Command): void {
             instances: Object.fromEntries(instances),
             lastRun: lastRun ?? null,
             running: active?.pipeline === p ? active : null,
+            slurmJobs,
             failed: cells.filter((c) => c.state === 'failed' || c.state === 'interrupted').map((c) => ({
               id: c.id, instance: c.instance, coords: c.coords, state: c.state, error: c.error ?? null, logPath: c.logPath ?? null,
             })),
@@ -83,6 +90,12 @@ export function register(program: Command): void {
             if (f.logPath) lines.push(`    log: ${f.logPath}`);
           }
           if (r.failed.length > 30) lines.push(`  … and ${r.failed.length - 30} more`);
+          for (const j of r.slurmJobs.slice(0, 30)) {
+            const c = formatCoords(j.coords);
+            lines.push(`  SLURM ${j.instance}${c ? ` [${c}]` : ''} ${j.id.slice(0, 12)}: ${describeJob(j.job)}${j.job.final ? '' : active ? '' : ' — still in Slurm; `sei run` again re-attaches to it'}`);
+            lines.push(`    job output: ${j.job.stdout}  ${j.job.stderr}`);
+          }
+          if (r.slurmJobs.length > 30) lines.push(`  … and ${r.slurmJobs.length - 30} more Slurm jobs`);
         }
         process.stdout.write(lines.join('\n') + '\n');
       } finally {

@@ -9,6 +9,31 @@ export interface Optimizer {
   /** One update; grads[i] belongs to vars[i] (null: the variable got no gradient this step). */
   step(vars: tf.Variable[], grads: (tf.Tensor | null)[], lr: number): void;
   dispose(): void;
+  /** Step count and slot values per variable (null: no slot yet), for a training checkpoint. */
+  exportState(vars: tf.Variable[]): OptimizerState;
+  /** Restores what exportState gave, so training continues exactly where it was saved. */
+  importState(vars: tf.Variable[], state: OptimizerState): void;
+}
+
+export interface OptimizerState {
+  step: number;
+  /** slots[k][i]: the k-th slot of vars[i] (Adam: m, s; SGD: the momentum buffer). */
+  slots: (Float32Array | null)[][];
+}
+
+function exportSlots(map: Map<tf.Variable, tf.Variable>, vars: tf.Variable[]): (Float32Array | null)[] {
+  return vars.map((v) => {
+    const s = map.get(v);
+    return s ? Float32Array.from(s.dataSync() as Float32Array) : null;
+  });
+}
+
+function importSlots(map: Map<tf.Variable, tf.Variable>, vars: tf.Variable[], values: (Float32Array | null)[] | undefined): void {
+  vars.forEach((v, i) => {
+    const data = values?.[i];
+    if (!data) return;
+    slots(map, v).assign(tf.tensor(data, v.shape, 'float32'));
+  });
 }
 
 function slots(map: Map<tf.Variable, tf.Variable>, v: tf.Variable): tf.Variable {
@@ -57,6 +82,16 @@ export function adam(beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8): Optimizer {
       m.clear();
       s.clear();
     },
+    exportState(vars) {
+      return { step: t, slots: [exportSlots(m, vars), exportSlots(s, vars)] };
+    },
+    importState(vars, state) {
+      t = state.step;
+      tf.tidy(() => {
+        importSlots(m, vars, state.slots[0]);
+        importSlots(s, vars, state.slots[1]);
+      });
+    },
   };
 }
 
@@ -82,6 +117,12 @@ export function sgd(momentum = 0.9): Optimizer {
     dispose() {
       for (const x of buf.values()) x.dispose();
       buf.clear();
+    },
+    exportState(vars) {
+      return { step: 0, slots: [exportSlots(buf, vars)] };
+    },
+    importState(vars, state) {
+      tf.tidy(() => importSlots(buf, vars, state.slots[0]));
     },
   };
 }

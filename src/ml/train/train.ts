@@ -14,6 +14,7 @@ import { allIndices, evaluateSource, type EvalResult } from './evaluate.js';
 import { adam, sgd, type Optimizer } from './optimizers.js';
 import { Rng, deriveSeed } from '../../util/random.js';
 import { learningRateAt } from './schedule.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { buildActivationCache, cacheBytes, defaultCacheCeiling, imageSource, prefixSource, runParts, type BatchSource, type CacheOptions } from './sources.js';
 
 export interface TrainData {
@@ -46,6 +47,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Frozen-prefix activation cache: on by default when applicable; `false` turns it off. */
   cache?: false | CacheOptions;
+  /** Save the training state here after every epoch, and resume from it when it holds one. */
+  checkpointDir?: string;
 }
 
 export interface TrainResult {
@@ -174,7 +177,33 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     const batchesFull = Math.ceil(n / t.batchSize);
     const batches = Math.min(batchesFull, t.maxBatchesPerEpoch ?? Infinity);
 
-    for (let epoch = 1; epoch <= t.epochs; epoch++) {
+    let firstEpoch = 1;
+    const layerWeights = (): Float32Array[][] => mutable.map((l) => l.weights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array)));
+    if (opts.checkpointDir) {
+      const saved = loadCheckpoint<EpochRecord>(opts.checkpointDir, mutable.map((l) => l.weights.map((w) => w.read().size)));
+      if (saved) {
+        // Resume: the weights, optimizer and early-stopping state as they were after that epoch.
+        tf.tidy(() => mutable.forEach((l, i) => l.setWeights(saved.weights[i]!.map((a, j) => tf.tensor(a, l.weights[j]!.read().shape, 'float32')))));
+        optimizer.importState(vars, saved.optimizer);
+        if (saved.best) best = saved.best.map((ws, i) => ws.map((a, j) => tf.keep(tf.tensor(a, mutable[i]!.weights[j]!.read().shape, 'float32'))));
+        history.push(...saved.history);
+        bestValue = saved.bestValue;
+        bestEpoch = saved.bestEpoch;
+        sinceBest = saved.sinceBest;
+        stoppedEarly = saved.stoppedEarly;
+        firstEpoch = saved.stoppedEarly ? t.epochs + 1 : saved.epoch + 1;
+        opts.log?.(`resumed from the checkpoint after epoch ${saved.epoch}/${t.epochs}`);
+      }
+    }
+    const checkpoint = (epoch: number): void => {
+      if (!opts.checkpointDir) return;
+      saveCheckpoint(opts.checkpointDir, {
+        epoch, weights: layerWeights(), ...(best ? { best: best.map((ws) => ws.map((w) => Float32Array.from(w.dataSync() as Float32Array))) } : {}),
+        optimizer: optimizer.exportState(vars), history, ...(bestValue !== undefined ? { bestValue } : {}), bestEpoch, sinceBest, stoppedEarly,
+      });
+    };
+
+    for (let epoch = firstEpoch; epoch <= t.epochs; epoch++) {
       const started = Date.now();
       const lr = learningRateAt(epoch, t.epochs, t.learningRate, t.schedule);
       const order = new Rng(deriveSeed(t.seed, `shuffle:${epoch}`)).shuffle(sets.train.slice());
@@ -236,12 +265,14 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
           best = snapshot(mutable);
         } else if (++sinceBest >= es.patience) {
           stoppedEarly = true;
+          checkpoint(epoch);
           opts.onEpochEnd?.(record);
           break;
         }
       } else {
         bestEpoch = epoch;
       }
+      checkpoint(epoch);
       opts.onEpochEnd?.(record);
     }
     if (best && bestEpoch !== history.length) mutable.forEach((l, i) => l.setWeights(best![i]));

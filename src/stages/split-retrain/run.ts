@@ -37,6 +37,7 @@ export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Pr
       onProgress: (e) => ctx.progress(e),
       log: ctx.log,
       signal: ctx.signal,
+      ...(ctx.checkpointDir !== undefined ? { checkpointDir: ctx.checkpointDir } : {}),
     });
     await saveSplit(ctx.outDir, split, { seed: p.seed, regime: p.regime });
     await writeFile(join(ctx.outDir, 'history.json'), JSON.stringify(result.history, null, 2));

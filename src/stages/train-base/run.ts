@@ -40,6 +40,7 @@ export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<
       onProgress: (e) => ctx.progress(e),
       log: ctx.log,
       signal: ctx.signal,
+      ...(ctx.checkpointDir !== undefined ? { checkpointDir: ctx.checkpointDir } : {}),
     });
     const trainSeconds = (Date.now() - started) / 1000;
     const test = await evaluateSource(imageSource(data.splits.test, geometry, spec.normalize), data.splits.test,
