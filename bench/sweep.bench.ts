@@ -56,7 +56,7 @@ function main(): number {
     console.log(JSON.stringify({ run: run.id, pipeline: run.pipeline, cells: run.total, cached: run.cached, measuredWall, loadBefore, loadAfter, ...profile }, null, 1));
   } else {
     console.log(`pipeline ${run.pipeline}: run ${run.id}, ${run.total} cells (${run.cached} cached), ${run.jobs} jobs`);
-    if (measuredWall !== undefined) console.log(`sei run took ${measuredWall.toFixed(1)} s (process wall time); load average (1/5/15 min) ${loadBefore} before, ${loadAfter} after`);
+    if (measuredWall !== undefined) console.log(`sei run took ${measuredWall.toFixed(1)} s as a process (planning and start-up included; the profile below is the run as the store recorded it); load average (1/5/15 min) ${loadBefore} before, ${loadAfter} after`);
     console.log(formatRunProfile(profile));
   }
   if (values.analyze === undefined && !values.keep) rmSync(storeDir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ export interface PathStep {
   /** Seconds from the run's start. */
   start: number; end: number;
   /** Seconds between the step's inputs being ready (the previous step's end, or the run's start)
-   *  and its start: waiting for a free worker. */
+   *  and its start: waiting for a free worker, plus the dispatch to it. */
   wait: number;
 }
 
@@ -22,7 +22,7 @@ export interface RunProfile {
   utilisation: number;
   stages: StageTime[];
   criticalPath: PathStep[];
-  /** Seconds of the critical path spent running cells, and waiting for a worker. */
+  /** Seconds of the critical path spent running cells, and waiting to start (see PathStep.wait). */
   pathRunSeconds: number;
   pathWaitSeconds: number;
 }
@@ -92,7 +92,7 @@ export function formatRunProfile(p: RunProfile): string {
     lines.push(`${s.stage.padEnd(18)} ${String(s.cells).padStart(5)} ${f1(s.seconds).padStart(8)} ${`${((s.seconds / Math.max(p.cellSeconds, 1e-9)) * 100).toFixed(0)}%`.padStart(6)}`);
   }
   lines.push('');
-  lines.push(`critical path: ${p.criticalPath.length} cells, ${f1(p.pathRunSeconds)} s running + ${f1(p.pathWaitSeconds)} s waiting for a worker, of ${f1(p.wallSeconds)} s wall`);
+  lines.push(`critical path: ${p.criticalPath.length} cells, ${f1(p.pathRunSeconds)} s running + ${f1(p.pathWaitSeconds)} s waiting to start (a busy worker, dispatch), of ${f1(p.wallSeconds)} s wall`);
   lines.push(`${'start'.padStart(7)} ${'end'.padStart(7)} ${'run'.padStart(7)} ${'wait'.padStart(6)}  cell`);
   for (const s of p.criticalPath) {
     const coords = Object.entries(s.coords).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
