@@ -2,7 +2,8 @@
 // seconds per stage, worker utilisation and the critical path, read from the attempt timings the
 // store records (src/pipeline/run-profile.ts).
 //   npm run bench:sweep [-- PIPELINE] [--jobs N] [--keep] [--json]   (default: the Fashion-MNIST study, 2 jobs)
-//   npm run bench:sweep -- --analyze STORE [--pipeline NAME]          (profile a store's latest run, run nothing)
+//   npm run bench:sweep -- --analyze STORE [--pipeline NAME]          (profile a store's latest run, run nothing;
+//                                                                     a run still going is profiled up to now)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,8 +21,9 @@ function profileStore(storeDir: string, pipeline?: string) {
   try {
     const run = store.listRuns(pipeline, 1)[0];
     if (!run) throw new Error(`${storeDir} holds no run${pipeline ? ` of pipeline ${pipeline}` : ''}`);
-    if (!run.endedAt) throw new Error(`run ${run.id} in ${storeDir} has not ended`);
-    return { run, profile: profileRun(store.runAttempts(run.id), { startedAt: run.startedAt, endedAt: run.endedAt, jobs: run.jobs }) };
+    // A run still going is profiled up to now (its running cells count until now).
+    const endedAt = run.endedAt ?? new Date().toISOString();
+    return { run, partial: run.endedAt === undefined, profile: profileRun(store.runAttempts(run.id), { startedAt: run.startedAt, endedAt, jobs: run.jobs }) };
   } finally {
     store.close();
   }
@@ -51,11 +53,12 @@ function main(): number {
     }
     if (!values.json) console.log(`store ${storeDir}${values.keep ? ' (kept)' : ''}; log of the run: ${r.stdout.length} bytes`);
   }
-  const { run, profile } = profileStore(storeDir, values.pipeline);
+  const { run, partial, profile } = profileStore(storeDir, values.pipeline);
   if (values.json) {
-    console.log(JSON.stringify({ run: run.id, pipeline: run.pipeline, cells: run.total, cached: run.cached, measuredWall, loadBefore, loadAfter, ...profile }, null, 1));
+    console.log(JSON.stringify({ run: run.id, pipeline: run.pipeline, cells: run.total, cached: run.cached, done: run.done, partial, measuredWall, loadBefore, loadAfter, ...profile }, null, 1));
   } else {
-    console.log(`pipeline ${run.pipeline}: run ${run.id}, ${run.total} cells (${run.cached} cached), ${run.jobs} jobs`);
+    console.log(`pipeline ${run.pipeline}: run ${run.id}, ${run.total} cells (${run.cached} cached), ${run.jobs} jobs` +
+      (partial ? `; still running: ${run.done} cells done, profiled up to now` : ''));
     if (measuredWall !== undefined) console.log(`sei run took ${measuredWall.toFixed(1)} s as a process (planning and start-up included; the profile below is the run as the store recorded it); load average (1/5/15 min) ${loadBefore} before, ${loadAfter} after`);
     console.log(formatRunProfile(profile));
   }
