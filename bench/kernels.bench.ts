@@ -3,12 +3,15 @@
 // third column, "gemm", is the replacement with its SIMD paths (Winograd, the direct kernels, the
 // SIMD GEMM) switched off: what the XNNPACK-based paths alone give. Times are process CPU time (the machine may be
 // shared), the minimum over several runs, each on fresh input tensors. GF/s counts the direct
-// convolution's FLOPs: for Winograd, which multiplies less, it is an effective rate.
+// convolution's FLOPs: for Winograd, which multiplies less, it is an effective rate. Where the
+// running V8 takes the kernels' fused multiply-add build, "ours" runs on it and a column
+// "simd128" gives the same kernels on the plain SIMD128 build (multiply, then add).
 //   npm run bench:kernels [-- --json]
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/ml/backend.js';
 import { runShipped, type BackendWasm } from '../src/ml/kernels/wasm-ops.js';
 import { setSimdPaths } from '../src/ml/kernels/index.js';
+import { fusedMultiplyAddSupported, kernelBuildOptions } from '../src/ml/kernels/simd-module.js';
 
 interface Case { kernel: string; label: string; flops: number; inputs: Record<string, tf.Tensor>; attrs: Record<string, unknown> }
 
@@ -76,7 +79,9 @@ async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const info = await initBackend('wasm');
   const backend = tf.backend() as unknown as BackendWasm;
-  const rows: { kernel: string; label: string; shippedMs: number | null; gemmMs: number | null; oursMs: number; shippedGflops: number | null; oursGflops: number | null }[] = [];
+  const fma = kernelBuildOptions.fma && fusedMultiplyAddSupported();
+  if (!json) console.log(`products: ${fma ? 'fused multiply-add build ("ours"), SIMD128 build ("simd128")' : 'SIMD128 build only (the fused build does not validate here, or SEI_WASM_FMA=0)'}`);
+  const rows: { kernel: string; label: string; shippedMs: number | null; gemmMs: number | null; simd128Ms: number | null; oursMs: number; shippedGflops: number | null; oursGflops: number | null; simd128Gflops: number | null }[] = [];
   for (const c of convCases()) {
     const reps = 3;
     // Our kernels run JavaScript around the wasm calls: warm the JIT up as a training run would.
@@ -91,6 +96,15 @@ async function main(): Promise<void> {
         setSimdPaths(true);
       }
     }
+    let simd128: number | null = null;
+    if (fma && (c.kernel.startsWith('Conv2D') || c.kernel === 'BatchMatMul')) {
+      kernelBuildOptions.fma = false;
+      try {
+        simd128 = cpuMs(c.inputs, runOurs, 5, 2);
+      } finally {
+        kernelBuildOptions.fma = true;
+      }
+    }
     let shipped: number | null = null;
     if (c.kernel !== 'Conv2DBackpropFilter') {
       shipped = cpuMs(c.inputs, (ins) => {
@@ -99,14 +113,15 @@ async function main(): Promise<void> {
       }, c.kernel === 'BatchMatMul' ? 1 : reps);
     }
     const gf = (ms: number | null) => (ms === null || c.flops === 0 ? null : Math.round((c.flops / ms / 1e6) * 10) / 10);
-    rows.push({ kernel: c.kernel, label: c.label, shippedMs: shipped, gemmMs: gemm, oursMs: ours, shippedGflops: gf(shipped), oursGflops: gf(ours) });
+    rows.push({ kernel: c.kernel, label: c.label, shippedMs: shipped, gemmMs: gemm, simd128Ms: simd128, oursMs: ours, shippedGflops: gf(shipped), oursGflops: gf(ours), simd128Gflops: gf(simd128) });
     if (!json) {
       const fmt = (ms: number | null, g: number | null) => (ms === null ? 'missing'.padStart(22) : `${ms.toFixed(2).padStart(9)} ms${g === null ? '' : ` ${g.toFixed(1).padStart(5)} GF/s`}`.padStart(22));
       const gemmCol = gemm === null ? '' : `   gemm ${gemm.toFixed(2).padStart(7)} ms`;
-      console.log(`${c.kernel.padEnd(21)} ${c.label.padEnd(36)} shipped ${fmt(shipped, gf(shipped))}${gemmCol}   ours ${fmt(ours, gf(ours))}`);
+      const simdCol = simd128 === null ? '' : `   simd128 ${fmt(simd128, gf(simd128))}`;
+      console.log(`${c.kernel.padEnd(21)} ${c.label.padEnd(36)} shipped ${fmt(shipped, gf(shipped))}${gemmCol}${simdCol}   ours ${fmt(ours, gf(ours))}`);
     }
   }
-  if (json) console.log(JSON.stringify({ backend: info.name, detail: info.detail, timing: 'process CPU time, min of runs', rows }, null, 1));
+  if (json) console.log(JSON.stringify({ backend: info.name, detail: info.detail, fusedMultiplyAdd: fma, timing: 'process CPU time, min of runs', rows }, null, 1));
 }
 
 await main();

@@ -73,25 +73,30 @@ export function planSplits(listing: Listing, spec: DatasetSpec): SplitPlan {
     test = c.carved;
     protocol.push(`test: stratified ${pct(s.testFraction)} of the images, seed ${s.seed}`);
   }
+  const max = spec.maxPerClass;
+  const cap = (items: Item[], tag: string): Item[] => (max === undefined ? items : capPerClass(items, max, s.seed, tag));
   if (s.valFraction > 0) {
     if (val && val.length > 0) {
       train = [...train, ...val];
       protocol.push(`official val split (${val.length} images) merged into train before carving`);
     }
+    // Capped before carving, so validation is valFraction of the images kept: carved from the
+    // whole pool and then capped, it would be as large as training (and cost as much a pass).
+    train = cap(train, 'cap-train');
     const c = stratifiedCarve(train, s.valFraction, s.seed, 'val');
     train = c.kept;
     val = c.carved;
-    protocol.push(`val: stratified ${pct(s.valFraction)} of train, seed ${s.seed}`);
+    protocol.push(`val: stratified ${pct(s.valFraction)} of train${max === undefined ? '' : ` after the cap of ${max} a class`}, seed ${s.seed}`);
   } else if (val && val.length > 0) {
+    train = cap(train, 'cap-train');
+    val = cap(val, 'cap-val');
     protocol.push('val: the official val split');
   } else {
+    train = cap(train, 'cap-train');
     val = undefined;
   }
-  if (spec.maxPerClass !== undefined) {
-    const max = spec.maxPerClass;
-    train = capPerClass(train, max, s.seed, 'cap-train');
-    test = capPerClass(test, max, s.seed, 'cap-test');
-    if (val) val = capPerClass(val, max, s.seed, 'cap-val');
+  if (max !== undefined) {
+    test = cap(test, 'cap-test');
     protocol.push(`at most ${max} images a class in each split (seeded choice, seed ${s.seed})`);
   }
   if (train.length === 0) throw new UsageError(`dataset: no training images left after the class subset and splits`);

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import PQueue from 'p-queue';
+import { RELAXED_SIMD_FLAG, relaxedSimdBehindFlag } from '../ml/kernels/simd-module.js';
 import type { CellFailure, CellResult, CellSpec, Executor, FailureKind, FromWorker, SubmitHooks } from './types.js';
 
 export const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
@@ -28,6 +29,15 @@ export interface LocalExecutorOptions {
   maxRssBytes?: number;
 }
 
+/**
+ * V8 flags every worker gets: relaxed SIMD where it is not on by default (Node 20), so the SIMD
+ * kernels' fused multiply-add build validates from the worker's first compile.
+ */
+export function withWorkerFlags(execArgv: string[]): string[] {
+  const needed = relaxedSimdBehindFlag() ? [RELAXED_SIMD_FLAG] : [];
+  return [...execArgv, ...needed.filter((f) => !execArgv.includes(f))];
+}
+
 /** How much of a dead worker's stderr to quote in the cell's error. */
 const STDERR_TAIL = 2000;
 
@@ -47,7 +57,7 @@ class WorkerProcess {
       // The worker's parent-death watch compares against this pid from its first instruction on.
       env: { ...process.env, ...options.env, SEI_ORCHESTRATOR_PID: String(process.pid) },
       // Node flags given to sei (e.g. --max-old-space-size) apply to its workers too; a debugger's do not.
-      execArgv: options.execArgv ?? process.execArgv.filter((a) => !a.startsWith('--inspect')),
+      execArgv: withWorkerFlags(options.execArgv ?? process.execArgv.filter((a) => !a.startsWith('--inspect'))),
     });
     // Output written past the worker's own redirection (native code, a crash report) still lands
     // in the log of the cell it was running.

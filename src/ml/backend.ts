@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../util/errors.js';
 import { registerFastWasmKernels } from './kernels/index.js';
+import { activeKernelBuild } from './kernels/simd-module.js';
 
 import { BACKEND_CHOICES, isBackendRequest, type BackendRequest } from './backend-names.js';
 
@@ -96,9 +97,10 @@ async function tryWasm(): Promise<BackendInfo> {
   const kernels = registerFastWasmKernels();
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? wasm.getThreadsCount() : 1;
+  const products = activeKernelBuild() === 'fma' ? 'fused multiply-add' : 'SIMD128 multiply then add';
   return {
     name: 'wasm',
-    detail: `WebAssembly (SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}) with fast kernels: ${kernels.join(', ')}`,
+    detail: `WebAssembly (SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}) with fast kernels (${products}): ${kernels.join(', ')}`,
   };
 }
 

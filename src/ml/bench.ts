@@ -183,7 +183,10 @@ export async function checkTorch(python: string): Promise<string | null> {
     : `${python} -c 'import torch' failed: ${r.stderr.trim().split('\n').pop() ?? `exit code ${r.exitCode}`}`;
 }
 
-export interface TorchResult { engine: string; threads: number; models: Record<string, Throughput> }
+export interface TorchResult { engine: string; threads: number; interopThreads: number; models: Record<string, Throughput> }
+
+/** Environment variables that size the thread pools PyTorch's CPU kernels use. */
+export const TORCH_POOL_VARIABLES = ['OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'] as const;
 
 /** Runs the PyTorch reference script; rejects with a readable reason when Python or torch is missing. */
 export async function runTorchReference(p: BenchProtocol = DEFAULT_PROTOCOL, opts: { python?: string; threads?: number; script?: string } = {}): Promise<TorchResult> {
@@ -192,21 +195,28 @@ export async function runTorchReference(p: BenchProtocol = DEFAULT_PROTOCOL, opt
     throw new Error(`${python} not found: the PyTorch reference needs Python 3 with torch (Debian: apt-get install python3-torch)`);
   }
   const script = opts.script ?? torchReferenceScript();
-  const args = ['--threads', String(opts.threads ?? 1), '--batch', String(p.batch), '--batches', String(p.batches), '--repeats', String(p.repeats)];
-  const r = await $({ nothrow: true, quiet: true })`${python} ${script} ${args}`;
+  const threads = opts.threads ?? 1;
+  const args = ['--threads', String(threads), '--batch', String(p.batch), '--batches', String(p.batches), '--repeats', String(p.repeats)];
+  // Thread pools sized in the child's environment, read by OpenMP/MKL/OpenBLAS when torch loads
+  // (the script also sets them before its import): a default-sized OpenMP pool spins on every core.
+  const pools = Object.fromEntries(TORCH_POOL_VARIABLES.map((v) => [v, String(threads)]));
+  const r = await $({ nothrow: true, quiet: true, env: { ...process.env, ...pools } })`${python} ${script} ${args}`;
   if (r.exitCode !== 0) {
     throw new Error(/No module named 'torch'/.test(r.stderr)
       ? `${python} has no torch module (Debian: apt-get install python3-torch)`
       : `${python} ${script} exited with code ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
+  let result: TorchResult;
   try {
     const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
     const models: Record<string, Throughput> = {};
     for (const m of REFERENCE_MODELS) models[m] = j[m] as Throughput;
-    return { engine: String(j.engine), threads: Number(j.threads), models };
+    result = { engine: String(j.engine), threads: Number(j.threads), interopThreads: Number(j.interopThreads), models };
   } catch (e) {
     throw new Error(`unreadable output from the PyTorch reference: ${(e as Error).message}`);
   }
+  if (result.threads !== threads) throw new Error(`the PyTorch reference ran ${result.threads} threads, not the ${threads} asked for`);
+  return result;
 }
 
 /** FLOPs per image of the convolution and dense layers (multiply-adds × 2): forward, and a training
@@ -301,7 +311,7 @@ export function formatBench(r: BenchReport): string {
   lines.push(`machine   ${r.machine.cores} cores; load average (1/5/15 min) ${r.machine.loadBefore.join(' ')} before, ${r.machine.loadAfter.join(' ')} after`);
   lines.push(`protocol  batch ${r.protocol.batch}, ${r.protocol.batches} batches, 1 warm-up epoch, median of ${r.protocol.repeats}; ${r.protocol.optimizer}, ${r.protocol.loss}`);
   lines.push(`gemm peak ${r.gemmPeakGflops} GFLOP/s (512² matMul, CPU time) on ${r.backend.name}`);
-  if (r.torch) lines.push(`reference ${r.torch.engine}, ${r.torch.threads} thread(s), run in this session right after tfjs`);
+  if (r.torch) lines.push(`reference ${r.torch.engine}, ${r.torch.threads} thread(s) (${TORCH_POOL_VARIABLES.join(', ')} = ${r.torch.threads} before import; ${r.torch.interopThreads} inter-op), run in this session right after tfjs`);
   if (r.torchError) lines.push(`reference PyTorch not run: ${r.torchError}`);
   lines.push('');
   lines.push('images/s: wall-clock (the protocol) and, in brackets, by process CPU time (less disturbed by other load)');

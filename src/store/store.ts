@@ -70,6 +70,21 @@ export interface AttemptRecord {
   endedAt?: string;
 }
 
+/** One attempt of a run, with the cell it ran (see Store.runAttempts). */
+export interface RunAttempt {
+  key: string;
+  cellId: string;
+  instance: string;
+  stage: string;
+  coords: Record<string, unknown>;
+  /** Ids of the upstream cells the cell consumes. */
+  upstream: string[];
+  n: number;
+  state: string;
+  startedAt: string;
+  endedAt?: string;
+}
+
 export interface LockInfo {
   runId: string;
   pid: number;
@@ -494,6 +509,29 @@ export class Store {
       };
       if (r.ended_at) run.endedAt = r.ended_at;
       return run;
+    });
+  }
+
+  /**
+   * Every attempt a run made, with its cell's identity and upstream cell ids, in start order:
+   * the timeline a run's profile (src/pipeline/run-profile.ts) is computed from.
+   */
+  runAttempts(runId: string): RunAttempt[] {
+    const rows = this.stmt(`SELECT a.key, a.n, a.state, a.started_at, a.ended_at, c.id, c.instance, c.stage, c.coords, c.inputs
+      FROM attempts a JOIN cells c ON c.key = a.key WHERE a.run_id = ? ORDER BY a.started_at, a.key, a.n`).all(runId) as {
+      key: string; n: number; state: string; started_at: string; ended_at: string | null;
+      id: string; instance: string; stage: string; coords: string; inputs: string;
+    }[];
+    return rows.map((r) => {
+      const inputs = JSON.parse(r.inputs) as Record<string, PlannedInput>;
+      const out: RunAttempt = {
+        key: r.key, cellId: r.id, instance: r.instance, stage: r.stage, n: r.n, state: r.state,
+        coords: JSON.parse(r.coords) as Record<string, unknown>,
+        upstream: [...new Set(Object.values(inputs).flatMap((i) => i.cellIds))],
+        startedAt: r.started_at,
+      };
+      if (r.ended_at) out.endedAt = r.ended_at;
+      return out;
     });
   }
 

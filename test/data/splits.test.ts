@@ -88,4 +88,19 @@ describe('seeded splits and subsets', () => {
     assert.equal(official.splits.val!.length, 4);
     assert.throws(() => planSplits(listing([8, 8]), { ...spec, split: { testFraction: 0 } }), /has no official test split: set dataset.split.testFraction above 0/);
   });
+
+  it('with a per-class cap, validation is valFraction of the images kept, not of the whole pool', () => {
+    // 100 images a class with an official test split, capped at 20: val is 10 % of the 20 kept.
+    const spec: DatasetSpec = { kind: 'imagefolder', path: '/x', resolution: 8, channels: 1, maxPerClass: 20, split: { valFraction: 0.1, seed: 0 } };
+    const p = planSplits(listing([100, 100, 100], [50, 50, 50]), spec);
+    const perClass = (xs: Item[]) => [0, 1, 2].map((c) => xs.filter((x) => x.label === c).length);
+    assert.deepEqual(perClass(p.splits.val!), [2, 2, 2]);
+    assert.deepEqual(perClass(p.splits.train), [18, 18, 18]);
+    assert.deepEqual(perClass(p.splits.test), [20, 20, 20]);
+    const train = new Set(names(p.splits.train));
+    assert.ok(names(p.splits.val!).every((n) => !train.has(n)), 'val and train are disjoint');
+    assert.match(p.protocol, /val: stratified 10% of train after the cap of 20 a class/);
+    // Same seed, same split.
+    assert.deepEqual(names(planSplits(listing([100, 100, 100], [50, 50, 50]), spec).splits.val!), names(p.splits.val!));
+  });
 });

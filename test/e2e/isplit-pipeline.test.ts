@@ -1,5 +1,6 @@
 // The I-SPLIT stages end to end through the real CLI (`node bin/sei.js run`): a tiny pipeline run
-// twice from empty stores gives identical metrics, and bad sweeps are refused before anything runs.
+// twice from empty stores gives the same metrics and artifacts to the bit, and bad sweeps are
+// refused before anything runs.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,20 @@ function results(store: string): Map<string, { metrics: Record<string, unknown> 
   return out;
 }
 
+/** Every artifact file but result.json (compared by its metrics), by key and path. */
+function artifactFiles(store: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (dir: string, rel: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(join(dir, e.name), r);
+      else if (e.name !== 'result.json') out.set(r, readFileSync(join(dir, e.name)));
+    }
+  };
+  walk(join(store, 'objects'), '');
+  return out;
+}
+
 /** Wall-clock measurements differ between runs by nature; everything else must not. */
 const TIMING_KEYS = new Set(['timeMs', 'trainSeconds', 'seconds']);
 
@@ -56,7 +71,7 @@ describe('e2e: the I-SPLIT pipeline through sei run', function () {
   const scratch = mkdtempSync(join(tmpdir(), 'sei-isplit-e2e-'));
   after(() => { for (const s of [...stores, scratch]) rmSync(s, { recursive: true, force: true }); });
 
-  it('runs every stage, twice from empty stores, with identical metrics (wasm, 1e-6)', async () => {
+  it('runs every stage, twice from empty stores, with the same metrics and artifacts to the bit (wasm)', async () => {
     const stores2 = [join(scratch, 'a'), join(scratch, 'b')];
     stores.push(...stores2);
     for (const store of stores2) {
@@ -67,7 +82,15 @@ describe('e2e: the I-SPLIT pipeline through sei run', function () {
     const [a, b] = stores2.map(results);
     assert.equal(a!.size, 10);
     assert.deepEqual([...a!.keys()].sort(), [...b!.keys()].sort(), 'same cells, same cache keys');
-    for (const [key, result] of a!) compare(result.metrics, b!.get(key)!.metrics, key.slice(0, 12), 1e-6);
+    for (const [key, result] of a!) compare(result.metrics, b!.get(key)!.metrics, key.slice(0, 12), 0);
+    // Weights, correctness vectors, prepared images: byte for byte.
+    const [fa, fb] = stores2.map(artifactFiles);
+    assert.deepEqual([...fa!.keys()].sort(), [...fb!.keys()].sort(), 'same artifact files');
+    for (const [path, bytes] of fa!) {
+      // JSON files may record timings (a training history's seconds): the rest of them must match.
+      if (path.endsWith('.json')) compare(JSON.parse(bytes.toString('utf8')), JSON.parse(fb!.get(path)!.toString('utf8')), path, 0);
+      else assert.ok(bytes.equals(fb!.get(path)!), `${path} differs between the two runs`);
+    }
 
     const all = [...a!.values()].map((r) => r.metrics);
     const validation = all.find((m) => 'spearman' in m && 'calibration' in m) as Record<string, any>;

@@ -2,6 +2,7 @@
 // relative error the kernels are held to.
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
+import { fusedMultiplyAddSupported, kernelBuildOptions, type KernelBuild } from '../../src/ml/kernels/simd-module.js';
 
 /** Deterministic pseudo-random values in [-1, 1). */
 export function rand(n: number, seed: number): Float32Array {
@@ -39,12 +40,31 @@ export function relativeError(actual: Float32Array, expected: Float32Array): num
 
 export type KernelInputs = Record<string, { shape: number[]; values: Float32Array }>;
 
-/** Runs `kernel` on the cpu backend (the reference) and on wasm and asserts equal shapes and a
- *  relative error under 1e-4, naming `label` on failure. */
+/** The builds of the SIMD kernel module this process can run: both where the fused one validates. */
+export function kernelBuilds(): KernelBuild[] {
+  return fusedMultiplyAddSupported() ? ['simd128', 'fma'] : ['simd128'];
+}
+
+/** Runs `fn` with the kernels on one build, then restores the default. */
+export async function onBuild<T>(build: KernelBuild, fn: () => Promise<T>): Promise<T> {
+  const before = kernelBuildOptions.fma;
+  kernelBuildOptions.fma = build === 'fma';
+  try {
+    return await fn();
+  } finally {
+    kernelBuildOptions.fma = before;
+  }
+}
+
+/** Runs `kernel` on the cpu backend (the reference) and on wasm — once per build of the SIMD
+ *  kernels (kernelBuilds) — and asserts equal shapes and a relative error under 1e-4, naming
+ *  `label` and the build on failure. */
 export async function compareWithCpu(kernel: string, inputs: KernelInputs, attrs: Record<string, unknown>, label = kernel): Promise<void> {
   const ref = await runOn('cpu', kernel, inputs, attrs);
-  const got = await runOn('wasm', kernel, inputs, attrs);
-  assert.deepEqual(got.shape, ref.shape, label);
-  const err = relativeError(got.values, ref.values);
-  assert.ok(err < 1e-4, `${label}: relative error ${err}`);
+  for (const build of kernelBuilds()) {
+    const got = await onBuild(build, () => runOn('wasm', kernel, inputs, attrs));
+    assert.deepEqual(got.shape, ref.shape, `${label} (${build})`);
+    const err = relativeError(got.values, ref.values);
+    assert.ok(err < 1e-4, `${label} (${build}): relative error ${err}`);
+  }
 }

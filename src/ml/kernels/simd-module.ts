@@ -2,6 +2,7 @@
 // build:wasm`), instantiated once on the wasm backend's own memory: every argument is a byte
 // offset into the backend's heap, so tensors are read and written in place, with no copies.
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import type { BackendWasm } from './wasm-ops.js';
 
 export interface SimdKernels {
@@ -37,33 +38,83 @@ export interface SimdKernels {
     stride: number, oh: number, ow: number, y: number, bias: number, relu: number): void;
 }
 
-const MODULE_URL = new URL('./assembly/kernels.wasm', import.meta.url);
+/** The two builds of the module (package.json `build:wasm`): plain SIMD128, and relaxed SIMD, whose
+ *  multiply-adds V8 compiles to fused multiply-add instructions (one rounding instead of two). */
+export type KernelBuild = 'simd128' | 'fma';
 
-let cached: { memory: WebAssembly.Memory; exports: SimdKernels } | undefined;
+const MODULE_URLS: Record<KernelBuild, URL> = {
+  simd128: new URL('./assembly/kernels.wasm', import.meta.url),
+  fma: new URL('./assembly/kernels-fma.wasm', import.meta.url),
+};
 
-/** The kernel module, instantiated once on the backend's memory. */
+/** The V8 flag that turns relaxed SIMD on where it is not on by default (Node 20's V8 11.3). */
+export const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
+
+/**
+ * Whether the fused build is used when it validates (default: yes; SEI_WASM_FMA=0 keeps every
+ * product on SIMD128). Benchmarks and tests switch it to compare both builds in one process.
+ */
+export const kernelBuildOptions = { fma: process.env.SEI_WASM_FMA !== '0' };
+
+let cached: { memory: WebAssembly.Memory; instances: Partial<Record<KernelBuild, SimdKernels>> } | undefined;
+let fmaSupport: boolean | undefined;
+
+/** The kernel module, instantiated once per build on the backend's memory. */
 export function simdKernels(backend: BackendWasm): SimdKernels {
   const memory = (backend as unknown as { wasm: { asm: { memory?: WebAssembly.Memory } } }).wasm.asm.memory;
   if (!(memory instanceof WebAssembly.Memory)) throw new Error('the wasm backend does not expose its memory; the SIMD kernels need it');
-  if (cached?.memory !== memory) {
-    const bytes = readModule();
+  if (cached?.memory !== memory) cached = { memory, instances: {} };
+  const build = activeKernelBuild();
+  let kernels = cached.instances[build];
+  if (kernels === undefined) {
+    const bytes = readModule(build);
     assertNoOwnMemory(bytes);
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    cached = { memory, exports: instance.exports as unknown as SimdKernels };
+    kernels = cached.instances[build] = instance.exports as unknown as SimdKernels;
   }
-  return cached.exports;
+  return kernels;
 }
 
-function readModule() {
+/** The build the kernels run on now: 'fma' when asked for and the running V8 accepts it. */
+export function activeKernelBuild(): KernelBuild {
+  return kernelBuildOptions.fma && fusedMultiplyAddSupported() ? 'fma' : 'simd128';
+}
+
+/**
+ * Whether this V8 validates the relaxed-SIMD build, turning the feature on first where it sits
+ * behind RELAXED_SIMD_FLAG (Node 20; worker processes also get the flag on their command line,
+ * see src/exec/local.ts). Checked once per process.
+ */
+export function fusedMultiplyAddSupported(): boolean {
+  if (fmaSupport === undefined) {
+    const bytes = readModule('fma');
+    fmaSupport = WebAssembly.validate(bytes);
+    if (!fmaSupport && relaxedSimdBehindFlag()) {
+      setFlagsFromString(RELAXED_SIMD_FLAG);
+      fmaSupport = WebAssembly.validate(bytes);
+    }
+  }
+  return fmaSupport;
+}
+
+/** Whether relaxed SIMD sits behind RELAXED_SIMD_FLAG in this V8: before 11.4 (Node 20), where it
+ *  shipped on by default. */
+export function relaxedSimdBehindFlag(): boolean {
+  const [major, minor] = process.versions.v8.split('.').map(Number) as [number, number];
+  return major < 11 || (major === 11 && minor < 4);
+}
+
+function readModule(build: KernelBuild) {
   try {
-    return readFileSync(MODULE_URL);
+    return readFileSync(MODULE_URLS[build]);
   } catch {
-    throw new Error(`${MODULE_URL.pathname} is missing: run \`npm run build\` (it compiles the SIMD kernels)`);
+    throw new Error(`${MODULE_URLS[build].pathname} is missing: run \`npm run build\` (it compiles the SIMD kernels)`);
   }
 }
 
-/** The compiled module's path (for tests). */
-export const simdModulePath = MODULE_URL;
+/** The compiled modules' paths (for tests). */
+export const simdModulePath = MODULE_URLS.simd128;
+export const fmaModulePath = MODULE_URLS.fma;
 
 /**
  * The module shares the backend's heap, so data segments of its own would overwrite the backend's

@@ -4,7 +4,8 @@
 //   out[r][0..7] (+)= Σ_{s < segs} Σ_{i < len} a[s·aSeg + i·aStep + r·rStep] · b[s·bSeg + i·bStep + 0..7].
 // A reduction may run over several segments (a convolution's window rows) without leaving the
 // registers: a round trip through memory per segment measured 25 % slower.
-import { VEC } from './common';
+// Each step is a multiply-add (common.ts `madd`): fused in the relaxed-SIMD build.
+import { VEC, madd } from './common';
 
 /** Four rows × eight columns; added to out (rows `os` bytes apart) when accumulate ≠ 0. */
 @inline export function mac4x8(a0: usize, aStep: usize, rStep: usize, b0: usize, bStep: usize, len: i32,
@@ -16,11 +17,11 @@ import { VEC } from './common';
     for (let i = 0; i < len; i++) {
       const u = v128.load(b), v = v128.load(b + VEC);
       const x0 = v128.load32_splat(a), x1 = v128.load32_splat(a + rStep);
-      c00 = f32x4.add(c00, f32x4.mul(x0, u)); c01 = f32x4.add(c01, f32x4.mul(x0, v));
-      c10 = f32x4.add(c10, f32x4.mul(x1, u)); c11 = f32x4.add(c11, f32x4.mul(x1, v));
+      c00 = madd(x0, u, c00); c01 = madd(x0, v, c01);
+      c10 = madd(x1, u, c10); c11 = madd(x1, v, c11);
       const x2 = v128.load32_splat(a + 2 * rStep), x3 = v128.load32_splat(a + 3 * rStep);
-      c20 = f32x4.add(c20, f32x4.mul(x2, u)); c21 = f32x4.add(c21, f32x4.mul(x2, v));
-      c30 = f32x4.add(c30, f32x4.mul(x3, u)); c31 = f32x4.add(c31, f32x4.mul(x3, v));
+      c20 = madd(x2, u, c20); c21 = madd(x2, v, c21);
+      c30 = madd(x3, u, c30); c31 = madd(x3, v, c31);
       a += aStep;
       b += bStep;
     }
@@ -39,10 +40,10 @@ import { VEC } from './common';
     let a = a0 + <usize>s * aSeg, b = b0 + <usize>s * bSeg;
     for (let i = 0; i < len; i++) {
       const u = v128.load(b);
-      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a), u));
-      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a + rStep), u));
-      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a + 2 * rStep), u));
-      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a + 3 * rStep), u));
+      c0 = madd(v128.load32_splat(a), u, c0);
+      c1 = madd(v128.load32_splat(a + rStep), u, c1);
+      c2 = madd(v128.load32_splat(a + 2 * rStep), u, c2);
+      c3 = madd(v128.load32_splat(a + 3 * rStep), u, c3);
       a += aStep;
       b += bStep;
     }
@@ -60,7 +61,7 @@ import { VEC } from './common';
   for (let s = 0; s < segs; s++) {
     let a = a0 + <usize>s * aSeg, b = b0 + <usize>s * bSeg;
     for (let i = 0; i < len; i++) {
-      c = f32x4.add(c, f32x4.mul(v128.load32_splat(a), v128.load(b)));
+      c = madd(v128.load32_splat(a), v128.load(b), c);
       a += aStep;
       b += bStep;
     }
