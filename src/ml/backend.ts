@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../cli/errors.js';
 import { registerFastWasmKernels } from './kernels/index.js';
+import { installHeapGuard } from './heap.js';
 
 import { BACKEND_CHOICES, isBackendRequest, type BackendRequest } from './backend-names.js';
 
@@ -93,6 +94,7 @@ async function tryWasm(): Promise<BackendInfo> {
   }
   if (!ok) throw new Unavailable('the wasm backend failed to initialise');
   await tf.ready();
+  installHeapGuard(tf.backend());
   const kernels = registerFastWasmKernels();
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? wasm.getThreadsCount() : 1;
