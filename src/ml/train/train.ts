@@ -317,7 +317,7 @@ export function batchGradients(run: TrainPart[], src: BatchSource, vars: tf.Vari
 }
 
 /** L2 weight decay, g ← g + wd·w, in place where the backend allows. */
-function addWeightDecay(vars: tf.Variable[], grads: (tf.Tensor | null)[], wd: number): void {
+export function addWeightDecay(vars: tf.Variable[], grads: (tf.Tensor | null)[], wd: number): void {
   if (wd <= 0) return;
   grads.forEach((g, i) => {
     if (g === null || axpyInPlace(g, vars[i]!, wd)) return;
