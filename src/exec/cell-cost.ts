@@ -113,13 +113,6 @@ export function planCosts(plan: Plan): CellCost[] {
   return plan.cells.map((c) => cellCost(plan, c, wasm)).filter((c): c is CellCost => c !== undefined);
 }
 
-/** The micro-batch a training cell runs with on the wasm heap when training.microBatch is unset. */
-export function chooseMicroBatch(shape: NetworkShape, training: Pick<TrainingSpec, 'batchSize' | 'optimizer' | 'momentum'>, trainableParams?: number): number {
-  const cost = networkCost(shape);
-  const step = { optimizer: training.optimizer, momentum: training.momentum, trainableParams, batch: training.batchSize };
-  return Math.max(1, largestMicroBatch(cost, step, WASM_HEAP_BYTES * WASM_HEAP_USABLE));
-}
-
 /** Messages for the cells that cannot fit (empty when all fit). */
 export function misfits(costs: CellCost[]): string[] {
   return costs.filter((c) => !c.fits).map((c) => {
@@ -135,3 +128,4 @@ function describeCell(cell: PlannedCell): string {
   const coords = Object.entries(cell.coords);
   return coords.length === 0 ? `(${cell.id.slice(0, 12)})` : `{${coords.map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')}}`;
 }
+

@@ -6,7 +6,7 @@
 // Per step: weights, optimizer state and gradients of the trainable variables, and activations
 // at the micro-batch; on wasm against the 4 GiB heap.
 import { RESNET50_EXPANSION, RESNET50_LAYOUT, VGG16_STAGES, scaledChannels } from './models/cut-points.js';
-import type { Arch } from './spec.js';
+import type { Arch, TrainingSpec } from './spec.js';
 
 export interface NetworkShape {
   arch: Arch;
@@ -174,4 +174,24 @@ export const gib = (b: number) => `${(b / GiB).toFixed(2)} GiB`;
 export function describeMemory(m: TrainingMemory): string {
   return `weights ${gib(m.weightsBytes)} + optimizer state ${gib(m.optimizerBytes)} + gradients ${gib(m.gradientBytes)} + ` +
     `activations ${gib(m.activationBytes)} + scratch ${gib(m.scratchBytes)} = ${gib(m.totalBytes)}`;
+}
+
+/** The micro-batch a training cell runs with on the wasm heap when training.microBatch is unset. */
+export function chooseMicroBatch(shape: NetworkShape, training: Pick<TrainingSpec, 'batchSize' | 'optimizer' | 'momentum'>, trainableParams?: number): number {
+  const cost = networkCost(shape);
+  const step = { optimizer: training.optimizer, momentum: training.momentum, trainableParams, batch: training.batchSize };
+  return Math.max(1, largestMicroBatch(cost, step, WASM_HEAP_BYTES * WASM_HEAP_USABLE));
+}
+
+/**
+ * The training spec a cell runs with: on the wasm backend without training.microBatch, the largest
+ * micro-batch that fits the heap (logged when it splits the batch); a set micro-batch is kept.
+ */
+export function fitTraining(backendName: string, spec: { arch: NetworkShape['arch']; height: number; width: number; inputChannels: number; classes: number; widthMultiplier: number },
+  training: TrainingSpec, trainableParams?: number, log?: (m: string) => void): TrainingSpec {
+  if (backendName !== 'wasm' || training.microBatch !== undefined) return training;
+  const micro = chooseMicroBatch(spec, training, trainableParams);
+  if (micro >= training.batchSize) return training;
+  log?.(`batch ${training.batchSize} does not fit the wasm heap in one pass: micro-batches of ${micro}, gradients accumulated`);
+  return { ...training, microBatch: micro };
 }

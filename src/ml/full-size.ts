@@ -74,13 +74,16 @@ export function fullSizeTrainer(shape: StepShape, seed = 0): {
   };
 }
 
-/** Measures `steps` training steps (after one warm-up) and one inference pass at the micro-batch. */
-export function measureSteps(shape: StepShape, steps = 1, onStep?: (i: number, seconds: number) => void): StepMeasure {
+/**
+ * Measures `steps` training steps (after one warm-up step unless `warmup` is false: at full size
+ * a step takes minutes) and one inference pass at the micro-batch.
+ */
+export function measureSteps(shape: StepShape, steps = 1, onStep?: (i: number, seconds: number) => void, warmup = true): StepMeasure {
   const restore = setMemoryContext({ model: shape.arch, resolution: `${shape.input}×${shape.input}`, batch: shape.batch, microBatch: shape.microBatch });
   const t = fullSizeTrainer(shape);
   try {
     const idx = Int32Array.from({ length: shape.batch }, (_, i) => i);
-    let loss = t.step(idx);
+    let loss = warmup ? t.step(idx) : NaN;
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) {
       const s0 = performance.now();
