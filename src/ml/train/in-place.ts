@@ -45,7 +45,9 @@ function sole(t: tf.Tensor): boolean {
  */
 export function ownStorage(v: tf.Variable): void {
   if (sole(v)) return;
-  const copy = tf.tidy(() => tf.add(v, tf.zerosLike(v)));
+  // Through JavaScript memory: one new heap block, not a zeros tensor and a sum beside the old one.
+  const values = storage(v);
+  const copy = values ? tf.tensor(values.slice(), v.shape, 'float32') : tf.tidy(() => tf.add(v, tf.zerosLike(v)));
   v.assign(copy);
   copy.dispose();
 }

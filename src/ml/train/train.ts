@@ -94,8 +94,23 @@ function mutableLayers(parts: TrainPart[]): tf.layers.Layer[] {
   return [...s].filter((l) => l.weights.length > 0);
 }
 
-function snapshot(layers: tf.layers.Layer[]): tf.Tensor[][] {
-  return layers.map((l) => l.weights.map((w) => tf.keep(tf.clone(w.read()))));
+/** The weights' values, held in JavaScript memory: on wasm a full-size network's copy would take
+ *  another 0.5 GiB of the 4 GiB heap, and a clone sharing the variables' storage would force a
+ *  copy at the next in-place update anyway. */
+type Snapshot = { values: Float32Array | Int32Array | Uint8Array; shape: number[] }[][];
+function snapshot(layers: tf.layers.Layer[]): Snapshot {
+  return layers.map((l) => l.weights.map((w) => {
+    const t = w.read();
+    return { values: (t.dataSync() as Float32Array).slice(), shape: t.shape };
+  }));
+}
+
+function restore(layers: tf.layers.Layer[], s: Snapshot): void {
+  layers.forEach((l, i) => {
+    const ts = s[i]!.map((w, j) => tf.tensor(w.values, w.shape, l.weights[j]!.dtype));
+    l.setWeights(ts);
+    tf.dispose(ts);
+  });
 }
 
 function abortIfNeeded(signal?: AbortSignal): void {
@@ -127,7 +142,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   let cacheKind: TrainResult['cache'] = 'none';
   const toDispose: BatchSource[] = [];
   const optimizer: Optimizer = t.optimizer === 'adam' ? adam() : sgd(t.momentum);
-  let best: tf.Tensor[][] | undefined;
+  let best: Snapshot | undefined;
   const mutable = mutableLayers(parts);
 
   const restoreContext = setMemoryContext({ ...opts.memoryContext, batch: t.batchSize, microBatch: Math.min(t.microBatch ?? t.batchSize, t.batchSize) });
@@ -226,7 +241,6 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
           bestValue = v;
           bestEpoch = epoch;
           sinceBest = 0;
-          if (best) best.forEach((ws) => tf.dispose(ws));
           best = snapshot(mutable);
         } else if (++sinceBest >= es.patience) {
           stoppedEarly = true;
@@ -238,7 +252,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       }
       opts.onEpochEnd?.(record);
     }
-    if (best && bestEpoch !== history.length) mutable.forEach((l, i) => l.setWeights(best![i]));
+    if (best && bestEpoch !== history.length) restore(mutable, best);
     const kept = history[bestEpoch - 1];
     return {
       history,
@@ -253,7 +267,6 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     };
   } finally {
     restoreContext();
-    if (best) best.forEach((ws) => tf.dispose(ws));
     optimizer.dispose();
     toDispose.forEach((s) => s.dispose());
   }
