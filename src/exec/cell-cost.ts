@@ -101,11 +101,30 @@ export function cellCost(plan: Plan, cell: PlannedCell, wasm: boolean): CellCost
     chosen = microBatch < batch;
   }
   const memory = trainingMemory(cost, { ...step, microBatch });
+  const epochs = t.epochs ?? 10;
   return {
-    cell, shape, params: cost.params, trainFlopsPerImage: TRAIN_FLOPS_FACTOR * cost.forwardFlops, epochs: t.epochs ?? 10,
+    cell, shape, params: cost.params, trainFlopsPerImage: trainFlopsPerImage(cell, cost, epochs), epochs,
     batch, microBatch, microBatchChosen: chosen, memory, limitBytes,
     fits: limitBytes === undefined || memory.totalBytes <= limitBytes,
   };
+}
+
+/**
+ * FLOPs per training image and epoch. A split-retrain cell that freezes the head trains only
+ * the tail: its forward and backward passes (3 × the tail's forward FLOPs) every epoch, and the
+ * head's forward pass once per image (its output is computed once and reused), spread over the
+ * epochs. The bottleneck's own FLOPs are small beside either and not counted.
+ */
+function trainFlopsPerImage(cell: PlannedCell, cost: ReturnType<typeof networkCost>, epochs: number): number {
+  const full = TRAIN_FLOPS_FACTOR * cost.forwardFlops;
+  if (cell.stage !== 'split-retrain') return full;
+  const p = cell.params as { cut?: string; regime?: string; training?: { augment?: { flip?: boolean } } };
+  const head = p.cut === undefined ? undefined : cost.flopsAt[p.cut];
+  if (p.regime === 'all' || head === undefined) return full;
+  const tail = cost.forwardFlops - head;
+  // With flip augmentation the head's output changes every epoch and is not cached.
+  const headPerEpoch = p.training?.augment?.flip ? head : head / epochs;
+  return TRAIN_FLOPS_FACTOR * tail + headPerEpoch;
 }
 
 export function planCosts(plan: Plan): CellCost[] {

@@ -14,6 +14,7 @@ export interface InstanceEstimate {
   cells: number;
   network: string;
   batch: string;
+  /** Mean over the instance's cells of the FLOPs of one training image in one epoch. */
   trainGflopPerImage: number;
   /** FLOPs of all the instance's cells, for 1,000 training images per cell and every epoch. */
   flops: number;
@@ -32,13 +33,14 @@ export function estimateInstances(costs: CellCost[]): InstanceEstimate[] {
         instance: c.cell.instance, stage: c.cell.stage, cells: 0,
         network: `${s.arch} ×${s.widthMultiplier} ${s.height}×${s.width}`,
         batch: c.microBatch < c.batch ? `${c.batch} (micro ${c.microBatch}${c.microBatchChosen ? ', chosen' : ''})` : `${c.batch}`,
-        trainGflopPerImage: c.trainFlopsPerImage / 1e9, flops: 0, peakBytes: 0,
+        trainGflopPerImage: 0, flops: 0, peakBytes: 0,
       };
       by.set(c.cell.instance, e);
     }
     e.cells++;
     e.flops += c.trainFlopsPerImage * IMAGES_BASIS * c.epochs;
     e.peakBytes = Math.max(e.peakBytes, c.memory.totalBytes);
+    e.trainGflopPerImage += (c.trainFlopsPerImage / 1e9 - e.trainGflopPerImage) / e.cells;
   }
   return [...by.values()];
 }
@@ -57,7 +59,7 @@ export function formatEstimate(plan: Plan, costs: CellCost[], here: Rate, profil
     `  this machine: ${here.gflops.toFixed(1)} GFLOP/s (${here.source})`,
     `  ${profile.name}: ${profile.rate.gflops.toFixed(0)} GFLOP/s (${profile.rate.source})`,
     ''];
-  const header = ['instance', 'stage', 'cells', 'network', 'batch', 'GFLOP/img', 'peak memory', 'PFLOP', 'this machine', profile.name];
+  const header = ['instance', 'stage', 'cells', 'network', 'batch', 'GFLOP/img/epoch', 'peak memory', 'PFLOP', 'this machine', profile.name];
   const table = rows.map((r) => [r.instance, r.stage, String(r.cells), r.network, r.batch, r.trainGflopPerImage.toFixed(1), gib(r.peakBytes),
     (r.flops / 1e15).toFixed(3), duration(r.flops / (here.gflops * 1e9)), duration(r.flops / (profile.rate.gflops * 1e9))]);
   const total = rows.reduce((a, r) => a + r.flops, 0);

@@ -25,6 +25,8 @@ export interface NetworkCost {
   activationElements: number;
   /** The largest single layer output per image (elements): transient backward buffers scale with it. */
   largestActivation: number;
+  /** Forward FLOPs per image up to and including each cut point (the head's share at that cut). */
+  flopsAt: Record<string, number>;
 }
 
 /** A training step's FLOPs per image: forward, input gradient and weight gradient (≈ 3× forward). */
@@ -32,6 +34,8 @@ export const TRAIN_FLOPS_FACTOR = 3;
 
 export function networkCost(n: NetworkShape): NetworkCost {
   let params = 0, flops = 0, acts = 0, largest = 0;
+  const flopsAt: Record<string, number> = {};
+  const mark = (cut: string) => { flopsAt[cut] = flops; };
   const keep = (elements: number, copies: number) => {
     acts += elements * copies;
     largest = Math.max(largest, elements);
@@ -51,11 +55,13 @@ export function networkCost(n: NetworkShape): NetworkCost {
         flops += h * w * c;        // ReLU
         keep(h * w * c, 2);        // convolution (with bias) and ReLU outputs
         ci = c;
+        mark(`block${s + 1}_conv${j + 1}`);
       }
       h = Math.floor(h / 2);
       w = Math.floor(w / 2);
       flops += 4 * h * w * c;
       keep(h * w * c, 1);
+      mark(`block${s + 1}_pool`);
     });
     const fc = scaledChannels(4096, n.widthMultiplier, 'fc1', 'vgg16');
     let inF = h * w * ci;
@@ -76,9 +82,12 @@ export function networkCost(n: NetworkShape): NetworkCost {
       keep(oh * ow * c, relu ? 3 : 2);   // convolution, batch-norm and ReLU outputs
     };
     bnRelu(stem, h, w);
+    mark('conv1');
     h = down(h, 3, 1);
     w = down(w, 3, 1);
     keep(h * w * stem, 1);
+    flops += 9 * h * w * stem;
+    mark('maxpool');
     let ci = stem;
     RESNET50_LAYOUT.forEach((l, s) => {
       const planes = scaledChannels(l.planes, n.widthMultiplier, `layer${s + 1}_1_conv1`, 'resnet50');
@@ -100,6 +109,7 @@ export function networkCost(n: NetworkShape): NetworkCost {
         flops += 2 * oh * ow * out;   // addition and ReLU
         keep(oh * ow * out, 2);
         h = oh; w = ow; ci = out;
+        mark(`layer${s + 1}_${j + 1}`);
       }
     });
     flops += h * w * ci;
@@ -107,7 +117,7 @@ export function networkCost(n: NetworkShape): NetworkCost {
     flops += 2 * ci * n.classes + n.classes;
     keep(n.classes, 2);
   }
-  return { params, forwardFlops: flops, activationElements: acts, largestActivation: largest };
+  return { params, forwardFlops: flops, activationElements: acts, largestActivation: largest, flopsAt };
 }
 
 export const WASM_HEAP_BYTES = 2 ** 32;
