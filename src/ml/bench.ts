@@ -340,6 +340,7 @@ export interface FullSizeRow {
   batch: number;
   microBatch: number;
   train_img_s: number;
+  train_cpu_img_s: number;
   infer_img_s: number;
   peakHeapBytes?: number;
   /** The cost model's estimate of the step's peak memory, beside the measured heap. */
@@ -377,8 +378,8 @@ export async function runFullSizeBench(backend: { name: string; detail: string }
     const m = measureSteps({ arch: model, input: o.input, batch: o.batch, microBatch: micro }, o.steps,
       (i, s) => o.log(`  step ${i + 1}: ${s.toFixed(1)} s`), o.steps > 1);
     const modelled = trainingMemory(networkCost(shape), { optimizer: 'sgd', momentum: 0.9, batch: o.batch, microBatch: micro }).totalBytes;
-    rows.push({ model, input: o.input, batch: o.batch, microBatch: micro, train_img_s: m.trainImagesPerSecond, infer_img_s: m.inferImagesPerSecond, peakHeapBytes: m.peakHeapBytes, modelledBytes: modelled });
-    o.log(`  train ${m.trainImagesPerSecond.toFixed(2)} img/s, infer ${m.inferImagesPerSecond.toFixed(2)} img/s, heap ${m.peakHeapBytes === undefined ? '—' : `${(m.peakHeapBytes / 2 ** 30).toFixed(2)} GiB`}`);
+    rows.push({ model, input: o.input, batch: o.batch, microBatch: micro, train_img_s: m.trainImagesPerSecond, train_cpu_img_s: m.trainCpuImagesPerSecond, infer_img_s: m.inferImagesPerSecond, peakHeapBytes: m.peakHeapBytes, modelledBytes: modelled });
+    o.log(`  train ${m.trainImagesPerSecond.toFixed(3)} img/s (${m.trainCpuImagesPerSecond.toFixed(3)} by CPU time), infer ${m.inferImagesPerSecond.toFixed(2)} img/s, heap ${m.peakHeapBytes === undefined ? '—' : `${(m.peakHeapBytes / 2 ** 30).toFixed(2)} GiB`}`);
   }
   let torchEngine: string | undefined, torchError: string | undefined;
   if (o.torch) {
@@ -414,9 +415,9 @@ export function formatFullSizeBench(r: FullSizeReport): string {
   if (r.torchEngine) lines.push(`reference ${r.torchEngine}, 1 thread, same batch and micro-batch`);
   if (r.torchError) lines.push(`reference PyTorch not run: ${r.torchError}`);
   lines.push('');
-  const head = ['model', 'input', 'batch', 'micro', 'train img/s', 'infer img/s', 'peak heap', 'modelled', ...(r.torchEngine ? ['torch train', 'torch infer'] : [])];
-  const rows = r.rows.map((x) => [x.model, `${x.input}`, `${x.batch}`, `${x.microBatch}`, f(x.train_img_s), f(x.infer_img_s), gib(x.peakHeapBytes), gib(x.modelledBytes),
-    ...(r.torchEngine ? [f(x.torch?.train_img_s), f(x.torch?.infer_img_s)] : [])]);
+  const head = ['model', 'input', 'batch', 'micro', 'train img/s', '[cpu]', 'infer img/s', 'peak heap', 'modelled', ...(r.torchEngine ? ['torch train', '[cpu]', 'torch infer'] : [])];
+  const rows = r.rows.map((x) => [x.model, `${x.input}`, `${x.batch}`, `${x.microBatch}`, f(x.train_img_s), `[${f(x.train_cpu_img_s)}]`, f(x.infer_img_s), gib(x.peakHeapBytes), gib(x.modelledBytes),
+    ...(r.torchEngine ? [f(x.torch?.train_img_s), `[${f(x.torch?.train_cpu_img_s)}]`, f(x.torch?.infer_img_s)] : [])]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   for (const row of [head, ...rows]) lines.push(row.map((v, i) => v.padEnd(w[i]!)).join('  ').trimEnd());
   return lines.join('\n');
