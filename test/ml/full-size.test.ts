@@ -26,6 +26,7 @@ describe('full-size training step on wasm', function () {
         const watched = [vars[0]!, vars[vars.length - 2]!, ...(arch === 'vgg16' ? [vars.find((v) => v.name.includes('fc1') && v.rank === 2)!] : [])];
         const before = watched.map((v) => head(v));
         const tensors = tf.memory().numTensors;
+        const heapBefore = wasmHeapBytes()!;
         const loss = t.step(Int32Array.from([0, 1]));
         assert.ok(Number.isFinite(loss) && loss > 0, `loss ${loss}`);
         watched.forEach((v, i) => assert.notDeepEqual(Array.from(head(v)), Array.from(before[i]!), `${v.name} changed`));
@@ -35,8 +36,9 @@ describe('full-size training step on wasm', function () {
         const modelled = trainingMemory(networkCost({ arch, height: 224, width: 224, inputChannels: 3, classes: 1000, widthMultiplier: 1 }),
           { optimizer: 'sgd', batch: 2, microBatch: 1 }).totalBytes;
         assert.ok(heap < WASM_HEAP_LIMIT, `heap ${heap}`);
-        // The plan-time model bounds what the step reached.
-        assert.ok(heap <= modelled * 1.15, `heap ${(heap / 2 ** 30).toFixed(2)} GiB vs modelled ${(modelled / 2 ** 30).toFixed(2)} GiB`);
+        // The plan-time model bounds what the step reached: if the heap (which never shrinks, and
+        // may hold an earlier test's peak) grew, it grew to no more than the model's figure.
+        assert.ok(heap <= Math.max(heapBefore, modelled * 1.15), `heap ${(heap / 2 ** 30).toFixed(2)} GiB vs modelled ${(modelled / 2 ** 30).toFixed(2)} GiB`);
       } finally {
         t.dispose();
       }
