@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../util/errors.js';
 import { registerFastWasmKernels } from './kernels/index.js';
 import { activeKernelBuild } from './kernels/simd-module.js';
+import { installHeapGuard } from './heap.js';
 
 import { BACKEND_CHOICES, isBackendRequest, type BackendRequest } from './backend-names.js';
 
@@ -94,6 +95,7 @@ async function tryWasm(): Promise<BackendInfo> {
   }
   if (!ok) throw new Unavailable('the wasm backend failed to initialise');
   await tf.ready();
+  installHeapGuard(tf.backend());
   const kernels = registerFastWasmKernels();
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? wasm.getThreadsCount() : 1;

@@ -337,3 +337,98 @@ export function formatBench(r: BenchReport): string {
   lines.push('the gemm peak. Winograd convolutions (3×3, stride 1) multiply about 4× less, so both can be exceeded.');
   return lines.join('\n');
 }
+
+// ---------------------------------------------------------------------------------------------
+// Full-size paper networks (`sei bench --models vgg16,resnet50 --input 224`)
+
+export const FULL_SIZE_MODELS = ['vgg16', 'resnet50'] as const;
+export type FullSizeModel = (typeof FULL_SIZE_MODELS)[number];
+
+export interface FullSizeRow {
+  model: FullSizeModel;
+  input: number;
+  batch: number;
+  microBatch: number;
+  train_img_s: number;
+  train_cpu_img_s: number;
+  infer_img_s: number;
+  peakHeapBytes?: number;
+  /** The cost model's estimate of the step's peak memory, beside the measured heap. */
+  modelledBytes: number;
+  torch?: Throughput;
+}
+
+export interface FullSizeReport {
+  backend: { name: string; detail: string };
+  machine: { cores: number; loadBefore: number[]; loadAfter: number[] };
+  steps: number;
+  rows: FullSizeRow[];
+  torchEngine?: string;
+  torchError?: string;
+}
+
+/**
+ * Each model trained for `steps` steps at full width and `input`×`input` px, batch `batch` in
+ * micro-batches (given, or the largest the wasm heap holds), then timed in inference. One model at
+ * a time, in this process: each may take the heap to its peak, which then stays.
+ */
+export async function runFullSizeBench(backend: { name: string; detail: string }, o: {
+  models: FullSizeModel[]; input: number; batch: number; microBatch?: number; steps: number; torch: boolean; python?: string; log: (m: string) => void;
+}): Promise<FullSizeReport> {
+  const { loadavg, availableParallelism } = await import('node:os');
+  const { measureSteps } = await import('./full-size.js');
+  const { chooseMicroBatch, networkCost, trainingMemory } = await import('./cost-model.js');
+  const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
+  const rows: FullSizeRow[] = [];
+  for (const model of o.models) {
+    const shape = { arch: model, height: o.input, width: o.input, inputChannels: 3, classes: 1000, widthMultiplier: 1 };
+    const training = { batchSize: o.batch, optimizer: 'sgd' as const, momentum: 0.9 };
+    const micro = o.microBatch ?? (backend.name === 'wasm' ? chooseMicroBatch(shape, training) : o.batch);
+    o.log(`${model} at ${o.input}×${o.input}: batch ${o.batch} in micro-batches of ${micro}, ${o.steps} timed step(s)…`);
+    const m = measureSteps({ arch: model, input: o.input, batch: o.batch, microBatch: micro }, o.steps,
+      (i, s) => o.log(`  step ${i + 1}: ${s.toFixed(1)} s`), o.steps > 1);
+    const modelled = trainingMemory(networkCost(shape), { optimizer: 'sgd', momentum: 0.9, batch: o.batch, microBatch: micro }).totalBytes;
+    rows.push({ model, input: o.input, batch: o.batch, microBatch: micro, train_img_s: m.trainImagesPerSecond, train_cpu_img_s: m.trainCpuImagesPerSecond, infer_img_s: m.inferImagesPerSecond, peakHeapBytes: m.peakHeapBytes, modelledBytes: modelled });
+    o.log(`  train ${m.trainImagesPerSecond.toFixed(3)} img/s (${m.trainCpuImagesPerSecond.toFixed(3)} by CPU time), infer ${m.inferImagesPerSecond.toFixed(2)} img/s, heap ${m.peakHeapBytes === undefined ? '—' : `${(m.peakHeapBytes / 2 ** 30).toFixed(2)} GiB`}`);
+  }
+  let torchEngine: string | undefined, torchError: string | undefined;
+  if (o.torch) {
+    o.log('running the PyTorch full-size reference (single thread)…');
+    const python = o.python ?? DEFAULT_PYTHON;
+    const here = dirname(fileURLToPath(import.meta.url));
+    const script = [join(here, 'torch_full_size.py'), join(here, '..', '..', '..', 'src', 'ml', 'torch_full_size.py')].find((p) => existsSync(p));
+    if (script === undefined) torchError = 'the script src/ml/torch_full_size.py is missing from this installation';
+    else {
+      const micro = Math.min(...rows.map((r) => r.microBatch));
+      const args = ['--models', o.models.join(','), '--input', String(o.input), '--batch', String(o.batch), '--micro', String(micro), '--steps', String(o.steps)];
+      const r = await $({ nothrow: true, quiet: true, env: { ...process.env, OMP_NUM_THREADS: '1' } })`${python} ${script} ${args}`;
+      if (r.exitCode !== 0) torchError = `${python} ${script} exited with code ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`;
+      else {
+        const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+        torchEngine = String(j.engine);
+        for (const row of rows) row.torch = j[row.model] as Throughput;
+      }
+    }
+  }
+  return {
+    backend, steps: o.steps, rows, torchEngine, torchError,
+    machine: { cores: availableParallelism(), loadBefore, loadAfter: loadavg().map((x) => Math.round(x * 100) / 100) },
+  };
+}
+
+export function formatFullSizeBench(r: FullSizeReport): string {
+  const gib = (b?: number) => (b === undefined ? '—' : `${(b / 2 ** 30).toFixed(2)} GiB`);
+  const f = (x?: number) => (x === undefined ? '—' : x >= 10 ? x.toFixed(1) : x.toFixed(3));
+  const lines = [`backend   ${r.backend.name}: ${r.backend.detail}`,
+    `machine   ${r.machine.cores} cores; load average ${r.machine.loadBefore.join(' ')} before, ${r.machine.loadAfter.join(' ')} after`,
+    `protocol  full width, 1000 classes, SGD momentum 0.9 + weight decay 5e-4, ${r.steps} timed training step(s)${r.steps > 1 ? ' after a warm-up one' : ' (no warm-up)'}; inference: one micro-batch`];
+  if (r.torchEngine) lines.push(`reference ${r.torchEngine}, 1 thread, same batch and micro-batch`);
+  if (r.torchError) lines.push(`reference PyTorch not run: ${r.torchError}`);
+  lines.push('');
+  const head = ['model', 'input', 'batch', 'micro', 'train img/s', '[cpu]', 'infer img/s', 'peak heap', 'modelled', ...(r.torchEngine ? ['torch train', '[cpu]', 'torch infer'] : [])];
+  const rows = r.rows.map((x) => [x.model, `${x.input}`, `${x.batch}`, `${x.microBatch}`, f(x.train_img_s), `[${f(x.train_cpu_img_s)}]`, f(x.infer_img_s), gib(x.peakHeapBytes), gib(x.modelledBytes),
+    ...(r.torchEngine ? [f(x.torch?.train_img_s), `[${f(x.torch?.train_cpu_img_s)}]`, f(x.torch?.infer_img_s)] : [])]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  for (const row of [head, ...rows]) lines.push(row.map((v, i) => v.padEnd(w[i]!)).join('  ').trimEnd());
+  return lines.join('\n');
+}

@@ -69,6 +69,10 @@ export const TrainingSpecSchema = Type.Object(
   {
     epochs: Type.Integer({ minimum: 1, default: 10 }),
     batchSize: Type.Integer({ minimum: 1, default: 32 }),
+    microBatch: Type.Optional(Type.Integer({
+      minimum: 1,
+      description: 'images per forward/backward pass; gradients are accumulated over a batch, so batchSize keeps its meaning (default: the whole batch, or on wasm the most that fits the heap)',
+    })),
     optimizer: Type.Union([Type.Literal('adam'), Type.Literal('sgd')], { default: 'adam' }),
     learningRate: Type.Number({ exclusiveMinimum: 0, default: 0.001 }),
     momentum: Type.Number({ minimum: 0, maximum: 0.999999, default: 0.9, description: 'sgd only' }),

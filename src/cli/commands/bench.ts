@@ -15,7 +15,7 @@ function positiveInt(name: string) {
 
 interface BenchCliOptions {
   json?: boolean; backend: BackendRequest; torch?: boolean; python?: string; models: string;
-  batch: number; batches: number; repeats: number; profile?: boolean; export?: string;
+  batch: number; batches: number; repeats: number; profile?: boolean; export?: string; input?: number; microBatch?: number; steps: number;
 }
 
 export function register(program: Command): void {
@@ -26,7 +26,10 @@ export function register(program: Command): void {
     .addOption(backendOption('tfjs backend to measure', 'auto'))
     .option('--torch', 'also run the PyTorch CPU reference (single thread) in this session and print the ratios')
     .option('--python <path>', 'Python with torch for --torch', '/usr/bin/python3')
-    .option('--models <list>', 'comma-separated reference models', 'ref-cnn,vgg16-w0.25')
+    .option('--models <list>', 'comma-separated reference models (ref-cnn, vgg16-w0.25), or with --input the full-size vgg16, resnet50', 'ref-cnn,vgg16-w0.25')
+    .option('--input <px>', 'full-size paper networks at this resolution (with --models vgg16,resnet50): training and inference images/s and peak heap', positiveInt('--input'))
+    .option('--micro-batch <n>', 'with --input: images per pass (default: the most the wasm heap holds)', positiveInt('--micro-batch'))
+    .option('--steps <n>', 'with --input: timed training steps (more than 1 adds a warm-up step)', positiveInt('--steps'), 1)
     .option('--batch <n>', 'batch size (protocol: 64)', positiveInt('--batch'), 64)
     .option('--batches <n>', 'batches per epoch (protocol: 8)', positiveInt('--batches'), 8)
     .option('--repeats <n>', 'timed epochs, median taken (protocol: 3)', positiveInt('--repeats'), 3)
@@ -43,7 +46,27 @@ export function register(program: Command): void {
       const { initBackend } = await import('../../ml/backend.js');
       const { REFERENCE_MODELS } = await import('../../ml/reference-models.js');
       const { isOneOf } = await import('../../util/choices.js');
-      const models = opts.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0).map((m) => {
+      const names = opts.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
+      if (opts.input !== undefined) {
+        const bench = await import('../../ml/bench.js');
+        const fullSize = names.map((m) => {
+          if (!isOneOf(bench.FULL_SIZE_MODELS, m)) throw new UsageError(`--input: unknown full-size model "${m}": expected ${bench.FULL_SIZE_MODELS.join(', ')}`);
+          return m;
+        });
+        if (opts.torch) {
+          const problem = await bench.checkTorch(opts.python ?? bench.DEFAULT_PYTHON);
+          if (problem !== null) throw new UsageError(`--torch: ${problem}`);
+        }
+        const log = (m: string) => { if (!opts.json) process.stderr.write(`${m}\n`); };
+        const backend = await initBackend(opts.backend, log);
+        const report = await bench.runFullSizeBench(backend, {
+          models: fullSize, input: opts.input, batch: opts.batch, microBatch: opts.microBatch, steps: opts.steps,
+          torch: opts.torch === true, python: opts.python, log,
+        });
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${bench.formatFullSizeBench(report)}\n`);
+        return;
+      }
+      const models = names.map((m) => {
         if (!isOneOf(REFERENCE_MODELS, m)) throw new UsageError(`unknown reference model "${m}": expected ${REFERENCE_MODELS.join(', ')}`);
         return m;
       });

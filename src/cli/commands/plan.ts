@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { backendOption, collect, DEFAULT_STORE } from '../progress/options.js';
 
-interface PlanOpts { verify?: boolean; store: string; set: string[]; backend?: string; json?: boolean; all?: boolean }
+interface PlanOpts { estimate?: boolean; rate?: string; profile: string; verify?: boolean; store: string; set: string[]; backend?: string; json?: boolean; all?: boolean }
 
 interface InstanceSummary { instance: string; stage: string; cells: number; cached: number; toRun: number; blocked: number; outputs: string[] }
 
@@ -17,6 +17,9 @@ export function register(program: Command): void {
     .option('--set <path=value>', 'override a value of the pipeline (repeatable)', collect, [])
     .addOption(backendOption('tfjs backend setting, as for run'))
     .option('--json', 'machine-readable output')
+    .option('--estimate', 'print per training stage and in total the FLOPs, peak memory and expected time on this machine and on --profile')
+    .option('--rate <gflops>', 'with --estimate: this machine\'s training GFLOP/s (default: measured by a short training step)')
+    .option('--profile <device>', 'with --estimate: the device profile (configs/devices) to compare with', 'server-gpu')
     .option('--verify', 're-hash every cached artifact instead of trusting unchanged file sizes and times')
     .addHelpText('after', '\nExit codes: 0 planned (also when missing inputs block cells: they are listed), 2 usage or config error.')
     .action(async (file: string, opts: PlanOpts) => {
@@ -26,6 +29,15 @@ export function register(program: Command): void {
       const plan = await loadPlan(file, { sets: opts.set, storeDir: opts.store, settings, allowMissingInputs: true });
       const { planWarnings } = await import('../../exec/load-plan.js');
       for (const w of await planWarnings(plan)) process.stderr.write(`warning: ${w}\n`);
+      const { planCosts, misfits, runsOnWasm } = await import('../../exec/cell-cost.js');
+      const costs = planCosts(plan);
+      if (opts.estimate) await printEstimate(plan, costs, runsOnWasm(plan.settings), opts);
+      // A cell that cannot fit in memory is refused here, with the numbers, as `sei run` refuses it.
+      const tooBig = misfits(costs);
+      if (tooBig.length > 0) {
+        const { UsageError } = await import('../../util/errors.js');
+        throw new UsageError(`${tooBig.length} training cell${tooBig.length === 1 ? '' : 's'} cannot fit in memory:\n  ${tooBig.join('\n  ')}`);
+      }
       const { openStore, storeExists } = await import('../../store/store.js');
       const { assessPlan, reasonFormatter } = await import('../../exec/assess.js');
       const { loadStage } = await import('../../pipeline/registry.js');
@@ -103,4 +115,29 @@ export function register(program: Command): void {
         store?.close();
       }
     });
+}
+
+async function printEstimate(plan: import('../../pipeline/types.js').Plan, costs: import('../../exec/cell-cost.js').CellCost[], wasm: boolean, opts: PlanOpts): Promise<void> {
+  const { formatEstimate, measureRate } = await import('../../exec/estimate.js');
+  const { UsageError } = await import('../../util/errors.js');
+  const { loadDevice } = await import('../../netsim/profiles.js');
+  const { findProjectRoot } = await import('../../pipeline/load.js');
+  const { dirname, resolve } = await import('node:path');
+  const root = findProjectRoot(dirname(resolve(plan.pipeline.file))) ?? process.cwd();
+  const device = loadDevice(root, opts.profile);
+  if (device.effectiveGflops === undefined) throw new UsageError(`--profile ${opts.profile}: the profile gives no effectiveGflops to scale FLOPs by`);
+  let here;
+  if (opts.rate !== undefined) {
+    const g = Number(opts.rate);
+    if (!(g > 0)) throw new UsageError(`--rate ${opts.rate}: expected GFLOP/s, a positive number`);
+    here = { gflops: g, source: 'given by --rate' };
+  } else if (costs.length > 0) {
+    const { initBackend } = await import('../../ml/backend.js');
+    await initBackend((plan.settings.backend as never) ?? 'auto');
+    here = await measureRate(costs[0]!.shape.arch);
+  } else {
+    here = { gflops: 1, source: 'no training stage to measure' };
+  }
+  const rate = { gflops: device.effectiveGflops, source: `configs/devices/${opts.profile}.yaml effectiveGflops` };
+  process.stdout.write(formatEstimate(plan, costs, here, { name: opts.profile, rate }, wasm) + '\n\n');
 }

@@ -40,6 +40,10 @@ export function register(program: Command): void {
           onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
         })
         : undefined;
+      // A training cell that cannot fit in memory is refused before anything starts.
+      const { planCosts, misfits } = await import('../../exec/cell-cost.js');
+      const tooBig = misfits(planCosts(plan));
+      if (tooBig.length > 0) throw new UsageError(`${tooBig.length} training cell${tooBig.length === 1 ? '' : 's'} cannot fit in memory:\n  ${tooBig.join('\n  ')}`);
       const { runPlan } = await import('../../exec/orchestrator.js');
       const { ProgressView } = await import('../progress/view.js');
       const view = new ProgressView({ live: opts.progress && process.stdout.isTTY === true });

@@ -80,10 +80,17 @@ interface ProductShape {
 export function simdBatchMatMul(s: Scope, a: TensorInfo, b: TensorInfo, p: ProductShape, epilogue: Epilogue = {}): TensorInfo {
   const { m, k, n } = p;
   if (p.batch === 1 && p.transposeB && !p.transposeA && epilogue.bias === undefined && !epilogue.relu &&
-      m % 4 === 0 && k % 4 === 0 && m * k + m * n < k * n) {
-    const aT = transposed(s, a, 1, m, k);                                                     // [k, m]
-    const cT = simdBatchMatMul(s, b, aT, { ...p, m: n, n: m, outer: [], transposeB: false });  // [n, m]
-    return s.reshape(transposed(s, cT, 1, n, m), [...p.outer, m, n]);
+      k % 4 === 0 && m * k + m * n < k * n) {
+    // Never transpose the weights: at VGG16's fc1 that is a second 392 MiB copy of them. A row
+    // count that is not a multiple of 4 (a batch of 1 or 2) is padded with zero rows instead.
+    const m4 = Math.ceil(m / 4) * 4;
+    const aT = transposed(s, m4 === m ? a : padRows(s, a, m, k, m4), 1, m4, k);               // [k, m4]
+    const cT = simdBatchMatMul(s, b, aT, { ...p, m: n, n: m4, outer: [], transposeB: false }); // [n, m4]
+    const c = transposed(s, cT, 1, n, m4);                                                      // [m4, n]
+    if (m4 === m) return s.reshape(c, [...p.outer, m, n]);
+    const out = s.alloc([...p.outer, m, n]);
+    s.view(out).set(s.view(c).subarray(0, m * n));
+    return out;
   }
   const aa = p.transposeA ? transposed(s, a, p.batchA, k, m) : a;   // [batchA, m, k]
   const bb = p.transposeB ? transposed(s, b, p.batchB, n, k) : b;   // [batchB, k, n]
@@ -96,6 +103,15 @@ export function simdBatchMatMul(s: Scope, a: TensorInfo, b: TensorInfo, p: Produ
       s.address(bb) + 4 * (p.batchB === 1 ? 0 : i * k * n), n, s.address(out) + 4 * i * m * n, n, m, k, n,
       bias, epilogue.relu ? 1 : 0, s.address(pack));
   }
+  return out;
+}
+
+/** x's [rows, cols] followed by zero rows up to `to` rows. */
+function padRows(s: Scope, x: TensorInfo, rows: number, cols: number, to: number): TensorInfo {
+  const out = s.alloc([to, cols]);
+  const v = s.view(out);
+  v.set(s.view(x).subarray(0, rows * cols));
+  v.fill(0, rows * cols);
   return out;
 }
 

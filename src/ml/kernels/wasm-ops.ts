@@ -3,6 +3,7 @@
 // no gradient tape). Every intermediate made through a `Scope` is released when the scope closes.
 import { getKernel, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { assertInHeap } from '../heap.js';
 
 export type { BackendWasm };
 
@@ -69,6 +70,8 @@ export class Scope {
   alloc(shape: number[]): TensorInfo {
     const out = this.backend.makeOutput(shape, 'float32');
     this.owned.push(out);
+    // Never hand a kernel a block it cannot write: NULL or past the heap's end is out of memory.
+    assertInHeap(this.backend, this.backend.getMemoryOffset(out.dataId), 4 * shape.reduce((a, b) => a * b, 1), `a [${shape.join(',')}] kernel buffer`);
     return out;
   }
 

@@ -22,25 +22,36 @@ interface CpuBackend {
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
 }
 
-/** The cpu backend's kernel: each operation rounded to float32, as its element-wise kernels do. */
+/**
+ * The update over arrays, each operation rounded to float32 as the cpu backend's element-wise
+ * kernels do. The outputs may be the inputs themselves (an in-place update): each element is read
+ * before it is written.
+ */
+export function adamUpdateArrays(w: Float32Array, g: Float32Array, m: Float32Array, s: Float32Array,
+  wOut: Float32Array, mOut: Float32Array, sOut: Float32Array, attrs: AdamUpdateAttrs): void {
+  const f = Math.fround;
+  const k = adamScalars(attrs);
+  const n = w.length;
+  for (let i = 0; i < n; i++) {
+    const gv = g[i]!;
+    const m2 = f(f(m[i]! * k.beta1) + f(gv * k.oneMinusBeta1));
+    const s2 = f(f(s[i]! * k.beta2) + f(f(gv * gv) * k.oneMinusBeta2));
+    const update = f(f(m2 / k.c1) / f(f(Math.sqrt(f(s2 / k.c2))) + k.epsilon));
+    mOut[i] = m2;
+    sOut[i] = s2;
+    wOut[i] = f(w[i]! - f(update * k.lr));
+  }
+}
+
+/** The cpu backend's kernel. */
 const cpuAdamUpdate: KernelConfig = {
   kernelName: ADAM_UPDATE,
   backendName: 'cpu',
   kernelFunc: (({ inputs, backend, attrs }: { inputs: Record<'w' | 'g' | 'm' | 's', TensorInfo>; backend: CpuBackend; attrs: AdamUpdateAttrs }) => {
-    const f = Math.fround;
-    const k = adamScalars(attrs);
     const [w, g, m, s] = (['w', 'g', 'm', 's'] as const).map((n) => backend.data.get(inputs[n].dataId).values);
     const n = w!.length;
     const wOut = new Float32Array(n), mOut = new Float32Array(n), sOut = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const gv = g![i]!;
-      const m2 = f(f(m![i]! * k.beta1) + f(gv * k.oneMinusBeta1));
-      const s2 = f(f(s![i]! * k.beta2) + f(f(gv * gv) * k.oneMinusBeta2));
-      const update = f(f(m2 / k.c1) / f(f(Math.sqrt(f(s2 / k.c2))) + k.epsilon));
-      mOut[i] = m2;
-      sOut[i] = s2;
-      wOut[i] = f(w![i]! - f(update * k.lr));
-    }
+    adamUpdateArrays(w!, g!, m!, s!, wOut, mOut, sOut, attrs);
     const shape = inputs.w.shape;
     return [backend.makeTensorInfo(shape, 'float32', wOut), backend.makeTensorInfo(shape, 'float32', mOut), backend.makeTensorInfo(shape, 'float32', sOut)];
   }) as unknown as KernelFunc,

@@ -15,6 +15,8 @@ import { adam, sgd, type Optimizer } from './optimizers.js';
 import { Rng, deriveSeed } from '../../util/random.js';
 import { learningRateAt } from './schedule.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { setMemoryContext, type MemoryContext } from '../heap.js';
+import { axpyInPlace } from './in-place.js';
 import { buildActivationCache, cacheBytes, defaultCacheCeiling, imageSource, prefixSource, runParts, type BatchSource, type CacheOptions } from './sources.js';
 
 export interface TrainData {
@@ -49,6 +51,8 @@ export interface TrainOptions {
   cache?: false | CacheOptions;
   /** Save the training state here after every epoch, and resume from it when it holds one. */
   checkpointDir?: string;
+  /** What is trained (model, resolution), named by an out-of-memory error. */
+  memoryContext?: MemoryContext;
 }
 
 export interface TrainResult {
@@ -93,8 +97,23 @@ function mutableLayers(parts: TrainPart[]): tf.layers.Layer[] {
   return [...s].filter((l) => l.weights.length > 0);
 }
 
-function snapshot(layers: tf.layers.Layer[]): tf.Tensor[][] {
-  return layers.map((l) => l.weights.map((w) => tf.keep(tf.clone(w.read()))));
+/** The weights' values, held in JavaScript memory: on wasm a full-size network's copy would take
+ *  another 0.5 GiB of the 4 GiB heap, and a clone sharing the variables' storage would force a
+ *  copy at the next in-place update anyway. */
+type Snapshot = { values: Float32Array | Int32Array | Uint8Array; shape: number[] }[][];
+function snapshot(layers: tf.layers.Layer[]): Snapshot {
+  return layers.map((l) => l.weights.map((w) => {
+    const t = w.read();
+    return { values: (t.dataSync() as Float32Array).slice(), shape: t.shape };
+  }));
+}
+
+function restore(layers: tf.layers.Layer[], s: Snapshot): void {
+  layers.forEach((l, i) => {
+    const ts = s[i]!.map((w, j) => tf.tensor(w.values, w.shape, l.weights[j]!.dtype));
+    l.setWeights(ts);
+    tf.dispose(ts);
+  });
 }
 
 function abortIfNeeded(signal?: AbortSignal): void {
@@ -126,9 +145,10 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   let cacheKind: TrainResult['cache'] = 'none';
   const toDispose: BatchSource[] = [];
   const optimizer: Optimizer = t.optimizer === 'adam' ? adam() : sgd(t.momentum);
-  let best: tf.Tensor[][] | undefined;
+  let best: Snapshot | undefined;
   const mutable = mutableLayers(parts);
 
+  const restoreContext = setMemoryContext({ ...opts.memoryContext, batch: t.batchSize, microBatch: Math.min(t.microBatch ?? t.batchSize, t.batchSize) });
   try {
     const cacheOpts: CacheOptions = opts.cache === false ? {} : (opts.cache ?? {});
     let caching = useCache;
@@ -174,6 +194,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     let sinceBest = 0;
     let stoppedEarly = false;
     const n = sets.train.length;
+    const micro = Math.min(t.microBatch ?? t.batchSize, t.batchSize);
+    if (micro < t.batchSize) opts.log?.(`batches of ${t.batchSize} in micro-batches of ${micro} (gradients accumulated)`);
     const batchesFull = Math.ceil(n / t.batchSize);
     const batches = Math.min(batchesFull, t.maxBatchesPerEpoch ?? Infinity);
 
@@ -185,7 +207,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         // Resume: the weights, optimizer and early-stopping state as they were after that epoch.
         tf.tidy(() => mutable.forEach((l, i) => l.setWeights(saved.weights[i]!.map((a, j) => tf.tensor(a, l.weights[j]!.read().shape, 'float32')))));
         optimizer.importState(vars, saved.optimizer);
-        if (saved.best) best = saved.best.map((ws, i) => ws.map((a, j) => tf.keep(tf.tensor(a, mutable[i]!.weights[j]!.read().shape, 'float32'))));
+        if (saved.best) best = saved.best.map((ws, i) => ws.map((a, j) => ({ values: a, shape: mutable[i]!.weights[j]!.read().shape })));
         history.push(...saved.history);
         bestValue = saved.bestValue;
         bestEpoch = saved.bestEpoch;
@@ -198,7 +220,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     const checkpoint = (epoch: number): void => {
       if (!opts.checkpointDir) return;
       saveCheckpoint(opts.checkpointDir, {
-        epoch, weights: layerWeights(), ...(best ? { best: best.map((ws) => ws.map((w) => Float32Array.from(w.dataSync() as Float32Array))) } : {}),
+        epoch, weights: layerWeights(), ...(best ? { best: best.map((ws) => ws.map((w) => Float32Array.from(w.values))) } : {}),
         optimizer: optimizer.exportState(vars), history, ...(bestValue !== undefined ? { bestValue } : {}), bestEpoch, sinceBest, stoppedEarly,
       });
     };
@@ -217,24 +239,11 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         const flip = t.augment.flip ? Array.from(idx, () => flipRng.next() < 0.5) : undefined;
         const labels = new Int32Array(idx.length);
         for (let i = 0; i < idx.length; i++) labels[i] = data.train.labels[idx[i]];
-        let preds: tf.Tensor | undefined;
-        const x = trainSrc.batch(idx, flip);
-        const { value, grads } = tf.variableGrads(() => {
-          const logits = runParts(run, x);
-          preds = tf.keep(tf.argMax(logits, 1));
-          const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
-          return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
-        }, vars);
-        const gradList = vars.map((v) => grads[v.name] ?? null);
-        const decayed: (tf.Tensor | null)[] = t.weightDecay > 0
-          ? gradList.map((g, i) => (g ? tf.tidy(() => tf.add(g, tf.mul(vars[i], t.weightDecay))) : null))
-          : gradList;
-        optimizer.step(vars, decayed, lr);
-        const lossValue = value.dataSync()[0];
-        const p = preds!.dataSync();
-        for (let i = 0; i < idx.length; i++) if (p[i] === labels[i]) correct++;
-        tf.dispose([x, value, preds!, ...Object.values(grads)]);
-        if (decayed !== gradList) tf.dispose(decayed.filter((g): g is tf.Tensor => g !== null));
+        const { loss: lossValue, correct: right, grads } = batchGradients(run, trainSrc, vars, idx, labels, flip, micro, classes);
+        correct += right;
+        addWeightDecay(vars, grads, t.weightDecay);
+        // Each gradient is freed as soon as its variable is updated.
+        optimizer.step(vars, grads, lr, true);
         if (!Number.isFinite(lossValue)) throw new Error(`training diverged: loss ${lossValue} at epoch ${epoch}, batch ${b + 1} (lower training.learningRate)`);
         lossSum += lossValue * idx.length;
         seen += idx.length;
@@ -261,7 +270,6 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
           bestValue = v;
           bestEpoch = epoch;
           sinceBest = 0;
-          if (best) best.forEach((ws) => tf.dispose(ws));
           best = snapshot(mutable);
         } else if (++sinceBest >= es.patience) {
           stoppedEarly = true;
@@ -275,7 +283,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       checkpoint(epoch);
       opts.onEpochEnd?.(record);
     }
-    if (best && bestEpoch !== history.length) mutable.forEach((l, i) => l.setWeights(best![i]));
+    if (best && bestEpoch !== history.length) restore(mutable, best);
     const kept = history[bestEpoch - 1];
     return {
       history,
@@ -289,8 +297,75 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       cache: cacheKind,
     };
   } finally {
-    if (best) best.forEach((ws) => tf.dispose(ws));
+    restoreContext();
     optimizer.dispose();
     toDispose.forEach((s) => s.dispose());
   }
+}
+
+/**
+ * The loss, the number right and the gradient of every variable for one batch, computed over
+ * micro-batches of at most `micro` images. Each micro-batch's loss is weighted by its share of the
+ * batch, so the summed gradients are the batch's (up to float rounding); batch norm, though,
+ * normalises each micro-batch by its own statistics. The first micro-batch's gradients become the
+ * accumulators and later ones are added in place and freed at once.
+ */
+export function batchGradients(run: TrainPart[], src: BatchSource, vars: tf.Variable[], idx: Int32Array, labels: Int32Array,
+  flip: boolean[] | undefined, micro: number, classes: number): { loss: number; correct: number; grads: (tf.Tensor | null)[] } {
+  let acc: (tf.Tensor | null)[] | undefined;
+  let loss = 0, correct = 0;
+  try {
+    for (let off = 0; off < idx.length; off += micro) {
+      const end = Math.min(off + micro, idx.length);
+      const share = (end - off) / idx.length;
+      const sub = labels.subarray(off, end);
+      let preds: tf.Tensor | undefined;
+      const x = src.batch(idx.subarray(off, end), flip?.slice(off, end));
+      let value: tf.Scalar, grads: tf.NamedTensorMap;
+      try {
+        ({ value, grads } = tf.variableGrads(() => {
+          const logits = runParts(run, x);
+          preds = tf.keep(tf.argMax(logits, 1));
+          const oneHot = tf.oneHot(tf.tensor1d(sub, 'int32'), classes);
+          const l = tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+          return share === 1 ? l : tf.mul(l, share);
+        }, vars));
+      } finally {
+        x.dispose();
+      }
+      loss += value.dataSync()[0]!;
+      const p = preds!.dataSync();
+      for (let i = 0; i < sub.length; i++) if (p[i] === sub[i]) correct++;
+      tf.dispose([value, preds!]);
+      const list = vars.map((v) => grads[v.name] ?? null);
+      if (acc === undefined) {
+        acc = list;
+        continue;
+      }
+      list.forEach((g, i) => {
+        if (g === null) return;
+        const a = acc![i];
+        if (a === null || a === undefined) { acc![i] = g; return; }
+        if (!axpyInPlace(a, g, 1)) {
+          acc![i] = tf.add(a, g);
+          a.dispose();
+        }
+        g.dispose();
+      });
+    }
+  } catch (e) {
+    if (acc) tf.dispose(acc.filter((g): g is tf.Tensor => g !== null));
+    throw e;
+  }
+  return { loss, correct, grads: acc ?? vars.map(() => null) };
+}
+
+/** L2 weight decay, g ← g + wd·w, in place where the backend allows. */
+export function addWeightDecay(vars: tf.Variable[], grads: (tf.Tensor | null)[], wd: number): void {
+  if (wd <= 0) return;
+  grads.forEach((g, i) => {
+    if (g === null || axpyInPlace(g, vars[i]!, wd)) return;
+    grads[i] = tf.tidy(() => tf.add(g, tf.mul(vars[i]!, wd)));
+    g.dispose();
+  });
 }

@@ -28,9 +28,12 @@ export async function runSplitRetrain(ctx: StageContext<SplitRetrainParams>): Pr
   const { network: net } = await loadNetwork(baseCell.dir);
   const split = splitModel(net, p.cut, p.bottleneck, { seed: p.seed });
   try {
-    const training = withTrainingDefaults({ ...p.training, seed: p.seed });
+    const { fitTraining } = await import('../../ml/cost-model.js');
+    const trainable = splitParts(split, p.regime).flatMap((part) => part.trainableLayers).reduce((n, l) => n + l.countParams(), 0);
+    const training = fitTraining(backend.name, net.spec, withTrainingDefaults({ ...p.training, seed: p.seed }), trainable, ctx.log);
     const result = await trainModel({
       parts: splitParts(split, p.regime),
+      memoryContext: { model: `${net.spec.arch} split at ${p.cut}`, resolution: `${net.spec.height}×${net.spec.width}` },
       data: { train: data.splits.train, val: data.splits.val, geometry: { height: data.height, width: data.width, channels: data.channels }, classes: data.classes.length },
       normalize: net.spec.normalize,
       training,

@@ -32,11 +32,14 @@ export async function runTrainBase(ctx: StageContext<TrainBaseParams>): Promise<
   try {
     const geometry = { height: data.height, width: data.width, channels: data.channels };
     const started = Date.now();
+    const { fitTraining } = await import('../../ml/cost-model.js');
+    const fitted = fitTraining(backend.name, spec, training, undefined, ctx.log);
     const result = await trainModel({
       parts: networkParts(net),
+      memoryContext: { model: spec.arch, resolution: `${spec.height}×${spec.width}` },
       data: { train: data.splits.train, val: data.splits.val, geometry, classes: data.classes.length },
       normalize: spec.normalize,
-      training,
+      training: fitted,
       onProgress: (e) => ctx.progress(e),
       log: ctx.log,
       signal: ctx.signal,
