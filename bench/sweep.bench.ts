@@ -1,6 +1,6 @@
 // A whole sweep from an empty store, as `sei run` does it, and where its wall time went: cell-
 // seconds per stage, worker utilisation and the critical path, read from the attempt timings the
-// store records (src/pipeline/run-profile.ts).
+// store records (src/report/run-profile.ts).
 //   npm run bench:sweep [-- PIPELINE] [--jobs N] [--keep] [--json]   (default: the Fashion-MNIST study, 2 jobs)
 //   npm run bench:sweep -- --analyze STORE [--pipeline NAME]          (profile a store's latest run, run nothing;
 //                                                                     a run still going is profiled up to now)
@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openStore } from '../src/store/index.js';
-import { formatRunProfile, profileRun } from '../src/pipeline/run-profile.js';
+import { formatRunProfile, profileRun } from '../src/report/run-profile.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');

@@ -514,7 +514,7 @@ export class Store {
 
   /**
    * Every attempt a run made, with its cell's identity and upstream cell ids, in start order:
-   * the timeline a run's profile (src/pipeline/run-profile.ts) is computed from.
+   * the timeline a run's profile (src/report/run-profile.ts) is computed from.
    */
   runAttempts(runId: string): RunAttempt[] {
     const rows = this.stmt(`SELECT a.key, a.n, a.state, a.started_at, a.ended_at, c.id, c.instance, c.stage, c.coords, c.inputs

@@ -133,7 +133,8 @@ async function printEstimate(plan: import('../../pipeline/types.js').Plan, costs
     here = { gflops: g, source: 'given by --rate' };
   } else if (costs.length > 0) {
     const { initBackend } = await import('../../ml/backend.js');
-    await initBackend((plan.settings.backend as never) ?? 'auto');
+    const { backendRequest } = await import('../../ml/backend-names.js');
+    await initBackend(backendRequest(plan.settings.backend));
     here = await measureRate(costs[0]!.shape.arch);
   } else {
     here = { gflops: 1, source: 'no training stage to measure' };

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPlan } from '../../src/exec/orchestrator.js';
 import { openStore } from '../../src/store/store.js';
-import { formatRunProfile, profileRun } from '../../src/pipeline/run-profile.js';
+import { formatRunProfile, profileRun } from '../../src/report/run-profile.js';
 import { concat, FIXTURE_STAGES, plan, tempDir, writeText } from '../exec/helpers.js';
 
 describe('run profile', function () {
