@@ -34,6 +34,23 @@ function storage(t: tf.Tensor): Float32Array | undefined {
   return undefined;
 }
 
+/**
+ * Tells the wasm backend that `t`'s values changed under the same tensor id. Its XNNPACK kernels
+ * (convolutions and products the project's SIMD paths leave to the backend) keep operators with
+ * the filter packed, cached by the filter's tensor id and dropped only when that id is disposed:
+ * after an in-place update they would go on computing with the old weights. Unregistering and
+ * registering the id again, on the same memory, drops them.
+ */
+function valuesChanged(t: tf.Tensor): void {
+  const { name, backend } = backendOf();
+  if (name !== 'wasm') return;
+  const wasm = backend as unknown as BackendWasm;
+  const data = wasm.dataIdMap.get(t.dataId);
+  if (!data) return;
+  wasm.wasm.tfjs.disposeData(data.id);
+  wasm.wasm.tfjs.registerTensor(data.id, t.size, data.memoryOffset);
+}
+
 /** True when no other tensor shares `t`'s storage (a clone or reshape shares it, reference-counted). */
 function sole(t: tf.Tensor): boolean {
   return tf.backend().refCount(t.dataId) === 1;
@@ -68,6 +85,7 @@ export function axpyInPlace(y: tf.Tensor, x: tf.Tensor, a: number): boolean {
   const n = yv.length;
   if (af === 1) for (let i = 0; i < n; i++) yv[i] = yv[i]! + xv[i]!;
   else for (let i = 0; i < n; i++) yv[i] = yv[i]! + f(xv[i]! * af);
+  valuesChanged(y);
   return true;
 }
 
@@ -77,6 +95,7 @@ export function scaleInPlace(y: tf.Tensor, a: number): boolean {
   if (yv === undefined) return false;
   const af = Math.fround(a);
   for (let i = 0; i < yv.length; i++) yv[i] = yv[i]! * af;
+  valuesChanged(y);
   return true;
 }
 
@@ -90,6 +109,7 @@ export function adamInPlace(w: tf.Variable, g: tf.Tensor, m: tf.Variable, s: tf.
     const k = adamScalars(attrs);
     simdKernels(backend).adamUpdate(at(w), at(g), at(m), at(s), w.size, at(w), at(m), at(s),
       k.beta1, k.oneMinusBeta1, k.beta2, k.oneMinusBeta2, k.c1, k.c2, k.epsilon, k.lr);
+    valuesChanged(w);
     return true;
   }
   const [wv, gv, mv, sv] = [storage(w), storage(g), storage(m), storage(s)];
@@ -116,5 +136,6 @@ export function sgdInPlace(w: tf.Variable, g: tf.Tensor, b: tf.Variable | undefi
   }
   const d = bv ?? gv;
   for (let i = 0; i < n; i++) wv[i] = wv[i]! - f(d[i]! * rate);
+  valuesChanged(w);
   return true;
 }
