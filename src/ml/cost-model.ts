@@ -194,6 +194,17 @@ export function chooseMicroBatch(shape: NetworkShape, training: Pick<TrainingSpe
 }
 
 /**
+ * The most images an importance pass (forward, then the gradient of one logit with respect to
+ * every cut's activations; no weight gradient, no optimizer) takes at once on the wasm heap, at
+ * most `batch`; at least 1. The CUI of an image does not depend on the images beside it (the
+ * network runs in inference mode), so splitting a batch changes no value.
+ */
+export function largestScoringBatch(shape: NetworkShape, batch: number): number {
+  const step = { optimizer: 'sgd' as const, momentum: 0, trainableParams: 0, batch };
+  return Math.max(1, largestMicroBatch(networkCost(shape), step, WASM_HEAP_BYTES * WASM_HEAP_USABLE));
+}
+
+/**
  * The training spec a cell runs with: on the wasm backend without training.microBatch, the largest
  * micro-batch that fits the heap (logged when it splits the batch); a set micro-batch is kept.
  */

@@ -12,6 +12,10 @@ export const WASM_HEAP_LIMIT = 2 ** 32;
 
 /** What is running, for the out-of-memory message (set by the training loop). */
 export interface MemoryContext {
+  /** What the model is doing: 'training' (the default) or e.g. 'scoring the importance of'. */
+  activity?: string;
+  /** The setting that sets how many images go through at once, when not training.microBatch. */
+  batchSetting?: string;
   model?: string;
   /** e.g. '224×224' */
   resolution?: string;
@@ -53,12 +57,13 @@ function heapBytes(wasm: WasmModule): number {
 export function outOfMemory(bytes: number, heap: number, what = 'a tensor'): OutOfMemoryError {
   const c = context;
   const running = c.model !== undefined
-    ? ` while training ${c.model}${c.resolution ? ` at ${c.resolution} px` : ''}${c.batch !== undefined ? `, batch ${c.batch}` : ''}` +
+    ? ` while ${c.activity ?? 'training'} ${c.model}${c.resolution ? ` at ${c.resolution} px` : ''}${c.batch !== undefined ? `, batch ${c.batch}` : ''}` +
       `${c.microBatch !== undefined && c.microBatch !== c.batch ? ` in micro-batches of ${c.microBatch}` : ''}`
     : '';
   const live = tf.memory().numBytes;
   const ways = [
-    c.microBatch !== undefined && c.microBatch > 1 ? `a smaller training.microBatch (now ${c.microBatch})` : 'a smaller training.microBatch',
+    c.batchSetting !== undefined ? `a smaller ${c.batchSetting}${c.batch !== undefined ? ` (now ${c.batch})` : ''}`
+      : c.microBatch !== undefined && c.microBatch > 1 ? `a smaller training.microBatch (now ${c.microBatch})` : 'a smaller training.microBatch',
     'a lower dataset resolution',
     'a smaller model.width',
     "backend 'tensorflow' (native, not bound by the 4 GiB wasm heap)",

@@ -23,7 +23,7 @@ describe('config errors', () => {
 
   it('unknown key at the top level names the allowed keys', async () => {
     const f = p.write('pipe.yaml', 'name: x\nstagez: {}\nstages:\n  a: { stage: write-text, params: { text: a } }\n');
-    await expectConfigError(p.load('pipe.yaml'), `${f}:2:1: stagez: unknown key "stagez" (expected one of: name, description, extends, include, vars, settings, requirements, stages)`);
+    await expectConfigError(p.load('pipe.yaml'), `${f}:2:1: stagez: unknown key "stagez" (expected one of: name, description, extends, include, vars, settings, requirements, executor, stages)`);
   });
 
   it('unknown key in a stage instance and in its params', async () => {

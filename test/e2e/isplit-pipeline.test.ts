@@ -50,6 +50,14 @@ function artifactFiles(store: string): Map<string, Buffer> {
 /** Wall-clock measurements differ between runs by nature; everything else must not. */
 const TIMING_KEYS = new Set(['timeMs', 'trainSeconds', 'seconds']);
 
+/** A parsed JSON artifact; a folder's cell.json without its attempt (the run that made it: run id, times, log). */
+function withoutAttempt(path: string, bytes: Buffer): unknown {
+  const value = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+  if (!path.endsWith('cell.json')) return value;
+  const { attempt: _attempt, ...rest } = value;
+  return rest;
+}
+
 function compare(a: unknown, b: unknown, path: string, tolerance: number): void {
   if (typeof a === 'number' && typeof b === 'number') {
     assert.ok(Math.abs(a - b) <= tolerance || (Number.isNaN(a) && Number.isNaN(b)), `${path}: ${a} vs ${b}`);
@@ -88,7 +96,7 @@ describe('e2e: the I-SPLIT pipeline through sei run', function () {
     assert.deepEqual([...fa!.keys()].sort(), [...fb!.keys()].sort(), 'same artifact files');
     for (const [path, bytes] of fa!) {
       // JSON files may record timings (a training history's seconds): the rest of them must match.
-      if (path.endsWith('.json')) compare(JSON.parse(bytes.toString('utf8')), JSON.parse(fb!.get(path)!.toString('utf8')), path, 0);
+      if (path.endsWith('.json')) compare(withoutAttempt(path, bytes), withoutAttempt(path, fb!.get(path)!), path, 0);
       else assert.ok(bytes.equals(fb!.get(path)!), `${path} differs between the two runs`);
     }
 

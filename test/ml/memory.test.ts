@@ -156,12 +156,12 @@ describe('training memory on the wasm heap', function () {
       const idx = Int32Array.from([0, 1, 2, 3, 4, 5]);
       const flip = [true, false, false, true, false, true];
       const parts = networkParts(net);
-      const full = batchGradients(parts, src, vars, idx, split.labels, flip, 6, 3);
+      const full = batchGradients(parts, src, vars, idx, split.labels, flip, 6, 3, 0);
       const ref = full.grads.map((g) => g!.dataSync() as Float32Array);
       tf.dispose(full.grads.filter((g): g is tf.Tensor => g !== null));
       for (const micro of [2, 3]) {
         const before = tf.memory().numTensors;
-        const got = batchGradients(parts, src, vars, idx, split.labels, flip, micro, 3);
+        const got = batchGradients(parts, src, vars, idx, split.labels, flip, micro, 3, 0);
         assert.equal(tf.memory().numTensors, before + vars.length, 'one gradient per variable is left');
         assert.ok(Math.abs(got.loss - full.loss) < 1e-5, `loss ${got.loss} vs ${full.loss}`);
         assert.equal(got.correct, full.correct);

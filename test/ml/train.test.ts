@@ -89,7 +89,7 @@ describe('ml/train', function () {
       const events: number[] = [];
       const r = await trainModel({
         parts: networkParts(net), data, normalize: net.spec.normalize,
-        training: tspec({ epochs: 4, learningRate: 2e-3, augment: { flip: true } }),
+        training: tspec({ epochs: 8, learningRate: 2e-3, augment: { flip: true } }),
         onEpochEnd: () => counts.push(tf.memory().numTensors),
         onProgress: (e) => { if (e.phase === 'train') events.push(e.batch!); },
       });
@@ -104,8 +104,8 @@ describe('ml/train', function () {
     assert.deepEqual(a.events.slice(0, 3), [1, 2, 3]);
     // Stable tensor count from the end of epoch 1 on.
     assert.ok(a.counts.every((c) => c === a.counts[0]), `tensor counts ${a.counts}`);
-    assert.ok(a.r.history[3].loss < a.r.history[0].loss, `loss ${a.r.history.map((h) => h.loss)}`);
-    assert.ok(a.r.history[3].valAccuracy! > 0.5, "above chance (1/3)");
+    assert.ok(a.r.history[7].loss < a.r.history[0].loss, `loss ${a.r.history.map((h) => h.loss)}`);
+    assert.ok(a.r.history[7].valAccuracy! > 0.5, `above chance (1/3): ${a.r.history.map((h) => h.valAccuracy)}`);
   });
 
   it('SGD with momentum, weight decay and step schedule; early stopping restores the best epoch', async () => {

@@ -15,12 +15,16 @@ import { explainChange, formatReason } from '../../src/pipeline/explain.js';
 import { distRoot, packageRoot } from '../../src/pipeline/registry.js';
 import type { Plan } from '../../src/pipeline/types.js';
 
-/** The project's own kernel build command (package.json build:wasm), writing to `out`. */
+/**
+ * The project's own kernel build command (package.json build:wasm: asc with the assembly folder's
+ * asconfig.json, one run per build) for the SIMD128 build, from `sourceDir`, writing to `out`.
+ */
 function buildKernels(sourceDir: string, out: string): void {
   const script = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['build:wasm']!;
-  const args = script.split(/\s+/).slice(1).map((a) => a.startsWith('src/ml/kernels/assembly/') ? join(sourceDir, a.slice('src/ml/kernels/assembly/'.length)) : a);
-  args[args.indexOf('-o') + 1] = out;
-  execFileSync(join(packageRoot, 'node_modules', '.bin', 'asc'), args, { stdio: 'pipe' });
+  const first = script.split('&&').map((c) => c.trim()).find((c) => c.includes('simd128'));
+  assert.ok(first, `build:wasm builds the SIMD128 target: ${script}`);
+  const args = first.split(/\s+/).slice(1).map((a) => a.startsWith('src/ml/kernels/assembly/') ? join(sourceDir, a.slice('src/ml/kernels/assembly/'.length)) : a);
+  execFileSync(join(packageRoot, 'node_modules', '.bin', 'asc'), [...args, '-o', out], { stdio: 'pipe' });
 }
 
 describe('cache key: the SIMD kernel module is part of the training stages\' code', function () {

@@ -28,12 +28,13 @@ function whyNot(): string | undefined {
   return undefined;
 }
 
-function sh(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', timeout: 120_000 });
+function sh(cmd: string, args: string[], timeout = 120_000): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', timeout });
 }
 
+/** (Re)starts the cluster; with accounting, MariaDB and slurmdbd first: minutes on a busy machine. */
 function startCluster(accounting = false): void {
-  sh(START, accounting ? ['--accounting'] : []);
+  sh(START, accounting ? ['--accounting'] : [], 540_000);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -306,6 +307,7 @@ describe('Slurm executor on a real cluster', function () {
   });
 
   describe('with accounting (slurmdbd): job states from sacct', function () {
+    this.timeout(600_000);
     before(function () {
       if (!existsSync('/usr/sbin/slurmdbd') || !existsSync('/usr/sbin/mysqld')) {
         process.stdout.write('      (accounting test skipped: slurmdbd or mariadb-server not installed)\n');

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../../util/errors.js';
 import type { Attr, OnnxGraph } from './graph.js';
+import { paddedBorderOf } from '../../ml/models/max-pool.js';
 
 /** A value of the graph: its ONNX name and its TensorFlow.js shape without the batch dimension. */
 export interface Value {
@@ -198,6 +199,15 @@ function pooling(op: 'MaxPool' | 'AveragePool'): LayerConverter {
     const attrs: Record<string, Attr> = { kernel_shape: { ints: kernel }, strides: { ints: strides }, pads: { ints: pads } };
     if (op === 'AveragePool') attrs.count_include_pad = { int: 0 };
     const padded = c.inputs[0]!.zeroPadOf;
+    // A pool that never selects its input's zero border (the ResNet stem's, PyTorch semantics) is
+    // ONNX's MaxPool of the unpadded value with that border as `pads`.
+    const border = op === 'MaxPool' ? paddedBorderOf(c.layer) : 0;
+    if (border > 0) {
+      if (!padded || padded.pads.some((p) => p !== border) || !canFoldPads(padded.pads, pads, kernel)) {
+        throw unsupported(c, `a max pool that ignores a padded border of ${border} without a zero padding of that border just before it`);
+      }
+      return c.g.node('MaxPool', [padded.source.name], { ...attrs, pads: { ints: pads.map((p, i) => p + padded.pads[i]!) } }, c.layer.name);
+    }
     // (ONNX Runtime accepts pads smaller than the window only: wider zero borders stay a Pad.)
     if (op === 'MaxPool' && padded && canFoldPads(padded.pads, pads, kernel)) return maxPoolOfZeroPadded(c, padded, kernel, strides, pads, attrs);
     return c.g.node(op, [c.inputs[0]!.name], attrs, c.layer.name);

@@ -1,8 +1,11 @@
 // Dropout whose masks come from the project's seeded generator (src/util/random.ts), so training
-// is reproducible: the k-th training-mode call of a layer draws its mask from the stream
-// deriveSeed(seed, layer name, k), one uniform number per element in row-major order; an element
-// is kept (and scaled by 1/(1 − rate)) when its number is ≥ rate. PyTorch's Dropout semantics;
-// the identity in inference mode. Class name and config are tfjs' Dropout, so saved models are
+// is reproducible: the mask of training step k of a layer is the stream deriveSeed(seed, layer
+// name, k), one uniform number per element of the whole batch in row-major order; an element is
+// kept (and scaled by 1/(1 − rate)) when its number is ≥ rate. The training loop names the step
+// and the rows a micro-batch holds (setDropoutStep), so micro-batches draw the rows of the full
+// batch's mask and a run resumed from a checkpoint draws the masks an uninterrupted run would.
+// Outside a named step the k-th training-mode call is step k. PyTorch's Dropout semantics; the
+// identity in inference mode. Class name and config are tfjs' Dropout, so saved models are
 // unchanged.
 import * as tf from '@tensorflow/tfjs';
 import { Rng, deriveSeed } from '../../util/random.js';
@@ -22,6 +25,25 @@ export function dropoutMask(seed: number, layer: string, call: number, size: num
   return mask;
 }
 
+/** The training step being computed and the rows of its batch the current call holds. */
+interface DropoutStep { step: number; batchRows: number; rowOffset: number }
+let current: DropoutStep | undefined;
+
+/** Names the step (and micro-batch rows) the next training-mode calls belong to; undefined clears it. */
+export function setDropoutStep(s: DropoutStep | undefined): void {
+  current = s;
+}
+
+/** Rows [rowOffset, rowOffset + rows) of step `step`'s mask for a batch of `batchRows` rows. */
+function stepMask(seed: number, layer: string, s: DropoutStep, rows: number, perRow: number, rate: number): Float32Array {
+  const rng = new Rng(deriveSeed(seed, layer, s.step));
+  for (let i = 0; i < s.rowOffset * perRow; i++) rng.next();
+  const scale = 1 / (1 - rate);
+  const mask = new Float32Array(rows * perRow);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() >= rate ? scale : 0;
+  return mask;
+}
+
 class SeededDropout extends DropoutLayer {
   static className = 'Dropout';
   seed = 0;
@@ -32,7 +54,10 @@ class SeededDropout extends DropoutLayer {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     const rate = (this as unknown as { rate: number }).rate;
     if (kwargs?.['training'] !== true || rate <= 0) return tf.clone(x);
-    const mask = dropoutMask(this.seed, this.name, this.calls++, x.size, rate);
+    const rows = x.shape[0] ?? 1;
+    const mask = current !== undefined
+      ? stepMask(this.seed, this.name, current, rows, x.size / rows, rate)
+      : dropoutMask(this.seed, this.name, this.calls++, x.size, rate);
     return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, 'float32')));
   }
 }

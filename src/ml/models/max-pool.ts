@@ -41,3 +41,8 @@ export function paddingAwareMaxPooling2d(args: PoolArgs & { paddedBorder: number
   layer.paddedBorder = paddedBorder;
   return layer;
 }
+
+/** The border a max pooling layer treats as padding (0 for a stock MaxPooling2D). */
+export function paddedBorderOf(layer: tf.layers.Layer): number {
+  return layer instanceof PaddingAwareMaxPooling2D ? layer.paddedBorder : 0;
+}

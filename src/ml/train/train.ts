@@ -17,6 +17,7 @@ import { learningRateAt } from './schedule.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { setMemoryContext, type MemoryContext } from '../heap.js';
 import { axpyInPlace } from './in-place.js';
+import { setDropoutStep } from '../models/dropout.js';
 import { buildActivationCache, cacheBytes, defaultCacheCeiling, imageSource, prefixSource, runParts, type BatchSource, type CacheOptions } from './sources.js';
 
 export interface TrainData {
@@ -205,7 +206,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       const saved = loadCheckpoint<EpochRecord>(opts.checkpointDir, mutable.map((l) => l.weights.map((w) => w.read().size)));
       if (saved) {
         // Resume: the weights, optimizer and early-stopping state as they were after that epoch.
-        tf.tidy(() => mutable.forEach((l, i) => l.setWeights(saved.weights[i]!.map((a, j) => tf.tensor(a, l.weights[j]!.read().shape, 'float32')))));
+        // As an early-stopping restore does: outside a tidy, each new tensor disposed once set.
+        restore(mutable, saved.weights.map((ws, i) => ws.map((a, j) => ({ values: a, shape: mutable[i]!.weights[j]!.read().shape }))));
         optimizer.importState(vars, saved.optimizer);
         if (saved.best) best = saved.best.map((ws, i) => ws.map((a, j) => ({ values: a, shape: mutable[i]!.weights[j]!.read().shape })));
         history.push(...saved.history);
@@ -239,7 +241,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         const flip = t.augment.flip ? Array.from(idx, () => flipRng.next() < 0.5) : undefined;
         const labels = new Int32Array(idx.length);
         for (let i = 0; i < idx.length; i++) labels[i] = data.train.labels[idx[i]];
-        const { loss: lossValue, correct: right, grads } = batchGradients(run, trainSrc, vars, idx, labels, flip, micro, classes);
+        const { loss: lossValue, correct: right, grads } = batchGradients(run, trainSrc, vars, idx, labels, flip, micro, classes, (epoch - 1) * batches + b);
         correct += right;
         addWeightDecay(vars, grads, t.weightDecay);
         // Each gradient is freed as soon as its variable is updated.
@@ -311,7 +313,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
  * accumulators and later ones are added in place and freed at once.
  */
 export function batchGradients(run: TrainPart[], src: BatchSource, vars: tf.Variable[], idx: Int32Array, labels: Int32Array,
-  flip: boolean[] | undefined, micro: number, classes: number): { loss: number; correct: number; grads: (tf.Tensor | null)[] } {
+  flip: boolean[] | undefined, micro: number, classes: number, step?: number): { loss: number; correct: number; grads: (tf.Tensor | null)[] } {
   let acc: (tf.Tensor | null)[] | undefined;
   let loss = 0, correct = 0;
   try {
@@ -323,6 +325,8 @@ export function batchGradients(run: TrainPart[], src: BatchSource, vars: tf.Vari
       const x = src.batch(idx.subarray(off, end), flip?.slice(off, end));
       let value: tf.Scalar, grads: tf.NamedTensorMap;
       try {
+        // Dropout draws this micro-batch's rows of the step's mask (see models/dropout.ts).
+        if (step !== undefined) setDropoutStep({ step, batchRows: idx.length, rowOffset: off });
         ({ value, grads } = tf.variableGrads(() => {
           const logits = runParts(run, x);
           preds = tf.keep(tf.argMax(logits, 1));
@@ -331,6 +335,7 @@ export function batchGradients(run: TrainPart[], src: BatchSource, vars: tf.Vari
           return share === 1 ? l : tf.mul(l, share);
         }, vars));
       } finally {
+        setDropoutStep(undefined);
         x.dispose();
       }
       loss += value.dataSync()[0]!;

@@ -44,18 +44,35 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
     const forward: import('../../science/cui.js').TappedForward = (x, taps) =>
       net.forwardWithCuts(x as import('@tensorflow/tfjs').Tensor4D, { training: false, perturb: taps as import('@tensorflow/tfjs').Tensor4D[] | undefined, readPoint: p.readPoint });
     let agree = 0;
-    const batches = Math.ceil(chosen.length / p.batchSize);
-    for (let b = 0; b < batches; b++) {
-      if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
-      const indices = Int32Array.from(chosen.slice(b * p.batchSize, (b + 1) * p.batchSize));
-      const labels = Int32Array.from(indices, (i) => split.labels[i]!);
-      const x = imageBatch(split, indices, geometry, net.spec.normalize);
-      const result = importanceOfBatch(tf, forward, x, labels, p.target);
-      x.dispose();
-      acc.add(result.values, labels);
-      for (let i = 0; i < labels.length; i++) if (result.predicted[i] === labels[i]) agree++;
-      ctx.progress({ phase: 'importance', batch: b + 1, batches });
-      await new Promise((r) => setImmediate(r));
+    // On the wasm heap a full-size network at 224 px cannot take a large batch through the
+    // gradient pass: split it (values per image are unchanged) and say so.
+    const { largestScoringBatch } = await import('../../ml/cost-model.js');
+    const spec = net.spec;
+    const batchSize = backend.name === 'wasm'
+      ? Math.min(p.batchSize, largestScoringBatch(spec, p.batchSize))
+      : p.batchSize;
+    if (batchSize < p.batchSize) ctx.log(`importance: batches of ${batchSize} images instead of ${p.batchSize}: a larger one does not fit the wasm heap (the values do not depend on it)`);
+    const { setMemoryContext } = await import('../../ml/heap.js');
+    const restoreContext = setMemoryContext({
+      activity: 'scoring the importance of', batchSetting: 'importance batchSize', model: spec.arch,
+      resolution: `${spec.height}×${spec.width}`, batch: batchSize,
+    });
+    try {
+      const batches = Math.ceil(chosen.length / batchSize);
+      for (let b = 0; b < batches; b++) {
+        if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
+        const indices = Int32Array.from(chosen.slice(b * batchSize, (b + 1) * batchSize));
+        const labels = Int32Array.from(indices, (i) => split.labels[i]!);
+        const x = imageBatch(split, indices, geometry, net.spec.normalize);
+        const result = importanceOfBatch(tf, forward, x, labels, p.target);
+        x.dispose();
+        acc.add(result.values, labels);
+        for (let i = 0; i < labels.length; i++) if (result.predicted[i] === labels[i]) agree++;
+        ctx.progress({ phase: 'importance', batch: b + 1, batches });
+        await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      restoreContext();
     }
     const cui = acc.overall();
     const log10Cui = log10Curve(cui);
