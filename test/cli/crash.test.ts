@@ -17,13 +17,13 @@ const PIPELINE = `name: crash
 stages:
   words:
     stage: write-text
-    params: { text: x, sleepMs: 120 }
+    params: { text: x, sleepMs: 200 }
     sweep:
       grid: { text: [${Array.from({ length: TEXTS }, (_, i) => `w${i}`).join(', ')}] }
   shout:
     stage: append-text
     inputs: { source: words }
-    params: { suffix: "!", sleepMs: 60 }
+    params: { suffix: "!", sleepMs: 100 }
   all:
     stage: concat
     inputs: { parts: { from: shout, gather: [text] } }
@@ -92,7 +92,8 @@ describe('crash test: repeated kill -9 and lost WALs', function () {
       // take a while on a busy machine); now and then a worker first (its cell is retried).
       const t0 = Date.now();
       while (!run.result && cellStarts(store).length === startsBefore && Date.now() - t0 < 30_000) await sleep(25);
-      await sleep(next() * 1000);
+      // Within the first ~0.4 s of cell work: the whole pipeline is ~1.2 s of it on two workers.
+      await sleep(next() * 400);
       if (!run.result && next() < 0.3) {
         const workers = childPids(run.child.pid!);
         if (workers.length > 0) {

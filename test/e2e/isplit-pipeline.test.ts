@@ -47,8 +47,8 @@ function artifactFiles(store: string): Map<string, Buffer> {
   return out;
 }
 
-/** Wall-clock measurements differ between runs by nature; everything else must not. */
-const TIMING_KEYS = new Set(['timeMs', 'trainSeconds', 'seconds']);
+/** Wall-clock measurements (and file times in a manifest) differ between runs by nature; everything else must not. */
+const TIMING_KEYS = new Set(['timeMs', 'trainSeconds', 'seconds', 'mtimeMs']);
 
 /** A parsed JSON artifact; a folder's cell.json without its attempt (the run that made it: run id, times, log). */
 function withoutAttempt(path: string, bytes: Buffer): unknown {
