@@ -92,8 +92,9 @@ describe('crash test: repeated kill -9 and lost WALs', function () {
       // take a while on a busy machine); now and then a worker first (its cell is retried).
       const t0 = Date.now();
       while (!run.result && cellStarts(store).length === startsBefore && Date.now() - t0 < 30_000) await sleep(25);
-      // Within the first ~0.4 s of cell work: the whole pipeline is ~1.2 s of it on two workers.
-      await sleep(next() * 400);
+      // Within the first ~0.4 s of cell work (the whole pipeline is ~1.2 s of it on two workers),
+      // and at once in the first three rounds, so that the orchestrator is killed several times.
+      await sleep(next() * (round <= 3 ? 100 : 400));
       if (!run.result && next() < 0.3) {
         const workers = childPids(run.child.pid!);
         if (workers.length > 0) {
