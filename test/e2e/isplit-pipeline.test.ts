@@ -50,11 +50,15 @@ function artifactFiles(store: string): Map<string, Buffer> {
 /** Wall-clock measurements (and file times in a manifest) differ between runs by nature; everything else must not. */
 const TIMING_KEYS = new Set(['timeMs', 'trainSeconds', 'seconds', 'mtimeMs']);
 
-/** A parsed JSON artifact; a folder's cell.json without its attempt (the run that made it: run id, times, log). */
+/**
+ * A parsed JSON artifact; a folder's cell.json without its attempt (the run that made it: run id,
+ * times, log) and its manifest (sizes, times and hashes of the folder's files, which are compared
+ * one by one here; a JSON file's hash changes with the timings it records).
+ */
 function withoutAttempt(path: string, bytes: Buffer): unknown {
   const value = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
   if (!path.endsWith('cell.json')) return value;
-  const { attempt: _attempt, ...rest } = value;
+  const { attempt: _attempt, manifest: _manifest, ...rest } = value;
   return rest;
 }
 
