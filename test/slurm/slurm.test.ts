@@ -34,7 +34,7 @@ function sh(cmd: string, args: string[], timeout = 120_000): string {
 
 /** (Re)starts the cluster; with accounting, MariaDB and slurmdbd first: minutes on a busy machine. */
 function startCluster(accounting = false): void {
-  sh(START, accounting ? ['--accounting'] : [], 540_000);
+  sh(START, accounting ? ['--accounting'] : [], 180_000);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

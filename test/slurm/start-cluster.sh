@@ -36,7 +36,7 @@ CONF=/etc/slurm/slurm.conf
 
 wait_for() { # seconds, description, command...
   local seconds=$1 what=$2; shift 2
-  for _ in $(seq 1 $((seconds * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  for _ in $(seq 1 $((seconds * 5))); do timeout 10 "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
   echo "start-cluster: timed out waiting for $what" >&2
   return 1
 }
@@ -62,7 +62,9 @@ if [ "$ACCOUNTING" = 1 ]; then
   mkdir -p /run/mysqld /var/log/slurm && chown mysql:mysql /run/mysqld
   if ! mysqladmin ping >/dev/null 2>&1; then
     [ -d /var/lib/mysql/mysql ] || mysql_install_db --user=mysql --datadir=/var/lib/mysql >/dev/null
-    (cd / && nohup mysqld_safe --user=mysql >/dev/null 2>&1 &)
+    # Detached with every standard stream closed: a shell left waiting on mysqld_safe with the
+    # caller's stdout open would keep a caller that reads our output (execFileSync) waiting forever.
+    (cd / && exec setsid nohup mysqld_safe --user=mysql) </dev/null >/dev/null 2>&1 &
     wait_for 60 mariadb mysqladmin ping
   fi
   mysql -e "CREATE DATABASE IF NOT EXISTS slurm_acct_db; CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY 'slurmdbd-local'; GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost';"
@@ -81,7 +83,7 @@ StorageLoc=slurm_acct_db
 EOF
   mv "$DBD_CONF.new" "$DBD_CONF" && chmod 600 "$DBD_CONF"
   if ! pgrep -x slurmdbd >/dev/null; then
-    /usr/sbin/slurmdbd
+    /usr/sbin/slurmdbd </dev/null >/dev/null 2>&1
   fi
   wait_for 60 "slurmdbd to listen" bash -c 'echo > /dev/tcp/127.0.0.1/6819'
 fi
@@ -135,9 +137,9 @@ if [ "$RESTART" = 1 ]; then
   for d in slurmd slurmctld; do pkill -x "$d" 2>/dev/null || true; done
   wait_for 20 "old daemons to stop" sh -c '! pgrep -x slurmctld && ! pgrep -x slurmd'
 fi
-pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld
+pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld </dev/null >/dev/null 2>&1
 wait_for 30 slurmctld scontrol ping
-pgrep -x slurmd >/dev/null || /usr/sbin/slurmd
+pgrep -x slurmd >/dev/null || /usr/sbin/slurmd </dev/null >/dev/null 2>&1
 
 if [ "$ACCOUNTING" = 1 ]; then
   # slurmctld registers the cluster with slurmdbd itself; make sure it is there before jobs run.
