@@ -34,6 +34,8 @@ export interface SlurmExecutorOptions {
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED']);
 /** States the executor answers with a requeue: the job did nothing wrong, it ran out of time or place. */
 const REQUEUE_STATES = new Set(['TIMEOUT', 'PREEMPTED', 'NODE_FAIL', 'BOOT_FAIL']);
+/** Seconds between a requeue and the job's new start: past the second its old credential was revoked. */
+const REQUEUE_START_DELAY_S = 3;
 /** A job Slurm has not shown us yet right after sbatch (sacct goes through slurmdbd). */
 const SUBMIT_GRACE_MS = 15_000;
 /** How much of a failed job's own output goes into the cell log. */
@@ -419,9 +421,11 @@ export class SlurmExecutor implements Executor {
       return false;
     }
     // Slurm holds a requeued job back for a while (BeginTime); the cell resumes from its checkpoint, so
-    // start it now (refused while the job is still being torn down: a few tries).
+    // start it soon (refused while the job is still being torn down: a few tries). Not at once: slurmd
+    // revokes the killed run's credential with a one-second clock, and a launch within that second
+    // is refused ("Job credential revoked") and ends the job FAILED.
     for (let k = 0; k < 5; k++) {
-      if ((await this.tools.run('scontrol', ['update', `JobId=${id}`, 'StartTime=now'])).code === 0) break;
+      if ((await this.tools.run('scontrol', ['update', `JobId=${id}`, `StartTime=now+${REQUEUE_START_DELAY_S}`])).code === 0) break;
       await sleep(500);
     }
     t.requeues++;
