@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve, isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ReportingStage, StageReport } from '../stages/report.js';
 import type { StageDefinition } from '../stages/types.js';
 import { UsageError } from '../util/errors.js';
 
@@ -85,6 +86,22 @@ async function importStage(name: string): Promise<StageDefinition> {
   if (problems.length) throw new Error(`stage module ${file} is not a valid StageDefinition: ${problems.join('; ')}`);
   moduleFiles.set(def!, file);
   return def!;
+}
+
+/**
+ * A stage's report contribution: the default export of the `report.js` beside its `index.js`
+ * (src/stages/report.ts), with the metrics schema of its definition; undefined when it has none.
+ */
+export async function loadStageReport(name: string): Promise<ReportingStage | undefined> {
+  const def = await loadStage(name);
+  const file = join(dirname(moduleFiles.get(def)!), 'report.js');
+  if (!existsSync(file)) return undefined;
+  const mod = (await import(pathToFileURL(file).href)) as { default?: StageReport };
+  const report = mod.default;
+  if (!report || typeof report !== 'object' || (report.table === undefined && report.part === undefined)) {
+    throw new Error(`report module ${file} does not export a StageReport (a table and/or a part)`);
+  }
+  return { name, ...(def.metrics ? { metrics: def.metrics } : {}), report };
 }
 
 function checkDefinition(def: StageDefinition | undefined, name: string): string[] {

@@ -1,6 +1,6 @@
 // Paper-style reports from the store: model (pure) → document → Markdown, HTML, CSV, LaTeX, PDF.
 export { buildReportModel, precisionOf, PRECISIONS } from './model.js';
-export { contributedTables, type ContributedTable } from './contributed.js';
+export { builtinReports, contributedTables, loadReports, type ContributedTable, type ReportingStages } from './contributions.js';
 export type { ReportModel, PipelineInfo, RunSummary, GroupModel, VariantModel, CutRow, DesignPoint, ValidationModel, RecommendationModel, ProvenanceModel } from './model.js';
 export { buildDocument } from './document.js';
 export type { ReportDocument, Block, Table, TableCell } from './document.js';

@@ -1,13 +1,17 @@
 // The report model: everything a report shows, gathered from the store's cell records alone.
 // Pure: no file system, no clock, no recomputation of any stage. A value that the store does not
 // hold is null here and is rendered as missing, never as zero.
+import type {
+  DatasetFacts, DesignRef, ImportanceFacts, ModelFacts, Percentile, Precision, RecommendationFacts, ValidationFacts,
+} from '../stages/report.js';
+import { PRECISIONS } from '../stages/report.js';
 import type { CellRecord, CellState } from '../store/types.js';
 import { hashJson } from '../util/hash.js';
-import type { ContributedTable } from './contributed.js';
-import {
-  type Json, type Stat, arr, at, bool, compatible, coordsText, log10OrNull, num, numArr, numAt, obj, pick,
-  sortedKeyJson, stat, str, strArr, strAt,
-} from './values.js';
+import { builtinReports, contributedTables, type ContributedTable } from './contributions.js';
+import { groupCells, isDone, readSweep, within, type Read, type ReportingStages, type SweepCells } from './sweep.js';
+import { type Json, type Stat, compatible, coordsText, obj, pick, sortedKeyJson, stat } from './values.js';
+
+export { PERCENTILES, PRECISIONS, type Percentile, type PerClassCurve, type Precision } from '../stages/report.js';
 
 /** What the command knows about the pipeline besides its cells. */
 export interface PipelineInfo {
@@ -33,9 +37,6 @@ export interface RunSummary {
   planHash?: string;
   file?: string;
 }
-
-export type Precision = 'fp32' | 'fp16' | 'int8';
-export const PRECISIONS: Precision[] = ['fp32', 'fp16', 'int8'];
 
 /** Why a cut has no retrained result. */
 export type CutStatus = 'done' | 'partial' | 'missing' | 'failed' | 'not-swept';
@@ -65,9 +66,6 @@ export interface CutRow {
   seeds: number[];
 }
 
-export type Percentile = 'p50' | 'p95' | 'p99' | 'mean';
-export const PERCENTILES: Percentile[] = ['p50', 'p95', 'p99', 'mean'];
-
 export interface DesignPoint {
   /** The simulate stage's design id, when it records one. */
   id: string | null;
@@ -96,27 +94,9 @@ export interface DesignPoint {
   chosenBy: string[];
 }
 
-export interface ValidationModel {
+/** A validate cell's reading (src/stages/report.ts ValidationFacts) and its coordinates. */
+export interface ValidationModel extends ValidationFacts {
   coords: Record<string, unknown>;
-  /** Rank (1 = best) of I-SPLIT's choice among the retrained accuracies. */
-  isplitRank: number | null;
-  isplitBestOverall: string | null;
-  cdeChoice: string | null;
-  oracleCut: string | null;
-  regretPrecision: string | null;
-  baselineLooMae: number | null;
-  /** The fitted monotone calibration curve (log10 CUI → accuracy). */
-  fit: { log10Cui: number; accuracy: number }[];
-  spearman: { value: number | null; ci95: [number | null, number | null] };
-  kendall: { value: number | null; ci95: [number | null, number | null] };
-  isplitBest: string | null;
-  retrainedBest: string | null;
-  hit: boolean | null;
-  regretIsplit: number | null;
-  regretCde: number | null;
-  payloadBudgetBytes: number | null;
-  looMae: number | null;
-  calibration: { cut: string | null; log10Cui: number | null; predicted: number | null; actual: number | null }[];
 }
 
 export interface VariantModel {
@@ -133,29 +113,8 @@ export interface VariantModel {
   validation: ValidationModel[];
 }
 
-export interface PerClassCurve {
-  class: string;
-  log10Cui: (number | null)[];
-  candidates: string[];
-  best: string | null;
-}
-
-export interface ImportanceModel {
-  cutPoints: string[];
-  log10Cui: (number | null)[];
-  candidates: string[];
-  best: string | null;
-  cdeBytes: (number | null)[];
-  cdeCandidates: string[];
-  target: string | null;
-  imagesPerClass: number | 'all' | null;
-  /** The scoring choices (METHOD.md): split scored, read point, candidate rule; null when not recorded. */
-  split: string | null;
-  images: number | null;
-  readPoint: string | null;
-  candidateRule: string | null;
-  perClass: PerClassCurve[];
-}
+/** The group's importance curve, as the importance stage reads it (src/stages/report.ts). */
+export type ImportanceModel = ImportanceFacts;
 
 export interface GroupModel {
   /** Stable slug used for figure and table file names. */
@@ -249,7 +208,6 @@ export interface ReportModel {
   contributed: ContributedTable[];
 }
 
-const UPSTREAM_STAGES = new Set(['prepare-dataset', 'train-base', 'importance']);
 const isCutAxis = (k: string): boolean => k === 'cut' || k.endsWith('.cut');
 const isSeedAxis = (k: string): boolean => k === 'seed' || k.endsWith('.seed');
 const isNetworkAxis = (k: string): boolean => /(^|\.)(network|networks|device|devices)$/.test(k);
@@ -261,35 +219,40 @@ export function precisionOf(label: string): Precision | null {
   return m ? (m[1]!.toLowerCase() as Precision) : null;
 }
 
-export function buildReportModel(cells: CellRecord[], pipeline: PipelineInfo, contributed: ContributedTable[] = []): ReportModel {
+/**
+ * The report of `cells`. `stages` holds what each stage contributes (src/report/contributions.ts:
+ * loadReports); without it, the built-in stages' contributions.
+ */
+export function buildReportModel(cells: CellRecord[], pipeline: PipelineInfo, stages: ReportingStages = builtinReports): ReportModel {
   const notes: string[] = [];
-  const done = cells.filter((c) => c.state === 'done' && obj(c.metrics) !== null);
-  const groups = buildGroups(cells, notes);
-  const recommendations = buildRecommendations(cells);
+  const sweep = readSweep(cells, stages);
+  const groups = buildGroups(cells, sweep, groupCells(cells, stages), notes);
+  const recommendations = buildRecommendations(sweep.recommendation);
   nameRecommendationsApart(recommendations, groups);
-  markChosenAndPareto(groups, cells);
+  markChosenAndPareto(groups, sweep.recommendation.filter(isDone));
   return {
     pipeline,
-    empty: done.length === 0,
+    empty: !cells.some((c) => c.state === 'done' && obj(c.metrics) !== null),
     groups,
     recommendations,
-    subsetComparisons: cells.filter((c) => c.stage === 'compare-subsets' && c.state === 'done' && obj(c.metrics)).map((c) => readSubsetComparison(c)),
+    subsetComparisons: sweep['subset-comparison'].filter(isDone).map((r) => ({ coords: r.cell.coords, ...r.facts })),
     provenance: buildProvenance(cells, pipeline.run ?? null),
     notes,
-    contributed,
+    contributed: contributedTables(cells, stages),
   };
 }
 
 // ---- groups: one per (model, dataset, class subset) ------------------------------------------
 
-function groupAxes(cells: CellRecord[]): Set<string> {
+/** The coordinates of the cells that define groups (their data, model and importance). */
+function groupAxes(defining: CellRecord[]): Set<string> {
   const axes = new Set<string>();
-  for (const c of cells) if (UPSTREAM_STAGES.has(c.stage)) for (const k of Object.keys(c.coords)) axes.add(k);
+  for (const c of defining) for (const k of Object.keys(c.coords)) axes.add(k);
   return axes;
 }
 
-function buildGroups(cells: CellRecord[], notes: string[]): GroupModel[] {
-  const axes = groupAxes(cells);
+function buildGroups(cells: CellRecord[], sweep: SweepCells, defining: CellRecord[], notes: string[]): GroupModel[] {
+  const axes = groupAxes(defining);
   // Candidate group coordinates: each cell's restriction to the group axes, keeping only the most
   // specific ones (a prepare-dataset cell's coords are a prefix of its model's).
   const seen = new Map<string, Record<string, unknown>>();
@@ -302,8 +265,7 @@ function buildGroups(cells: CellRecord[], notes: string[]): GroupModel[] {
   const groups: GroupModel[] = [];
   const usedIds = new Set<string>();
   for (const coords of specific) {
-    const mine = cells.filter((c) => compatible(c.coords, coords));
-    const group = buildGroup(coords, mine, axes, notes);
+    const group = buildGroup(coords, within(sweep, coords), axes, notes);
     let id = group.id;
     for (let i = 2; usedIds.has(id); i++) id = `${group.id}-${i}`;
     usedIds.add(id);
@@ -312,8 +274,9 @@ function buildGroups(cells: CellRecord[], notes: string[]): GroupModel[] {
   return groups;
 }
 
-function firstDone(cells: CellRecord[], stage: string): CellRecord | undefined {
-  return cells.find((c) => c.stage === stage && c.state === 'done' && obj(c.metrics) !== null);
+/** The first finished reading, else the first of any state. */
+function firstDoneOrAny<F>(reads: Read<F>[]): Read<F> | undefined {
+  return reads.find(isDone) ?? reads[0];
 }
 
 function slug(text: string): string {
@@ -321,36 +284,22 @@ function slug(text: string): string {
   return s === '' ? 'group' : s;
 }
 
-function labelOf(v: unknown, keys: string[]): string | null {
-  for (const k of keys) {
-    const s = str(at(v, k));
-    if (s) return s;
-  }
-  return null;
-}
+function buildGroup(coords: Record<string, unknown>, sweep: SweepCells, axes: Set<string>, notes: string[]): GroupModel {
+  const data: DatasetFacts | undefined = firstDoneOrAny(sweep.dataset)?.facts;
+  const base = firstDoneOrAny(sweep.model);
+  const baseDone: ModelFacts | undefined = base && base.cell.state === 'done' ? base.facts : undefined;
+  const imp = firstDoneOrAny(sweep.importance);
+  const importance = imp?.cell.state === 'done' ? imp.facts : null;
 
-function buildGroup(coords: Record<string, unknown>, cells: CellRecord[], axes: Set<string>, notes: string[]): GroupModel {
-  const dataCell = firstDone(cells, 'prepare-dataset') ?? cells.find((c) => c.stage === 'prepare-dataset');
-  const baseCell = firstDone(cells, 'train-base') ?? cells.find((c) => c.stage === 'train-base');
-  const impCells = cells.filter((c) => c.stage === 'importance');
-  const impCell = impCells.find((c) => c.state === 'done' && obj(c.metrics)) ?? impCells[0];
-  const importance = impCell?.state === 'done' ? readImportance(impCell.metrics) : null;
+  const model = base?.facts.label ?? null;
+  const dataset = data?.label ?? null;
+  const subset = data?.subset ?? null;
+  const classes = data?.classes ?? null;
 
-  const model = modelLabel(baseCell);
-  const dataset = datasetLabel(dataCell);
-  const classesArr0 = strArr(at(dataCell?.metrics, 'classes'));
-  // An explicit list of names says nothing the class list below does not.
-  const subsetSpec = at(dataCell?.params, 'dataset.classes');
-  const subset = classesArr0.length && arr(at(subsetSpec, 'names')).length ? null : subsetLabel(subsetSpec);
-  const classesArr = strArr(at(dataCell?.metrics, 'classes'));
-  const classes = classesArr.length ? classesArr : null;
+  const baseAccuracy = baseDone?.testAccuracy
+    ?? sweep.evaluation.map((r) => (r.cell.state === 'done' ? r.facts.baseAccuracy : null)).find((x) => x !== null) ?? null;
 
-  const evals = cells.filter((c) => c.stage === 'evaluate');
-  const baseAccuracy = numAt(baseCell?.state === 'done' ? baseCell.metrics : undefined, 'testAccuracy')
-    ?? evals.map((c) => numAt(c.state === 'done' ? c.metrics : undefined, 'baseAccuracy')).find((x) => x !== null) ?? null;
-
-  const cutOrder = importance?.cutPoints.length ? importance.cutPoints
-    : strArr(at(baseCell?.state === 'done' ? baseCell.metrics : undefined, 'cutPoints'));
+  const cutOrder = importance?.cutPoints.length ? importance.cutPoints : baseDone?.cutPoints ?? [];
 
   const titleParts = [model ?? 'model ?', dataset ?? 'dataset ?'];
   if (subset) titleParts.push(subset);
@@ -359,7 +308,7 @@ function buildGroup(coords: Record<string, unknown>, cells: CellRecord[], axes: 
   const coordLabel = coordsText(subset || classes ? Object.fromEntries(Object.entries(coords).filter(([k]) => !/(^|\.)classes$/.test(k))) : coords);
   if (coordLabel) titleParts.push(coordLabel);
 
-  const variants = buildVariants(cells, axes, cutOrder, importance, baseAccuracy, notes);
+  const variants = buildVariants(sweep, axes, cutOrder, importance, baseAccuracy, notes);
   const shortParts = [model ?? 'model ?', dataset ?? 'dataset ?'];
   if (subset) shortParts.push(subset);
   else if (classes) shortParts.push(classes.length <= 3 ? classes.join(', ') : `${classes.slice(0, 3).join(', ')}, … (${classes.length} classes)`);
@@ -375,7 +324,7 @@ function buildGroup(coords: Record<string, unknown>, cells: CellRecord[], axes: 
     subset,
     baseAccuracy,
     importance,
-    importanceState: impCell ? impCell.state : 'absent',
+    importanceState: imp ? imp.cell.state : 'absent',
     variants,
   };
 }
@@ -388,72 +337,20 @@ function groupId(model: string | null, dataset: string | null, coords: Record<st
   return `${head}-${c.length <= 24 ? c : hashJson(coords).slice(0, 10)}`;
 }
 
-function modelLabel(cell: CellRecord | undefined): string | null {
-  const named = labelOf(cell?.params, ['model.name', 'model.id']);
-  if (named) return named;
-  const arch = strAt(cell?.params, 'model.arch') ?? strAt(cell?.metrics, 'arch');
-  if (!arch) return null;
-  const width = numAt(cell?.params, 'model.width');
-  return width !== null && width !== 1 ? `${arch} ×${width}` : arch;
+/** A design's cut: its cut coordinate, else what its stage reads (metrics, then params). */
+function cutOf(r: Read<{ cut: string | null }>): string | null {
+  for (const [k, v] of Object.entries(r.cell.coords)) if (isCutAxis(k) && typeof v === 'string') return v;
+  return r.facts.cut;
 }
 
-function datasetLabel(cell: CellRecord | undefined): string | null {
-  const named = labelOf(cell?.params, ['dataset.name', 'dataset.id']);
-  if (named) return named;
-  const kind = strAt(cell?.params, 'dataset.kind');
-  if (!kind) return null;
-  const res = num(at(cell?.params, 'dataset.resolution'));
-  return res !== null ? `${kind} ${res}px` : kind;
+/** A design's seed: its seed coordinate, else its params' seed. */
+function seedOf(r: Read<{ seed: number | null }>): unknown {
+  return Object.entries(r.cell.coords).find(([k]) => isSeedAxis(k))?.[1] ?? r.facts.seed;
 }
 
-function subsetLabel(spec: unknown): string | null {
-  if (!obj(spec)) return null;
-  const ancestor = strAt(spec, 'wordnetAncestor');
-  if (ancestor) return `classes under WordNet ${ancestor}`;
-  const count = numAt(spec, 'count');
-  if (count !== null) return `${count} random classes (seed ${numAt(spec, 'seed') ?? 0})`;
-  const names = arr(at(spec, 'names'));
-  return names.length ? `subset of ${names.length} classes` : null;
-}
-
-function readImportance(m: unknown): ImportanceModel {
-  const cutPoints = strArr(at(m, 'cutPoints'));
-  const rawCui = numArr(at(m, 'cui'));
-  const storedLog = numArr(at(m, 'log10Cui'));
-  const log10Cui = cutPoints.map((_, i) => storedLog[i] ?? log10OrNull(rawCui[i] ?? null));
-  const perClass = arr(at(m, 'perClass')).map((p): PerClassCurve => ({
-    class: str(at(p, 'class')) ?? '?',
-    log10Cui: cutPoints.map((_, i) => log10OrNull(numArr(at(p, 'cui'))[i] ?? null)),
-    candidates: strArr(at(p, 'candidates')),
-    best: str(at(p, 'best')),
-  }));
-  const cde = numArr(at(m, 'cdeBytes'));
-  return {
-    cutPoints,
-    log10Cui,
-    candidates: strArr(at(m, 'candidates')),
-    best: str(at(m, 'best')),
-    cdeBytes: cutPoints.map((_, i) => cde[i] ?? null),
-    cdeCandidates: strArr(at(m, 'cdeCandidates')),
-    target: str(at(m, 'target')),
-    imagesPerClass: at(m, 'imagesPerClass') === 'all' ? 'all' : num(at(m, 'imagesPerClass')),
-    split: str(at(m, 'split')),
-    images: num(at(m, 'images')),
-    // Results from before these options existed were made the one way there was.
-    readPoint: str(at(m, 'readPoint')) ?? 'post-activation',
-    candidateRule: str(at(m, 'candidateRule')) ?? 'strict',
-    perClass,
-  };
-}
-
-function cutOf(c: CellRecord): string | null {
-  for (const [k, v] of Object.entries(c.coords)) if (isCutAxis(k) && typeof v === 'string') return v;
-  return strAt(c.metrics, 'cut') ?? strAt(c.params, 'cut');
-}
-
-function buildVariants(cells: CellRecord[], groupAxesSet: Set<string>, cutOrder: string[], importance: ImportanceModel | null,
+function buildVariants(sweep: SweepCells, groupAxesSet: Set<string>, cutOrder: string[], importance: ImportanceModel | null,
   baseAccuracy: number | null, notes: string[]): VariantModel[] {
-  const design = cells.filter((c) => c.stage === 'evaluate' || c.stage === 'split-retrain');
+  const design = [...sweep.evaluation, ...sweep.retrain].sort((a, b) => a.order - b.order).map((r) => r.cell);
   const variantAxes = new Set<string>();
   for (const c of design) {
     for (const k of Object.keys(c.coords)) {
@@ -468,82 +365,52 @@ function buildVariants(cells: CellRecord[], groupAxesSet: Set<string>, cutOrder:
   if (variants.size === 0) variants.set('[]', {});
   const out: VariantModel[] = [];
   for (const vc of [...variants.values()].sort((a, b) => sortedKeyJson(a).localeCompare(sortedKeyJson(b)))) {
-    const mine = cells.filter((c) => compatible(c.coords, vc));
-    out.push(buildVariant(vc, mine, cutOrder, importance, baseAccuracy, notes));
+    out.push(buildVariant(vc, within(sweep, vc), cutOrder, importance, baseAccuracy, notes));
   }
   return out;
 }
 
-function buildVariant(coords: Record<string, unknown>, cells: CellRecord[], cutOrder: string[], importance: ImportanceModel | null,
+function buildVariant(coords: Record<string, unknown>, sweep: SweepCells, cutOrder: string[], importance: ImportanceModel | null,
   baseAccuracy: number | null, notes: string[]): VariantModel {
-  const evals = cells.filter((c) => c.stage === 'evaluate');
-  const retrains = cells.filter((c) => c.stage === 'split-retrain');
-  const sims = cells.filter((c) => c.stage === 'simulate' && c.state === 'done' && obj(c.metrics));
+  const evals = sweep.evaluation;
+  const retrains = sweep.retrain;
 
   // Designs simulated on each network (precision × cut).
-  const designs: DesignPoint[] = [];
-  for (const s of sims) {
-    // A simulate cell may cover several networks and devices: each design names its own.
-    const network = strAt(s.metrics, 'network') ?? '?';
-    const device = strAt(s.metrics, 'device');
-    for (const d of arr(at(s.metrics, 'designs'))) {
-      const cut = str(at(d, 'cut'));
-      if (!cut) continue;
-      const e2e = Object.fromEntries(PERCENTILES.map((p) => [p, numAt(d, `endToEndMs.${p}`)])) as Record<Percentile, number | null>;
-      designs.push({
-        id: str(at(d, 'id')),
-        kind: str(at(d, 'kind')) ?? 'split',
-        variant: str(at(d, 'variant')) ?? '',
-        network: str(at(d, 'network')) ?? network,
-        device: str(at(d, 'device')) ?? device,
-        cut,
-        precision: str(at(d, 'precision')) ?? '?',
-        payloadBytes: num(at(d, 'payloadBytes')),
-        deviceMs: num(at(d, 'deviceMs')),
-        transferP50: numAt(d, 'transferMs.p50'),
-        serverMs: num(at(d, 'serverMs')),
-        e2eP50: e2e.p50,
-        e2eP95: e2e.p95,
-        e2e,
-        frameLossRate: num(at(d, 'frameLossRate')),
-        simulator: str(at(d, 'simulator')),
-        accuracy: num(at(d, 'accuracy')),
-        pareto: null,
-        chosenBy: [],
-      });
-    }
-  }
+  const designs: DesignPoint[] = sweep.designs.filter(isDone).flatMap((r) => r.facts.map((d) => ({
+    id: d.id, kind: d.kind, variant: d.variant, network: d.network, device: d.device, cut: d.cut, precision: d.precision,
+    payloadBytes: d.payloadBytes, deviceMs: d.deviceMs, transferP50: d.transferP50, serverMs: d.serverMs,
+    e2eP50: d.e2e.p50, e2eP95: d.e2e.p95, e2e: d.e2e, frameLossRate: d.frameLossRate, simulator: d.simulator, accuracy: d.accuracy,
+    pareto: null, chosenBy: [],
+  })));
   const networks = [...new Set(designs.map((d) => d.network))].sort();
   const precisions = [...new Set(designs.filter((d) => d.kind === 'split').map((d) => d.precision))].sort();
   const mainPrecision = precisions.find((p) => precisionOf(p) === 'fp32') ?? precisions[0] ?? null;
 
   // Every cut named anywhere, in forward order; cuts unknown to the importance cell go last.
   const cuts = [...cutOrder];
-  for (const c of [...evals, ...retrains]) {
-    const cut = cutOf(c);
+  for (const r of [...evals, ...retrains]) {
+    const cut = cutOf(r);
     if (cut && !cuts.includes(cut)) cuts.push(cut);
   }
 
   const rows: CutRow[] = cuts.map((cut, index) => {
-    const ev = evals.filter((c) => cutOf(c) === cut);
-    const rt = retrains.filter((c) => cutOf(c) === cut);
-    const evDone = ev.filter((c) => c.state === 'done' && obj(c.metrics));
-    const ms = evDone.map((c) => c.metrics);
-    const accuracy = stat(ms.map((m) => numAt(m, 'accuracy')));
-    const quantized = Object.fromEntries(PRECISIONS.map((p) => [p, stat(ms.map((m) => numAt(m, `quantizedAccuracy.${p}`)))])) as Record<Precision, Stat | null>;
-    const firstBytes = (p: string): number | null => ms.map((m) => numAt(m, p)).find((x) => x !== null) ?? null;
+    const ev = evals.filter((r) => cutOf(r) === cut);
+    const rt = retrains.filter((r) => cutOf(r) === cut);
+    const both = [...ev.map((r) => r.cell), ...rt.map((r) => r.cell)];
+    const ms = ev.filter(isDone).map((r) => r.facts);
+    const accuracy = stat(ms.map((m) => m.accuracy));
+    const quantized = Object.fromEntries(PRECISIONS.map((p) => [p, stat(ms.map((m) => m.quantized[p]))])) as Record<Precision, Stat | null>;
+    const firstBytes = (p: keyof CutRow['bytes']): number | null => ms.map((m) => m.bytes[p]).find((x) => x !== null) ?? null;
     const impIdx = importance ? importance.cutPoints.indexOf(cut) : -1;
-    const errors = [...ev, ...rt].filter((c) => c.state === 'failed' && c.error).map((c) => `${c.instance}: ${c.error}`);
+    const errors = both.filter((c) => c.state === 'failed' && c.error).map((c) => `${c.instance}: ${c.error}`);
     const expectedCells = Math.max(ev.length, rt.length);
     let status: CutStatus;
     if (expectedCells === 0) status = 'not-swept';
-    else if (evDone.length === expectedCells) status = 'done';
-    else if (evDone.length > 0) status = 'partial';
-    else if ([...ev, ...rt].some((c) => c.state === 'failed')) status = 'failed';
+    else if (ms.length === expectedCells) status = 'done';
+    else if (ms.length > 0) status = 'partial';
+    else if (both.some((c) => c.state === 'failed')) status = 'failed';
     else status = 'missing';
-    const seeds = [...new Set([...ev, ...rt].map((c) => Object.entries(c.coords).find(([k]) => isSeedAxis(k))?.[1] ?? at(c.params, 'seed'))
-      .filter((x): x is number => typeof x === 'number'))].sort((a, b) => a - b);
-    const meanOf = (path: string): number | null => stat(ms.map((m) => numAt(m, path)))?.mean ?? null;
+    const seeds = [...new Set([...ev.map(seedOf), ...rt.map(seedOf)].filter((x): x is number => typeof x === 'number'))].sort((a, b) => a - b);
     const latency: Record<string, number | null> = {};
     for (const n of networks) {
       // Mean over the designs of this cut (one per seed and device): compute barely differs between seeds.
@@ -557,19 +424,19 @@ function buildVariant(coords: Record<string, unknown>, cells: CellRecord[], cutO
       isplitBest: importance?.best === cut,
       cdeCandidate: importance ? importance.cdeCandidates.includes(cut) : null,
       bytes: {
-        raw: firstBytes('payload.bytes.raw.fp32') ?? (impIdx >= 0 ? importance!.cdeBytes[impIdx] ?? null : null),
-        fp32: firstBytes('payload.bytes.bottleneck.fp32'),
-        fp16: firstBytes('payload.bytes.bottleneck.fp16'),
-        int8: firstBytes('payload.bytes.bottleneck.int8'),
+        raw: firstBytes('raw') ?? (impIdx >= 0 ? importance!.cdeBytes[impIdx] ?? null : null),
+        fp32: firstBytes('fp32'),
+        fp16: firstBytes('fp16'),
+        int8: firstBytes('int8'),
       },
       accuracy,
       deltaFromBase: accuracy && baseAccuracy !== null ? accuracy.mean - baseAccuracy : null,
       quantized,
-      deviceMs: meanOf('device.timeMs.p50'),
-      serverMs: meanOf('server.timeMs.p50'),
+      deviceMs: stat(ms.map((m) => m.deviceMs))?.mean ?? null,
+      serverMs: stat(ms.map((m) => m.serverMs))?.mean ?? null,
       latency,
       status,
-      doneCells: evDone.length,
+      doneCells: ms.length,
       expectedCells,
       errors,
       seeds,
@@ -587,7 +454,6 @@ function buildVariant(coords: Record<string, unknown>, cells: CellRecord[], cutO
   const unknownAcc = designs.filter((d) => d.accuracy === null).length;
   if (unknownAcc > 0) notes.push(`${unknownAcc} simulated design(s) have no retrained accuracy in the store and are left out of the accuracy–latency figure.`);
 
-  const validation = cells.filter((c) => c.stage === 'validate' && c.state === 'done' && obj(c.metrics)).map((c) => readValidation(c));
   return {
     coords,
     label: coordsText(coords) || 'all settings',
@@ -596,121 +462,41 @@ function buildVariant(coords: Record<string, unknown>, cells: CellRecord[], cutO
     mainPrecision,
     designs,
     latencyPercentile: 'p50',
-    validation,
-  };
-}
-
-function ci(v: unknown): [number | null, number | null] {
-  const a = numArr(v);
-  return [a[0] ?? null, a[1] ?? null];
-}
-
-function readValidation(c: CellRecord): ValidationModel {
-  const m = c.metrics;
-  const cuts = strArr(at(m, 'cuts'));
-  const points = arr(at(m, 'calibration.points'));
-  const fitX = numArr(at(m, 'calibration.fit.log10Cui'));
-  const fitY = numArr(at(m, 'calibration.fit.accuracy'));
-  const fit = fitX.flatMap((x, i) => (x !== null && fitY[i] !== null && fitY[i] !== undefined ? [{ log10Cui: x, accuracy: fitY[i]! }] : []));
-  return {
-    coords: c.coords,
-    isplitRank: numAt(m, 'isplitRank'),
-    isplitBestOverall: strAt(m, 'isplitBestOverall'),
-    cdeChoice: strAt(m, 'regret.cdeChoice'),
-    oracleCut: strAt(m, 'regret.oracleCut'),
-    regretPrecision: strAt(m, 'regret.precision'),
-    baselineLooMae: numAt(m, 'calibration.baselineLooMae'),
-    fit,
-    spearman: { value: numAt(m, 'spearman.value'), ci95: ci(at(m, 'spearman.ci95')) },
-    kendall: { value: numAt(m, 'kendall.value'), ci95: ci(at(m, 'kendall.ci95')) },
-    isplitBest: strAt(m, 'isplitBest'),
-    retrainedBest: strAt(m, 'retrainedBest'),
-    hit: bool(at(m, 'hit')),
-    regretIsplit: numAt(m, 'regret.isplit'),
-    regretCde: numAt(m, 'regret.cde'),
-    payloadBudgetBytes: numAt(m, 'regret.payloadBudgetBytes'),
-    looMae: numAt(m, 'calibration.looMae'),
-    calibration: points.map((p, i) => ({
-      cut: str(at(p, 'cut')) ?? cuts[i] ?? null,
-      log10Cui: log10OrNull(num(at(p, 'cui'))),
-      predicted: num(at(p, 'predicted')),
-      actual: num(at(p, 'actual')),
-    })),
-  };
-}
-
-function readSubsetComparison(c: CellRecord): SubsetComparisonModel {
-  const m = c.metrics;
-  return {
-    coords: c.coords,
-    subsets: arr(at(m, 'subsets')).map((x) => ({
-      label: str(at(x, 'label')) ?? '?', isplitBest: str(at(x, 'isplitBest')), retrainedBest: str(at(x, 'retrainedBest')),
-      hit: bool(at(x, 'hit')), spearman: num(at(x, 'spearman')),
-    })),
-    isplitBestMoves: bool(at(m, 'isplitBestMoves')),
-    retrainedBestMoves: bool(at(m, 'retrainedBestMoves')),
-    moveAgreement: num(at(m, 'moveAgreement')),
-    hitRate: num(at(m, 'hitRate')),
+    validation: sweep.validation.filter(isDone).map((r) => ({ coords: r.cell.coords, ...r.facts })),
   };
 }
 
 // ---- recommendations --------------------------------------------------------------------------
 
-function summarizeDesign(d: unknown, percentile: Percentile): DesignSummary {
-  const p50 = numAt(d, 'endToEndMs.p50') ?? num(at(d, 'endToEndMs')) ?? num(at(d, 'latencyMs'));
+function summarizeDesign(d: DesignRef, percentile: Percentile): DesignSummary {
   return {
-    id: str(at(d, 'id')),
-    network: str(at(d, 'network')),
-    cut: str(at(d, 'cut')),
-    precision: str(at(d, 'precision')),
-    variant: str(at(d, 'variant')),
-    accuracy: num(at(d, 'accuracy')),
-    e2eP50: p50,
-    latency: numAt(d, `endToEndMs.${percentile}`) ?? (percentile === 'p50' ? p50 : null),
+    id: d.id, network: d.network, cut: d.cut, precision: d.precision, variant: d.variant, accuracy: d.accuracy,
+    e2eP50: d.e2e.p50, latency: d.e2e[percentile],
   };
 }
 
-function percentileOf(requirements: unknown): Percentile {
-  const p = strAt(requirements, 'latencyPercentile');
-  return p && (PERCENTILES as string[]).includes(p) ? (p as Percentile) : 'p95';
-}
-
-function recommendationLabel(c: CellRecord): string {
-  const own = Object.entries(c.coords).filter(([k]) => isRequirementsAxis(k));
+function recommendationLabel(r: Read<RecommendationFacts>): string {
+  const own = Object.entries(r.cell.coords).filter(([k]) => isRequirementsAxis(k));
   if (own.length) return own.map(([, v]) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
-  return strAt(c.params, 'requirements.name') ?? strAt(c.params, 'requirements.description')
-    ?? strAt(c.metrics, 'requirements.name') ?? strAt(c.metrics, 'requirements.description') ?? c.instance;
+  return r.facts.name ?? r.cell.instance;
 }
 
-function buildRecommendations(cells: CellRecord[]): RecommendationModel[] {
-  return cells.filter((c) => c.stage === 'recommend').map((c) => {
-    const m = c.state === 'done' ? c.metrics : undefined;
-    const chosen = at(m, 'chosen');
-    const requirements = obj(at(m, 'requirements')) ?? obj(at(c.params, 'requirements'));
-    const percentile = percentileOf(requirements);
+function buildRecommendations(recs: Read<RecommendationFacts>[]): RecommendationModel[] {
+  return recs.map((r) => {
+    const f = r.facts;
     return {
-      label: recommendationLabel(c),
-      coords: c.coords,
-      state: c.state,
-      error: c.error ?? null,
-      requirements,
-      percentile,
-      summary: strAt(m, 'summary'),
-      chosen: obj(chosen) ? summarizeDesign(chosen, percentile) : null,
-      binding: strAt(m, 'binding'),
-      relax: arr(at(m, 'bindingDetail')).map((b) => ({
-        constraint: str(at(b, 'constraint')) ?? '?', relaxTo: num(at(b, 'relaxTo')), admitsIfRelaxed: num(at(b, 'admitsIfRelaxed')),
-      })),
-      feasibleCount: m ? arr(at(m, 'feasible')).length : null,
-      rejected: arr(at(m, 'rejected')).map((r) => ({
-        design: summarizeDesign(at(r, 'design'), percentile),
-        violations: arr(at(r, 'violations')).map((v) => ({
-          constraint: str(at(v, 'constraint')) ?? '?',
-          limit: num(at(v, 'limit')),
-          actual: num(at(v, 'actual')),
-          by: num(at(v, 'by')),
-        })),
-      })),
+      label: recommendationLabel(r),
+      coords: r.cell.coords,
+      state: r.cell.state,
+      error: r.cell.error ?? null,
+      requirements: f.requirements,
+      percentile: f.percentile,
+      summary: f.summary,
+      chosen: f.chosen ? summarizeDesign(f.chosen, f.percentile) : null,
+      binding: f.binding,
+      relax: f.relax,
+      feasibleCount: f.feasibleCount,
+      rejected: f.rejected.map((x) => ({ design: summarizeDesign(x.design, f.percentile), violations: x.violations })),
     };
   });
 }
@@ -730,29 +516,24 @@ function nameRecommendationsApart(recs: RecommendationModel[], groups: GroupMode
   }
 }
 
-/** Mark designs on the recorded Pareto fronts and those chosen by a requirements block. */
-function markChosenAndPareto(groups: GroupModel[], cells: CellRecord[]): void {
-  const recs = cells.filter((c) => c.stage === 'recommend' && c.state === 'done' && obj(c.metrics));
+/** Mark designs on the recorded Pareto fronts and those chosen by a requirements block (finished recommendations). */
+function markChosenAndPareto(groups: GroupModel[], recs: Read<RecommendationFacts>[]): void {
   for (const g of groups) {
     for (const v of g.variants) {
-      const mine = recs.filter((r) => compatible(r.coords, g.coords) && compatible(r.coords, v.coords));
+      const mine = recs.filter((r) => compatible(r.cell.coords, g.coords) && compatible(r.cell.coords, v.coords));
       if (mine.length === 0) continue;
-      v.latencyPercentile = percentileOf(at(mine[0]!.metrics, 'requirements'));
+      v.latencyPercentile = mine[0]!.facts.recordedPercentile;
       // Designs match by id when both carry one, else by what they are.
-      const same = (d: DesignPoint, x: unknown, network: string | null): boolean => {
-        const id = str(at(x, 'id'));
-        if (id !== null && d.id !== null) return id === d.id;
-        return str(at(x, 'cut')) === d.cut && str(at(x, 'precision')) === d.precision && (network ?? str(at(x, 'network')) ?? d.network) === d.network
-          && (str(at(x, 'variant')) ?? d.variant) === d.variant;
+      const same = (d: DesignPoint, x: DesignRef, network: string | null): boolean => {
+        if (x.id !== null && d.id !== null) return x.id === d.id;
+        return x.cut === d.cut && x.precision === d.precision && (network ?? x.network ?? d.network) === d.network
+          && (x.variant ?? d.variant) === d.variant;
       };
       for (const d of v.designs) {
-        d.pareto = mine.some((r) => {
-          const fronts = obj(at(r.metrics, 'pareto')) ?? {};
-          return arr(fronts[d.network]).some((x) => same(d, x, d.network));
-        });
+        d.pareto = mine.some((r) => Object.hasOwn(r.facts.pareto, d.network) && r.facts.pareto[d.network]!.some((x) => same(d, x, d.network)));
         for (const r of mine) {
-          const chosen = at(r.metrics, 'chosen');
-          if (obj(chosen) && same(d, chosen, str(at(chosen, 'network')))) d.chosenBy.push(recommendationLabel(r));
+          const chosen = r.facts.chosen;
+          if (chosen && same(d, chosen, chosen.network)) d.chosenBy.push(recommendationLabel(r));
         }
       }
     }

@@ -1,60 +1,7 @@
-// Tolerant readers for stored metrics. The report must survive partial or older result shapes:
-// a value that is absent or malformed reads as null (shown as missing), never as zero.
+// Values of the report model: the tolerant readers of stored JSON (src/util/tolerant.ts), summary
+// statistics and coordinate labels.
 
-export type Json = Record<string, unknown>;
-
-export function obj(v: unknown): Json | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null;
-}
-
-export function num(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-export function str(v: unknown): string | null {
-  return typeof v === 'string' ? v : null;
-}
-
-export function bool(v: unknown): boolean | null {
-  return typeof v === 'boolean' ? v : null;
-}
-
-export function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-export function strArr(v: unknown): string[] {
-  return arr(v).filter((x): x is string => typeof x === 'string');
-}
-
-/** Numbers of an array, keeping positions: a non-number becomes null. */
-export function numArr(v: unknown): (number | null)[] {
-  return arr(v).map(num);
-}
-
-/** Walk a dotted path through nested objects. */
-export function at(v: unknown, path: string): unknown {
-  let cur: unknown = v;
-  for (const part of path.split('.')) {
-    const o = obj(cur);
-    if (!o) return undefined;
-    cur = o[part];
-  }
-  return cur;
-}
-
-export function numAt(v: unknown, path: string): number | null {
-  return num(at(v, path));
-}
-
-export function strAt(v: unknown, path: string): string | null {
-  return str(at(v, path));
-}
-
-/** log10 of a positive number; zero, negative or missing values have no logarithm (null). */
-export function log10OrNull(v: number | null): number | null {
-  return v !== null && v > 0 ? Math.log10(v) : null;
-}
+export { type Json, obj, num, str, bool, arr, strArr, numArr, at, numAt, strAt, log10OrNull } from '../util/tolerant.js';
 
 export interface Stat {
   mean: number;

@@ -57,17 +57,6 @@ export interface StageOutput<M extends object = Record<string, unknown>> {
   metrics: M;
 }
 
-/**
- * What a stage contributes to the report: one table, a row per finished cell, from its typed
- * metrics. A new stage reaches the report by declaring `metrics` and this; nothing in
- * src/report names it.
- */
-export interface StageReport<M> {
-  title: string;
-  columns: { label: string; numeric?: boolean }[];
-  row(metrics: M, coords: Record<string, unknown>): (string | number | null)[];
-}
-
 export interface PlanContext {
   /** Folder holding the pipeline file, for resolving relative paths. */
   pipelineDir: string;
@@ -107,10 +96,9 @@ export interface StageDefinition<P = any, M extends object = Record<string, unkn
   /**
    * TypeBox schema of the metrics `run` returns (src/stages/metrics.ts): checked before
    * result.json is written, read by downstream stages through `upstreamMetrics`, and the source
-   * of the "Result shapes" section of docs/ARCHITECTURE.md.
+   * of the "Result shapes" section of docs/ARCHITECTURE.md. What the report shows of them is
+   * declared beside the definition, in the stage folder's report.ts (src/stages/report.ts).
    */
   metrics?: TSchema;
-  /** Its table in the report (read with the metrics checked against `metrics`). */
-  report?: StageReport<M>;
   run(ctx: StageContext<P>): Promise<StageOutput<M>>;
 }

@@ -122,7 +122,8 @@ export function sweepFixture(o: FixtureOptions = {}): CellRecord[] {
   // (src/netsim/designs.ts): one per (evaluate cell × precision × network), plus baselines.
   interface D { id: string; kind: string; cut: string; precision: string; variant: string; network: string; device: string; server: string;
     accuracy: number | null; payloadBytes: number; deviceMs: number; transferMs: Record<string, number>; serverMs: number;
-    endToEndMs: { p50: number; p95: number; p99: number; mean: number }; frameLossRate: number; simulator: string }
+    endToEndMs: { p50: number; p95: number; p99: number; mean: number }; frameLossRate: number;
+    deviceMemoryBytes: number; deviceMemoryLimitBytes: number; simulator: string }
   const pct = (x: number) => ({ p50: x, p95: x * 1.3, p99: x * 1.6, mean: x * 1.1 });
   const designs: D[] = [];
   networks.forEach((network, k) => {
@@ -133,15 +134,18 @@ export function sweepFixture(o: FixtureOptions = {}): CellRecord[] {
         const transfer = bytes / (k === 0 ? 5000 : 800);
         designs.push({ id: `${e.cut}[seed=${e.seed}]/${precision}@${network}`, kind: 'split', cut: e.cut, precision, variant: `seed=${e.seed}`, network,
           device: 'raspberry-pi-4', server: 'server-gpu', accuracy: e.acc - (precision === 'int8' ? 0.012 : 0), payloadBytes: bytes, deviceMs: 2 + i,
-          transferMs: pct(transfer), serverMs: 1, endToEndMs: pct(2 + i + transfer + 1), frameLossRate: 0, simulator: 'analytic' });
+          transferMs: pct(transfer), serverMs: 1, endToEndMs: pct(2 + i + transfer + 1), frameLossRate: 0,
+          deviceMemoryBytes: 4_000_000 + i * 100_000, deviceMemoryLimitBytes: 4 * 2 ** 30, simulator: 'analytic' });
       }
     }
     if (evalDone.length) {
       designs.push({ id: `local@${network}`, kind: 'local', cut: 'all-on-device', precision: 'none', variant: '', network, device: 'raspberry-pi-4', server: 'server-gpu',
-        accuracy: 0.72, payloadBytes: 0, deviceMs: 30, transferMs: pct(0), serverMs: 0, endToEndMs: pct(30), frameLossRate: 0, simulator: 'analytic' });
+        accuracy: 0.72, payloadBytes: 0, deviceMs: 30, transferMs: pct(0), serverMs: 0, endToEndMs: pct(30), frameLossRate: 0,
+        deviceMemoryBytes: 60_000_000, deviceMemoryLimitBytes: 4 * 2 ** 30, simulator: 'analytic' });
       const t = 3072 / (k === 0 ? 5000 : 800);
       designs.push({ id: `remote@${network}`, kind: 'remote', cut: 'all-on-server', precision: 'uint8', variant: '', network, device: 'raspberry-pi-4', server: 'server-gpu',
-        accuracy: 0.72, payloadBytes: 3072, deviceMs: 0, transferMs: pct(t), serverMs: 2, endToEndMs: pct(t + 2), frameLossRate: 0, simulator: 'analytic' });
+        accuracy: 0.72, payloadBytes: 3072, deviceMs: 0, transferMs: pct(t), serverMs: 2, endToEndMs: pct(t + 2), frameLossRate: 0,
+        deviceMemoryBytes: 0, deviceMemoryLimitBytes: 4 * 2 ** 30, simulator: 'analytic' });
     }
   });
   if (networks.length) {

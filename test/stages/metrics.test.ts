@@ -9,7 +9,7 @@ import { EvaluateMetrics } from '../../src/stages/evaluate/metrics.js';
 import { loadStage, stageNames } from '../../src/pipeline/registry.js';
 import { cell, FIXTURE_STAGES, plan, tempDir } from '../exec/helpers.js';
 import { openStore } from '../../src/store/store.js';
-import { buildDocument, buildReportModel, contributedTables } from '../../src/report/index.js';
+import { buildDocument, buildReportModel, contributedTables, loadReports } from '../../src/report/index.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 
 describe('typed stage results', function () {
@@ -45,19 +45,20 @@ describe('typed stage results', function () {
     store.close();
     const saved = process.env.SEI_STAGE_PATH;
     process.env.SEI_STAGE_PATH = FIXTURE_STAGES;
-    let tables;
+    // A result written before the stage declared this shape is left out, and said so.
+    const old = { ...cells.find((c) => c.instance === 'good')!, instance: 'older', metrics: { score: 'high', label: 'b' } };
+    let reports;
     try {
-      // A result written before the stage declared this shape is left out, and said so.
-      const old = { ...cells.find((c) => c.instance === 'good')!, instance: 'older', metrics: { score: 'high', label: 'b' } };
-      tables = await contributedTables([...cells, old]);
+      reports = await loadReports([...cells, old]);
     } finally {
       if (saved === undefined) delete process.env.SEI_STAGE_PATH; else process.env.SEI_STAGE_PATH = saved;
     }
+    const tables = contributedTables([...cells, old], reports);
     assert.equal(tables.length, 1);
     assert.deepEqual(tables[0]!.rows.sort(), [['a', 0.5], ['c', 0.25]]);
     assert.equal(tables[0]!.refused.length, 1);
     assert.match(tables[0]!.refused[0]!, /^older [0-9a-f]{12}: \/score: Expected number$/);
-    const md = renderMarkdown(buildDocument(buildReportModel(cells, { name: 'typed' }, tables)), (id) => `${id}.svg`);
+    const md = renderMarkdown(buildDocument(buildReportModel([...cells, old], { name: 'typed' }, reports)), (id) => `${id}.svg`);
     assert.match(md, /## Scores/);
     assert.match(md, /\| Label \| Score \|/);
     assert.match(md, /\| a \| 0\.5 \|/);
@@ -77,13 +78,13 @@ describe('typed stage results', function () {
     assert.deepEqual(metricsProblems(EvaluateMetrics.properties.baseAccuracy, NaN), []);
   });
 
-  it('every built-in stage that others read declares its metrics', async () => {
+  it('every built-in stage declares its metrics', async () => {
     const saved = process.env.SEI_STAGE_PATH;
     delete process.env.SEI_STAGE_PATH;
     try {
       const declared: string[] = [];
       for (const name of stageNames()) if ((await loadStage(name)).metrics) declared.push(name);
-      assert.deepEqual(declared, ['evaluate', 'importance', 'prepare-dataset', 'split-retrain', 'train-base', 'validate']);
+      assert.deepEqual(declared, stageNames());
     } finally {
       if (saved === undefined) delete process.env.SEI_STAGE_PATH; else process.env.SEI_STAGE_PATH = saved;
     }

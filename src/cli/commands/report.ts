@@ -48,7 +48,7 @@ export function register(program: Command): void {
             done: run.done, failed: run.failed, planHash: run.planHash, file: run.file };
           if (run.endedAt) info.run.endedAt = run.endedAt;
         }
-        model = report.buildReportModel(cells, info, await report.contributedTables(cells));
+        model = report.buildReportModel(cells, info, await report.loadReports(cells));
       } finally {
         store.close();
       }

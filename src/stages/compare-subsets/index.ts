@@ -5,6 +5,7 @@ import type { StageDefinition } from '../types.js';
 import { gatheredInput, upstreamMetrics } from '../metrics.js';
 import { ValidateMetricsSchema } from '../validate/metrics.js';
 import type { SubsetComparison } from './compute.js';
+import { CompareSubsetsMetrics } from './metrics.js';
 
 const Params = Type.Object({}, { additionalProperties: false });
 
@@ -12,6 +13,7 @@ const stage: StageDefinition<Static<typeof Params>, SubsetComparison> = {
   name: 'compare-subsets',
   description: 'How the best cut moves between class subsets, predicted (I-SPLIT) and retrained',
   params: Params,
+  metrics: CompareSubsetsMetrics,
   inputs: {
     validations: { kind: 'many', minItems: 2, description: 'validate cells gathered over the class-subset axis' },
   },

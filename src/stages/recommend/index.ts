@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Recommendation } from '../../netsim/recommend.js';
 import type { StageDefinition } from '../types.js';
 import { RequirementsSchema } from '../../netsim/recommend.js';
+import { RecommendMetrics } from './metrics.js';
 
 const Params = Type.Object({
   requirements: Type.Optional(RequirementsSchema),
@@ -17,6 +18,7 @@ const stage: StageDefinition<RecommendParams, Recommendation> = {
   name: 'recommend',
   description: 'Pick the design that meets the QoS requirements; Pareto front per network; reasons for every rejection',
   params: Params,
+  metrics: RecommendMetrics,
   inputs: {
     simulations: { kind: 'many', description: 'simulate cells (gather over their axes, or gather: [] for one)' },
   },

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { deviceProblems, knownProfiles, networkProblems, profilePath } from '../../netsim/profiles.js';
 import { scenarioSourcePath } from '../../netsim/ns3.js';
 import { Params, type SimulateParams } from './params.js';
+import { SimulateMetrics } from './metrics.js';
 
 export type { SimulateParams } from './params.js';
 export { profileRoot } from './params.js';
@@ -14,6 +15,7 @@ const stage: StageDefinition<SimulateParams> = {
   name: 'simulate',
   description: 'End-to-end latency (device + network + server) of every evaluated design and the baselines, per network and device',
   params: Params,
+  metrics: SimulateMetrics,
   inputs: {
     evaluations: { kind: 'many', description: 'evaluate cells gathered over the cut (and bottleneck) axes' },
     dataset: { kind: 'one', optional: true, description: 'the prepare-dataset cell, for the raw input size of remote computing' },
