@@ -49,7 +49,7 @@ async function measure(label: string, texts: number, repeats: number, dir: strin
 
 /** The external-input index: first hash of a dataset-like tree, then unchanged re-hashes. */
 async function measureIndex(files: number, dir: string): Promise<void> {
-  const { FileIndex } = await import('../src/pipeline/file-index.js');
+  const { FileIndex } = await import('../src/store/file-index.js');
   const root = join(dir, 'dataset');
   for (let c = 0; c < 100; c++) mkdirSync(join(root, `class${c}`), { recursive: true });
   for (let i = 0; i < files; i++) writeFileSync(join(root, `class${i % 100}`, `img${i}.png`), `image bytes ${i}`);

@@ -3,67 +3,28 @@
 // finished output folder into the store before recording it done. Running the same plan again
 // finishes whatever is missing: failed and interrupted cells run again, done ones are reused.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { UsageError } from '../util/errors.js';
 import type { NotCachedReason, Plan, PlannedCell } from '../pipeline/types.js';
-import type { ProgressEvent, UpstreamOutput } from '../stages/types.js';
-import { writeArtifactRecord } from '../store/artifact-record.js';
+import type { UpstreamOutput } from '../stages/types.js';
 import { diskFullAt, diskReserveBytes, ensureFreeSpace, folderBytes, isDiskFullError, isOutOfSpace, type DiskFullError } from '../util/disk-space.js';
-import type { Manifest } from '../store/manifest.js';
-import { adoptArtifacts, listArtifactFolders, rebuildIndex, type RebuildResult } from '../store/rebuild.js';
-import { describeLock, openStore, type LockInfo, type Store } from '../store/store.js';
-import { fsyncDir } from '../util/atomic.js';
+import { cleanTmp } from '../store/promote.js';
+import { openStore, type Store } from '../store/store.js';
 import { hashJson } from '../util/hash.js';
-import { assessPlan } from './assess.js';
+import { commitCell } from './commit.js';
+import { dependencyGraph } from './dependencies.js';
 import { LocalExecutor } from './local.js';
-import { awaitOrphanedWorkers } from './orphans.js';
 import { runProvenance } from './provenance.js';
+import { recoverAndAssess } from './recover.js';
+import { holdLock } from './run-lock.js';
 import type { CellResult, CellSpec, Executor } from './types.js';
 
-/** Another live run holds the store. */
-export class StoreBusyError extends UsageError {
-  constructor(readonly holder: LockInfo, storeDir: string) {
-    super(`the store ${storeDir} is in use by ${describeLock(holder)}; wait for it to finish, or use another --store`);
-    this.name = 'StoreBusyError';
-  }
-}
+export { StoreBusyError } from './run-lock.js';
 
-export type RunEvent =
-  | { type: 'start'; runId: string; pipeline: string; total: number; cached: number; toRun: number; jobs: number; logDir: string }
-  | { type: 'takeover'; previous: LockInfo; interrupted: number }
-  /** The database had lost cells whose artifact folders were there: indexed from the folders. */
-  | { type: 'reindexed'; rebuilt?: RebuildResult; adopted: number }
-  | { type: 'damaged'; cell: PlannedCell; detail: string }
-  | { type: 'cell-start'; cell: PlannedCell; attempt: number; logPath: string; pid?: number }
-  | { type: 'cell-progress'; cell: PlannedCell; event: ProgressEvent }
-  | { type: 'cell-done'; cell: PlannedCell; durationMs: number; attempt: number }
-  | { type: 'cell-failed'; cell: PlannedCell; failure: string; error: string; logPath: string; attempt: number; willRetry: boolean }
-  | { type: 'cell-blocked'; cell: PlannedCell; blockedBy: PlannedCell }
-  | { type: 'end'; summary: RunSummary };
-
-export interface RunSummary {
-  runId: string;
-  pipeline: string;
-  total: number;
-  cached: number;
-  /** Cells completed in this run. */
-  done: number;
-  failed: number;
-  /** Not run because an upstream cell failed. */
-  blocked: number;
-  /** Started and then stopped (fail-fast, cancellation). */
-  interrupted: number;
-  /** Never started (fail-fast, cancellation). */
-  notStarted: number;
-  failures: { cellId: string; instance: string; coords: Record<string, unknown>; error: string; logPath: string }[];
-  durationMs: number;
-  /** Set when a full disk stopped the run: where, and how much room was needed. */
-  diskFull?: { message: string; path: string; neededBytes?: number; freeBytes?: number };
-  /** 0 every cell done, 1 otherwise, 3 (DISK_FULL_EXIT_CODE) stopped by a full disk. */
-  exitCode: 0 | 1 | 3;
-}
+export type { RunEvent, RunSummary } from './run-events.js';
+import type { RunEvent, RunSummary } from './run-events.js';
 
 export interface RunPlanOptions {
   /** An open, writable store, or the folder of one (opened and closed here). */
@@ -90,9 +51,6 @@ export interface RunPlanOptions {
   verify?: boolean;
 }
 
-const DEFAULT_STALE_MS = 30_000;
-const DEFAULT_HEARTBEAT_MS = 2_000;
-
 function newRunId(): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${t}-${randomBytes(3).toString('hex')}`;
@@ -115,28 +73,6 @@ function cellSettings(plan: Plan, cell: PlannedCell): Record<string, unknown> {
 
 function toUpstream(cell: PlannedCell, dir: string, metrics: Record<string, unknown>): UpstreamOutput {
   return { cellId: cell.id, stage: cell.stage, instance: cell.instance, coords: cell.coords, params: cell.params, dir, metrics };
-}
-
-/** Remove whatever a dead run left in tmp/ (we hold the lock, so nobody is writing there). */
-function cleanTmp(store: Store): void {
-  if (!existsSync(store.tmpDir)) return;
-  for (const entry of readdirSync(store.tmpDir)) rmSync(join(store.tmpDir, entry), { recursive: true, force: true });
-}
-
-/** Atomically move a finished output folder to its content-addressed place. */
-function promote(store: Store, outDir: string, key: string): string {
-  const rel = store.objectRel(key);
-  const final = store.abs(rel);
-  if (existsSync(final)) {
-    // A damaged or unrecorded copy from before: move it aside first, so the rename stays atomic.
-    const trash = join(store.tmpDir, `trash-${key.slice(0, 12)}-${randomBytes(3).toString('hex')}`);
-    renameSync(final, trash);
-    rmSync(trash, { recursive: true, force: true });
-  }
-  mkdirSync(dirname(final), { recursive: true });
-  renameSync(outDir, final);
-  fsyncDir(dirname(final));
-  return rel;
 }
 
 export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunSummary> {
@@ -163,57 +99,14 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
   const emit = (e: RunEvent): void => { try { options.onEvent?.(e); } catch { /* a display bug never stops a run */ } };
   const runId = newRunId();
   const startedAt = new Date().toISOString();
-  const lock = store.acquireLock({ runId, pid: process.pid, host: hostname(), pipeline: plan.pipeline.name, startedAt }, options.staleMs ?? DEFAULT_STALE_MS);
-  if (!lock.ok) throw new StoreBusyError(lock.holder, store.dir);
-
-  let lostLock = false;
-  let onLockLost = (): void => undefined;
-  const heartbeat = setInterval(() => {
-    try {
-      if (!lostLock && !store.heartbeat(runId)) {
-        // Another run judged this one dead (its heartbeat stalled) and took over: stop at once.
-        lostLock = true;
-        onLockLost();
-      }
-    } catch { /* busy database: next beat */ }
-  }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
-  heartbeat.unref();
+  const held = holdLock(store, { runId, pid: process.pid, host: hostname(), pipeline: plan.pipeline.name, startedAt }, options);
 
   const executor: Executor = options.executor ?? new LocalExecutor({
     ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
     ...(options.workerEnv ? { env: options.workerEnv } : {}),
   });
   try {
-    // The dead run's workers go first: nothing of theirs may still write into tmp/.
-    if (lock.replaced?.workers && lock.replaced.host === hostname()) await awaitOrphanedWorkers(lock.replaced.workers);
-    const interrupted = store.interruptStale();
-    if (lock.replaced) emit({ type: 'takeover', previous: lock.replaced, interrupted });
-    cleanTmp(store);
-    // The artifacts are the truth: a database that lost them (its WAL deleted, a copy without
-    // it) is rebuilt from objects/, and a finished folder it never recorded is adopted, so a
-    // finished cell never runs again.
-    const rebuilt = store.isIndexEmpty() && listArtifactFolders(store).length > 0 ? await rebuildIndex(store) : undefined;
-    const adopted = await adoptArtifacts(store, plan.cells.map((c) => c.key));
-    if (rebuilt || adopted.length > 0) emit({ type: 'reindexed', ...(rebuilt ? { rebuilt } : {}), adopted: adopted.length });
-
-    const assessments = await assessPlan(plan, store, { verify: options.verify === true });
-    for (const a of assessments) {
-      if (a.damaged !== undefined) {
-        store.markDamaged(a.cell.key, a.damaged);
-        emit({ type: 'damaged', cell: a.cell, detail: a.damaged });
-      } else if (a.refreshed && a.record?.manifest) {
-        const fresh = new Map(a.refreshed.map((e) => [e.path, e]));
-        store.refreshManifest(a.cell.key, a.record.manifest.map((e) => fresh.get(e.path) ?? e));
-      }
-    }
-    // Room for at least the largest cell still to run, before anything is started.
-    const expectedBytes = store.largestArtifactByStage();
-    const expected = (stage: string): number => expectedBytes.get(stage) ?? 0;
-    const pending = assessments.filter((a) => !a.cached);
-    if (pending.length > 0) {
-      const largest = Math.max(...pending.map((a) => expected(a.cell.stage)));
-      ensureFreeSpace(store.dir, largest + diskReserveBytes(), `the run of ${plan.pipeline.name} (${pending.length} cells to run)`);
-    }
+    const { assessments, expected } = await recoverAndAssess(plan, store, held.replaced, options.verify === true, emit);
     // A cluster executor names its jobs after the run and keeps its files in the store folder.
     await executor.begin?.({ runId, storeDir: store.dir, startedAt });
     const logRelDir = join('logs', runId);
@@ -237,34 +130,8 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
       }
     }
     const toRun = plan.cells.filter((c) => !outputs.has(c.id));
-    // Depth in the DAG: queued cells deeper down go first, so finished results (an evaluation,
-    // not just another trained model) appear early in a long sweep.
-    const depth = new Map<string, number>();
-    for (const c of plan.cells) {
-      let d = 0;
-      for (const input of Object.values(c.inputs)) for (const id of input.cellIds) d = Math.max(d, (depth.get(id) ?? 0) + 1);
-      depth.set(c.id, d);
-    }
+    const { depth, waitingOn, dependents } = dependencyGraph(plan, toRun, byId, outputs);
     emit({ type: 'start', runId, pipeline: plan.pipeline.name, total: plan.cells.length, cached, toRun: toRun.length, jobs: executor.concurrency, logDir: store.abs(logRelDir) });
-
-    // Dependency bookkeeping over the cells still to run.
-    const waitingOn = new Map<string, Set<string>>();
-    const dependents = new Map<string, string[]>();
-    for (const cell of toRun) {
-      const deps = new Set<string>();
-      for (const input of Object.values(cell.inputs)) {
-        for (const id of input.cellIds) {
-          if (!byId.has(id)) throw new Error(`plan error: cell ${cell.id.slice(0, 12)} (${cell.instance}) needs ${id.slice(0, 12)}, which is not in the plan`);
-          if (!outputs.has(id)) deps.add(id);
-        }
-      }
-      waitingOn.set(cell.id, deps);
-      for (const d of deps) {
-        const list = dependents.get(d) ?? [];
-        list.push(cell.id);
-        dependents.set(d, list);
-      }
-    }
 
     const summary: RunSummary = {
       runId, pipeline: plan.pipeline.name, total: plan.cells.length, cached, done: 0, failed: 0, blocked: 0,
@@ -296,7 +163,7 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
     // Pids of the workers busy with a cell, kept in the lock for a run that takes over.
     const busyPids = new Set<number>();
     const noteWorkers = (): void => { try { store.setLockWorkers(runId, [...busyPids]); } catch { /* busy or full: next change */ } };
-    onLockLost = () => stopAll('another run took over the store');
+    held.onLost(() => stopAll('another run took over the store'));
     const onAbort = (): void => stopAll('run cancelled');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) stopAll('run cancelled');
@@ -389,21 +256,7 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
         };
         if (result.ok) {
           try {
-            // The folder describes itself (cell.json) before it enters objects/: the database
-            // can always be rebuilt from the artifacts.
-            writeArtifactRecord(outDir, {
-              cellId: cell.id, key: cell.key, pipeline: plan.pipeline.name, instance: cell.instance, stage: cell.stage,
-              slot: cell.slot, position: plan.cells.indexOf(cell), coords: cell.coords, params: cell.params,
-              paramsDigest: cell.keyParts.paramsHash, inputs: cell.inputs, keyParts: cell.keyParts, manifest: result.manifest,
-              attempt: { runId, n: attempt, startedAt: result.startedAt, endedAt: result.endedAt, durationMs: result.durationMs, logPath: logRel },
-            });
-            const dirRel = promote(store, outDir, cell.key);
-            store.markDone(cell.key, {
-              runId, dirRel, manifest: result.manifest as Manifest, metrics: result.metrics, provenance: result.provenance,
-              startedAt: result.startedAt, endedAt: result.endedAt, durationMs: result.durationMs,
-            });
-            // The main database file holds every finished cell: losing the WAL loses no result.
-            store.checkpoint();
+            const dirRel = commitCell(store, plan, cell, result, { runId, attempt, logRel, outDir });
             outputs.set(cell.id, toUpstream(cell, store.abs(dirRel), result.metrics));
             summary.done++;
             emit({ type: 'cell-done', cell, durationMs: result.durationMs, attempt });
@@ -426,7 +279,7 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
         if (result.failure === 'aborted') {
           if (started || result.started) {
             // After a takeover the store is the new holder's: it records this cell itself.
-            if (!lostLock) record(() => store.markFailed(cell.key, { runId, failure: 'interrupted', error: result.error, endedAt: result.endedAt, durationMs: result.durationMs, final: true }));
+            if (!held.lost()) record(() => store.markFailed(cell.key, { runId, failure: 'interrupted', error: result.error, endedAt: result.endedAt, durationMs: result.durationMs, final: true }));
             summary.interrupted++;
           }
           return 'stopped';
@@ -458,7 +311,7 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
 
     // Cells never reached (fail-fast or cancellation stopped the run before their inputs were done).
     summary.notStarted = summary.total - summary.cached - summary.done - summary.failed - summary.blocked - summary.interrupted;
-    if (lostLock) throw new Error('the run lost its store lock (its heartbeat stalled and another run took over)');
+    if (held.lost()) throw new Error('the run lost its store lock (its heartbeat stalled and another run took over)');
     summary.durationMs = Date.now() - t0;
     const complete = summary.cached + summary.done === summary.total;
     summary.exitCode = complete ? 0 : 1;
@@ -474,11 +327,11 @@ async function runWithStore(plan: Plan, store: Store, options: RunPlanOptions): 
     emit({ type: 'end', summary });
     return summary;
   } finally {
-    clearInterval(heartbeat);
+    held.stopHeartbeat();
     if (!options.executor) await executor.close();
     try { cleanTmp(store); } catch { /* best effort */ }
     try {
-      if (!lostLock) store.releaseLock(runId);
+      if (!held.lost()) store.releaseLock(runId);
     } catch (e) {
       // A full disk can refuse even this: the lock names a dead process, which the next run replaces.
       if (!isOutOfSpace(e)) throw e;

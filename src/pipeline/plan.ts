@@ -10,7 +10,7 @@ import { Problems } from '../config/errors.js';
 import type { PlanContext } from '../stages/types.js';
 import type { BlockedBy, KeyParts, Plan, PlannedCell, PlannedInput } from './types.js';
 import { stageCodeHash } from './code-hash.js';
-import { FileIndex, MissingInputError } from './file-index.js';
+import { FileIndex, MissingInputError } from '../store/file-index.js';
 import { coordText, entryTexts, matchesEntry, slotName, type Coords } from './sweep.js';
 import { formatCoords } from '../util/coords.js';
 import { plannedBackend } from '../ml/planned-backend.js';

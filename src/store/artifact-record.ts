@@ -4,7 +4,7 @@
 // either has a complete record or (made by an older sei) none at all.
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyParts, PlannedInput } from '../pipeline/types.js';
+import type { KeyParts, PlannedInput } from './cell-types.js';
 import type { Manifest } from './manifest.js';
 
 export const RECORD_FILE = 'cell.json';

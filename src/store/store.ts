@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
-import type { KeyParts, NotCachedReason, PlannedCell, PlannedInput } from '../pipeline/types.js';
+import type { KeyParts, NotCachedReason, PlannedCell, PlannedInput } from './cell-types.js';
 import type { ArtifactRecord } from './artifact-record.js';
 import { diskFullAt, isOutOfSpace } from '../util/disk-space.js';
 import type { Manifest } from './manifest.js';

@@ -12,8 +12,9 @@ await init;
  * The layers of src/, lowest first: a folder may import its own layer's folders only when listed
  * in the same entry, and any lower layer. util: helpers, errors; science, data: the maths and the
  * datasets; ml, netsim: models and networks; config: parse, resolve named configs, validate;
- * stages: the science as stages; pipeline: loads stages, DAG, sweeps, keys, plan; store: every
- * file and database of the store; exec: runs a plan; report: reads the store; cli: commands.
+ * stages: the science as stages; store: every file and database of the store (below the planner,
+ * which hashes external inputs through the store's file index); pipeline: loads stages, DAG,
+ * sweeps, keys, plan; exec: runs a plan; report: reads the store; cli: commands.
  */
 export const LAYERS: string[][] = [
   ['util'],
@@ -22,8 +23,8 @@ export const LAYERS: string[][] = [
   ['config'],
   ['netsim'],
   ['stages'],
-  ['pipeline'],
   ['store'],
+  ['pipeline'],
   ['exec'],
   ['report', 'export'],
   ['cli'],

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileIndex, MissingInputError } from '../../src/pipeline/file-index.js';
+import { FileIndex, MissingInputError } from '../../src/store/file-index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
