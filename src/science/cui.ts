@@ -19,18 +19,44 @@ export type ImportanceTarget = 'label' | 'predicted';
 /**
  * Per-image importance at one cut point from its activations A and gradients G (N×H×W×K, or N×K
  * for a flat layer, read as 1×1 maps): α_k = mean_ij G_k; M = max(0, (1/K) Σ_k α_k A_k);
- * value = mean_ij M. Returns a length-N tensor.
+ * value = mean_ij M. Returns one value per image.
+ *
+ * The reductions run here in float64, not on the backend: α_k is a small remainder of gradients
+ * that cancel over the map, and the wasm backend sums float32 in sequence (224×224 terms), which
+ * put the early cuts of VGG16 at 224 px 5e-4 away from PyTorch. In float64 every backend gives
+ * PyTorch's value to a few 1e-7, the float32 rounding of the activations and gradients themselves.
  */
-export function perImageImportance(tf: Tf, activations: tfc.Tensor, gradients: tfc.Tensor): tfc.Tensor1D {
-  return tf.tidy(() => {
-    const asMaps = (t: tfc.Tensor): tfc.Tensor4D =>
-      t.rank === 4 ? (t as tfc.Tensor4D) : t.rank === 2 ? tf.reshape(t, [t.shape[0]!, 1, 1, t.shape[1]!]) as tfc.Tensor4D
-        : (() => { throw new Error(`importance needs N×H×W×K or N×K activations, got shape [${t.shape.join(',')}]`); })();
-    const a = asMaps(activations), g = asMaps(gradients);
-    const alpha = tf.mean(g, [1, 2], true);               // N×1×1×K
-    const map = tf.relu(tf.mean(tf.mul(alpha, a), 3));     // N×H×W, channel mean
-    return tf.mean(map, [1, 2]) as tfc.Tensor1D;           // N
-  });
+export function perImageImportance(activations: tfc.Tensor, gradients: tfc.Tensor): Float64Array {
+  const shape = activations.shape;
+  if (shape.length !== 4 && shape.length !== 2) {
+    throw new Error(`importance needs N×H×W×K or N×K activations, got shape [${shape.join(',')}]`);
+  }
+  if (gradients.shape.join(',') !== shape.join(',')) {
+    throw new Error(`gradients of shape [${gradients.shape.join(',')}] for activations of shape [${shape.join(',')}]`);
+  }
+  const n = shape[0]!, k = shape[shape.length - 1]!;
+  const pixels = shape.length === 4 ? shape[1]! * shape[2]! : 1;
+  const a = activations.dataSync() as Float32Array, g = gradients.dataSync() as Float32Array;
+  const out = new Float64Array(n);
+  const alpha = new Float64Array(k);
+  for (let img = 0; img < n; img++) {
+    const base = img * pixels * k;
+    alpha.fill(0);
+    for (let p = 0; p < pixels; p++) {
+      const row = base + p * k;
+      for (let c = 0; c < k; c++) alpha[c]! += g[row + c]!;
+    }
+    for (let c = 0; c < k; c++) alpha[c]! /= pixels;
+    let total = 0;
+    for (let p = 0; p < pixels; p++) {
+      const row = base + p * k;
+      let weighted = 0;
+      for (let c = 0; c < k; c++) weighted += alpha[c]! * a[row + c]!;
+      if (weighted > 0) total += weighted / k;
+    }
+    out[img] = total / pixels;
+  }
+  return out;
 }
 
 export interface BatchImportance {
@@ -67,7 +93,7 @@ export function importanceOfBatch(
     const score = (...t: tfc.Tensor[]): tfc.Scalar => tf.sum(tf.mul(forward(x, t).logits, mask)) as tfc.Scalar;
     const gradients = tf.grads(score)(taps);
     for (let i = 0; i < gradients.length; i++) {
-      values.push(new Float32Array(perImageImportance(tf, first.activations[i]!, gradients[i]!).dataSync()));
+      values.push(Float32Array.from(perImageImportance(first.activations[i]!, gradients[i]!)));
     }
   });
   for (const a of first.activations) a.dispose();

@@ -1,6 +1,7 @@
 // The CUI of a tiny linear network whose gradients are known in closed form.
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/ml/backend.js';
 import { ImportanceAccumulator, importanceOfBatch, perImageImportance, type TappedForward } from '../../src/science/cui.js';
 
 // Network: x (N×4×4×2) → 1×1 conv W (2→3) = "conv" → 2×2 average pool = "pool" →
@@ -65,9 +66,27 @@ describe('science: CUI', () => {
   it('reads a flat N×K layer as 1×1 maps and clips negative maps to zero', () => {
     const a = tf.tensor2d([[1, 2], [3, -4]]);
     const g = tf.tensor2d([[1, 1], [1, 1]]);
-    const v = perImageImportance(tf, a, g).arraySync();
+    const v = Array.from(perImageImportance(a, g));
     assert.deepEqual(v, [1.5, 0]);
     tf.dispose([a, g]);
+  });
+
+  it('keeps a gradient mean that cancels over a 224×224 map (float64 reductions, on the wasm backend too)', async () => {
+    // α = mean of gradients +1024 over the first half of the map and −1024 over the second, plus
+    // 2⁻¹⁰ everywhere (all exact in float32): exactly 2⁻¹⁰. A float32 running sum over the 50,176
+    // terms loses it (the wasm backend's tf.mean gave 8.0e-5 for 2·2⁻¹⁰ = 1.95e-3); float64 keeps it.
+    const side = 224, n = side * side;
+    const grad = new Float32Array(n).map((_, i) => (i < n / 2 ? 1024 : -1024) + 2 ** -10);
+    const backend = tf.getBackend();
+    await initBackend('wasm');
+    try {
+      const a = tf.fill([1, side, side, 1], 2), g = tf.tensor4d(grad, [1, side, side, 1]);
+      const [v] = perImageImportance(a, g);
+      assert.equal(v, 2 * 2 ** -10);
+      tf.dispose([a, g]);
+    } finally {
+      await tf.setBackend(backend);
+    }
   });
 
   it('averages overall and per class', () => {
@@ -94,10 +113,8 @@ describe('science: CUI on a real network', () => {
       const theirs = cutGradients(net, x, labels);
       assert.equal(ours.values.length, 18);
       for (let cut = 0; cut < 18; cut++) {
-        const expected = perImageImportance(tf, theirs.activations[cut]!, theirs.gradients[cut]!);
-        const e = expected.dataSync();
+        const e = perImageImportance(theirs.activations[cut]!, theirs.gradients[cut]!);
         for (let i = 0; i < 3; i++) assert.ok(Math.abs(ours.values[cut]![i]! - e[i]!) <= 1e-6 * Math.max(1, Math.abs(e[i]!)), `cut ${cut} image ${i}`);
-        expected.dispose();
       }
       tf.dispose([...theirs.activations, ...theirs.gradients, theirs.logits]);
     } finally {
