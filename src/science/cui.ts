@@ -87,16 +87,20 @@ export function importanceOfBatch(
   first.predictedT.dispose();
   const targets = target === 'label' ? Int32Array.from(labels) : predicted;
   const values: Float32Array[] = [];
-  tf.tidy(() => {
-    const mask = tf.cast(tf.oneHot(tf.tensor1d(targets, "int32"), first.classes), "float32");
-    const taps = first.activations.map((a) => tf.zerosLike(a));
-    const score = (...t: tfc.Tensor[]): tfc.Scalar => tf.sum(tf.mul(forward(x, t).logits, mask)) as tfc.Scalar;
-    const gradients = tf.grads(score)(taps);
-    for (let i = 0; i < gradients.length; i++) {
-      values.push(Float32Array.from(perImageImportance(first.activations[i]!, gradients[i]!)));
-    }
-  });
-  for (const a of first.activations) a.dispose();
+  try {
+    tf.tidy(() => {
+      const mask = tf.cast(tf.oneHot(tf.tensor1d(targets, "int32"), first.classes), "float32");
+      const taps = first.activations.map((a) => tf.zerosLike(a));
+      const score = (...t: tfc.Tensor[]): tfc.Scalar => tf.sum(tf.mul(forward(x, t).logits, mask)) as tfc.Scalar;
+      const gradients = tf.grads(score)(taps);
+      for (let i = 0; i < gradients.length; i++) {
+        values.push(Float32Array.from(perImageImportance(first.activations[i]!, gradients[i]!)));
+      }
+    });
+  } finally {
+    // Also when the gradient pass runs out of memory: the caller retries with fewer images.
+    for (const a of first.activations) a.dispose();
+  }
   return { values, targets, predicted };
 }
 

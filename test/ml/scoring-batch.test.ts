@@ -5,6 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, resolveModelSpec } from '../../src/ml/models/index.js';
 import { largestScoringBatch, networkCost, trainingMemory, WASM_HEAP_BYTES, WASM_HEAP_USABLE } from '../../src/ml/cost-model.js';
 import { importanceOfBatch, type TappedForward } from '../../src/science/cui.js';
+import { initBackend } from '../../src/ml/backend.js';
+import { OutOfMemoryError } from '../../src/ml/heap.js';
+import { scoreInBatches } from '../../src/stages/importance/batches.js';
 
 describe('importance: the scoring batch on the wasm heap', function () {
   this.timeout(120_000);
@@ -41,5 +44,85 @@ describe('importance: the scoring batch on the wasm heap', function () {
     });
     x.dispose();
     net.dispose();
+  });
+});
+
+describe('importance: a batch that still runs out of the wasm heap is scored again in halves', function () {
+  this.timeout(120_000);
+  let previous = '';
+  before(async () => { previous = tf.getBackend(); await initBackend('wasm'); });
+  after(async () => { await tf.setBackend(previous); });
+
+  // A real network whose forward also asks, beyond two images, for a tensor of 4 GiB or more: the
+  // heap guard refuses that allocation for real (OutOfMemoryError), as it would a full-size
+  // network's gradient pass that outgrows the heap.
+  function network() {
+    const net = buildNetwork(resolveModelSpec({ arch: 'vgg16', inputSize: 32, inputChannels: 3, classes: 4, width: 0.125 }), 2);
+    const plain: TappedForward = (x, taps) => net.forwardWithCuts(x as tf.Tensor4D, { training: false, perturb: taps as tf.Tensor4D[] | undefined });
+    const hungry = (limit: number): TappedForward => (x, taps) => {
+      // A product with N·2³⁰ outputs (N GiB × 4): its output is allocated on the wasm heap.
+      if (x.shape[0]! > limit) tf.tidy(() => tf.matMul(tf.ones([x.shape[0]! * 2 ** 15, 1]), tf.ones([1, 2 ** 15])));
+      return plain(x, taps);
+    };
+    return { net, plain, hungry };
+  }
+
+  it('8 images: 8 and 4 do not fit, 2 do; every value equals the one-image scoring; the run says so', async () => {
+    const { net, plain, hungry } = network();
+    const x = tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 7);
+    const labels = Int32Array.from([0, 1, 2, 3, 0, 1, 2, 3]);
+    const chosen = [...labels.keys()];
+    const got: Float32Array[][] = [];
+    const logs: string[] = [];
+    const sizes: number[] = [];
+    try {
+      const end = await scoreInBatches(chosen, 8, {
+        log: (m) => logs.push(m),
+        score: async (indices) => {
+          sizes.push(indices.length);
+          const part = tf.gather(x, Array.from(indices));
+          try {
+            const r = importanceOfBatch(tf, hungry(2), part, Int32Array.from(indices, (i) => labels[i]!), 'label');
+            indices.forEach((_, k) => got.push(r.values.map((perCut) => Float32Array.of(perCut[k]!))));
+          } finally {
+            part.dispose();
+          }
+        },
+      });
+      assert.equal(end, 2);
+      assert.deepEqual(sizes, [8, 4, 2, 2, 2, 2]);
+      assert.equal(logs.length, 2);
+      assert.match(logs[0]!, /a batch of 8 images did not fit the wasm heap \(out of memory on the wasm heap: allocating 32\.0\d GiB.*batches of 4 from here/);
+      assert.match(logs[1]!, /a batch of 4 images did not fit.*batches of 2 from here/);
+      assert.equal(got.length, 8);
+      for (let i = 0; i < 8; i++) {
+        const one = tf.slice(x, [i, 0, 0, 0], [1, 32, 32, 3]);
+        const alone = importanceOfBatch(tf, plain, one, labels.subarray(i, i + 1), 'label');
+        one.dispose();
+        alone.values.forEach((perCut, cut) => assert.ok(Math.abs(perCut[0]! - got[i]![cut]![0]!) <= 1e-6 * Math.max(1, Math.abs(perCut[0]!)), `image ${i} cut ${cut}`));
+      }
+    } finally {
+      x.dispose();
+      net.dispose();
+    }
+  });
+
+  it('running out with one image is the error itself, and no tensor is left behind', async () => {
+    const { net, hungry } = network();
+    const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 8);
+    const before = tf.memory().numTensors;
+    try {
+      await assert.rejects(scoreInBatches([0, 1], 2, {
+        log: () => undefined,
+        score: async (indices) => {
+          const part = tf.gather(x, Array.from(indices));
+          try { importanceOfBatch(tf, hungry(0), part, Int32Array.from([0, 1]).subarray(0, indices.length), 'label'); } finally { part.dispose(); }
+        },
+      }), OutOfMemoryError);
+      assert.equal(tf.memory().numTensors, before, 'tensors left after the failed passes');
+    } finally {
+      x.dispose();
+      net.dispose();
+    }
   });
 });

@@ -58,19 +58,25 @@ export async function runImportance(ctx: StageContext<ImportanceParams>): Promis
       resolution: `${spec.height}×${spec.width}`, batch: batchSize,
     });
     try {
-      const batches = Math.ceil(chosen.length / batchSize);
-      for (let b = 0; b < batches; b++) {
-        if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
-        const indices = Int32Array.from(chosen.slice(b * batchSize, (b + 1) * batchSize));
-        const labels = Int32Array.from(indices, (i) => split.labels[i]!);
-        const x = imageBatch(split, indices, geometry, net.spec.normalize);
-        const result = importanceOfBatch(tf, forward, x, labels, p.target);
-        x.dispose();
-        acc.add(result.values, labels);
-        for (let i = 0; i < labels.length; i++) if (result.predicted[i] === labels[i]) agree++;
-        ctx.progress({ phase: 'importance', batch: b + 1, batches });
-        await new Promise((r) => setImmediate(r));
-      }
+      const { scoreInBatches } = await import('./batches.js');
+      await scoreInBatches(chosen, batchSize, {
+        log: (m) => ctx.log(m),
+        score: async (indices, done, total) => {
+          if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
+          const labels = Int32Array.from(indices, (i) => split.labels[i]!);
+          const x = imageBatch(split, indices, geometry, net.spec.normalize);
+          let result: ReturnType<typeof importanceOfBatch>;
+          try {
+            result = importanceOfBatch(tf, forward, x, labels, p.target);
+          } finally {
+            x.dispose();
+          }
+          acc.add(result.values, labels);
+          for (let i = 0; i < labels.length; i++) if (result.predicted[i] === labels[i]) agree++;
+          ctx.progress({ phase: 'importance', batch: Math.ceil((done + indices.length) / batchSize), batches: Math.ceil(total / batchSize) });
+          await new Promise((r) => setImmediate(r));
+        },
+      });
     } finally {
       restoreContext();
     }
