@@ -59,10 +59,13 @@ describe('importance: a batch that still runs out of the wasm heap is scored aga
   function network() {
     const net = buildNetwork(resolveModelSpec({ arch: 'vgg16', inputSize: 32, inputChannels: 3, classes: 4, width: 0.125 }), 2);
     const plain: TappedForward = (x, taps) => net.forwardWithCuts(x as tf.Tensor4D, { training: false, perturb: taps as tf.Tensor4D[] | undefined });
+    // In the gradient pass (with taps), after the whole forward: as a full-size network runs out,
+    // with the tape holding every activation saved for the backward pass.
     const hungry = (limit: number): TappedForward => (x, taps) => {
-      // A product with N·2³⁰ outputs (N GiB × 4): its output is allocated on the wasm heap.
-      if (x.shape[0]! > limit) tf.tidy(() => tf.matMul(tf.ones([x.shape[0]! * 2 ** 15, 1]), tf.ones([1, 2 ** 15])));
-      return plain(x, taps);
+      const out = plain(x, taps);
+      // A product with N·2³⁰ outputs (N × 4 GiB): refused by the heap guard before it is allocated.
+      if (taps !== undefined && x.shape[0]! > limit) tf.matMul(tf.ones([x.shape[0]! * 2 ** 15, 1]), tf.ones([1, 2 ** 15]));
+      return out;
     };
     return { net, plain, hungry };
   }
@@ -107,7 +110,7 @@ describe('importance: a batch that still runs out of the wasm heap is scored aga
     }
   });
 
-  it('running out with one image is the error itself, and no tensor is left behind', async () => {
+  it('running out with one image is the error itself, and no tensor is left behind (the aborted passes\' tapes freed)', async () => {
     const { net, hungry } = network();
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 8);
     const before = tf.memory().numTensors;

@@ -4,6 +4,7 @@
 // images beside it: the network runs in inference mode), and the run says so. Only running out at
 // one image is an error.
 import { OutOfMemoryError } from '../../ml/heap.js';
+import { releaseAbandonedGradientTape } from '../../ml/gradient-tape.js';
 
 export interface BatchScorer {
   /** Scores these images (indices into the split) and keeps their values; may throw OutOfMemoryError. */
@@ -20,6 +21,7 @@ export async function scoreInBatches(chosen: readonly number[], batchSize: numbe
     try {
       await scorer.score(indices, start, chosen.length);
     } catch (e) {
+      if (e instanceof OutOfMemoryError) releaseAbandonedGradientTape();
       if (!(e instanceof OutOfMemoryError) || size === 1) throw e;
       const smaller = Math.max(1, Math.floor(size / 2));
       scorer.log(`importance: a batch of ${size} images did not fit the wasm heap (${e.message.split(';')[0]}); ` +
