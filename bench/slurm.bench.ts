@@ -43,6 +43,7 @@ async function run(n: number, label: string) {
   const { executor, slurm } = await buildSlurmExecutor(p, choice.config, { env });
   const doneAt = new Map<string, number>();
   const t0 = Date.now();
+  let keep = false;
   try {
     const summary = await runPlan(p, {
       storeDir: store, executor, workerEnv: env,
@@ -51,12 +52,16 @@ async function run(n: number, label: string) {
     const wall = (Date.now() - t0) / 1000;
     const submitsAfterPreflight = slurm.tools.submitMs.length;
     const sbatchShare = slurm.tools.submitMs.reduce((a, b) => a + b, 0) / n;
-    const ingest = cells.map((c) => doneAt.get(c.key)! - statSync(join(cellDirOf(store, c.key), 'outcome.json')).mtimeMs);
+    const ingest = cells.filter((c) => doneAt.has(c.key)).map((c) => doneAt.get(c.key)! - statSync(join(cellDirOf(store, c.key), 'outcome.json')).mtimeMs);
     const overhead = ingest.map((x) => x + sbatchShare);
+    // A failed cell is a finding, not noise: say why, and keep the store (its logs and job output).
+    for (const f of summary.failures) console.log(`  FAILED ${f.instance} ${f.cellId.slice(0, 12)}: ${f.error} (log ${f.logPath})`);
+    keep = summary.failures.length > 0;
+    if (keep) console.log(`  store kept for inspection: ${store}`);
     return { n, done: summary.done, wall, sbatch: submitsAfterPreflight, retried: slurm.tools.retriedSubmits, polls: slurm.polls, queries: slurm.statusQueries, overheadMedianMs: median(overhead), ingestMedianMs: median(ingest), sbatchShareMs: sbatchShare };
   } finally {
     await executor.close();
-    rmSync(store, { recursive: true, force: true });
+    if (!keep) rmSync(store, { recursive: true, force: true });
   }
 }
 

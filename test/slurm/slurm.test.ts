@@ -3,10 +3,8 @@
 // through sbatch, run as Slurm jobs, are cancelled with scancel, hit real time limits.
 // Skipped, with the reason printed, only when not root or the packages are absent.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Plan } from '../../src/pipeline/types.js';
 import { runPlan, type RunSummary } from '../../src/exec/orchestrator.js';
 import { buildSlurmExecutor, chooseExecutor, type SlurmConfig } from '../../src/exec/slurm/index.js';
@@ -14,40 +12,7 @@ import type { SlurmExecutor } from '../../src/exec/slurm/executor.js';
 import { cellDirOf, readJobRecord, readStarts, readSubmissions } from '../../src/exec/slurm/records.js';
 import { openStore } from '../../src/store/store.js';
 import { FIXTURE_STAGES, cell, concat, plan, readJournalSync, tempDir, writeText } from '../exec/helpers.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(here, '..', '..', '..');
-const SEI = join(ROOT, 'bin', 'sei.js');
-const START = join(ROOT, 'test', 'slurm', 'start-cluster.sh');
-
-function whyNot(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root (the test cluster\'s daemons run as root)';
-  for (const bin of ['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/sbin/munged', '/usr/bin/sbatch']) {
-    if (!existsSync(bin)) return `${bin} missing (apt-get install slurm-wlm munge)`;
-  }
-  return undefined;
-}
-
-function sh(cmd: string, args: string[], timeout = 120_000): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', timeout });
-}
-
-/** (Re)starts the cluster; with accounting, MariaDB and slurmdbd first: minutes on a busy machine. */
-function startCluster(accounting = false): void {
-  sh(START, accounting ? ['--accounting'] : [], 180_000);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 120_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
+import { FAST, ROOT, exited, pipelineFile, sei, seiAsync, sh, startCluster, until, whyNot, words } from './cluster.js';
 
 /** Cheap jobs for the test cluster's 2 CPUs; fast polling so the tests take seconds. */
 function config(extra: Record<string, unknown> = {}): SlurmConfig {
@@ -65,40 +30,6 @@ async function runOnSlurm(p: Plan, storeDir: string, env: NodeJS.ProcessEnv, ext
     await executor.close();
   }
 }
-
-function pipelineFile(dir: string, body: string): string {
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'p.yaml');
-  writeFileSync(file, body);
-  return file;
-}
-
-function sei(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000) {
-  return spawnSync(process.execPath, [SEI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: timeoutMs });
-}
-
-function seiAsync(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [SEI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-}
-
-const words = (texts: string[], sleepMs: number, executor: string) => `name: words
-executor:
-${executor}
-stages:
-  words:
-    stage: write-text
-    params: { text: x, sleepMs: ${sleepMs} }
-    sweep:
-      grid: { text: [${texts.join(', ')}] }
-  all:
-    stage: concat
-    inputs: { parts: { from: words, gather: [text] } }
-`;
-const FAST = '  kind: slurm\n  cpus: 1\n  mem: 300M\n  time: "10"\n  pollSec: 0.3\n  latencyWaitSec: 10';
 
 describe('Slurm executor on a real cluster', function () {
   this.timeout(300_000);

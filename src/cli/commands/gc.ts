@@ -9,7 +9,7 @@ interface GcOpts { store: string; dryRun?: boolean; json?: boolean }
 export function register(program: Command): void {
   program
     .command('gc')
-    .description('delete artifact folders that no current pipeline reaches (default: every pipelines/*.yaml)')
+    .description('delete artifact folders, and Slurm job files, that no current pipeline reaches (default: every pipelines/*.yaml)')
     .argument('[pipelines...]', 'pipeline files whose cells are kept (default: pipelines/*.yaml)')
     .option('--store <dir>', 'artifact store folder', DEFAULT_STORE)
     .option('--dry-run', 'only list what would be deleted')
@@ -46,8 +46,11 @@ export function register(program: Command): void {
           if (!lock.ok) throw new UsageError(`the store ${store.dir} is in use by ${describeLock(lock.holder)}; gc waits for it to finish`);
         }
         const result = collectGarbage(store, reachable, { dryRun: opts.dryRun === true });
+        // The Slurm executor's job files (slurm/): under the same lock, so no run submits meanwhile.
+        const { collectSlurmGarbage } = await import('../../exec/slurm/gc.js');
+        const slurm = await collectSlurmGarbage(store.dir, reachable, { dryRun: opts.dryRun === true });
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ dryRun: opts.dryRun === true, pipelines, ...result }, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ dryRun: opts.dryRun === true, pipelines, ...result, slurm }, null, 2) + '\n');
           return;
         }
         const mb = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
@@ -55,6 +58,12 @@ export function register(program: Command): void {
         for (const item of result.removed.slice(0, 50)) process.stdout.write(`${verb} ${item.dir} (${mb(item.bytes)})${item.recorded ? '' : ' [unrecorded]'}\n`);
         if (result.removed.length > 50) process.stdout.write(`… and ${result.removed.length - 50} more\n`);
         process.stdout.write(`${verb} ${result.removed.length} artifact folder(s), ${mb(result.bytes)}; ${result.kept} reachable kept (from ${pipelines.length} pipeline(s))\n`);
+        if (slurm.removed.length + slurm.keptCells + slurm.keptRuns > 0) {
+          for (const item of slurm.removed.slice(0, 20)) process.stdout.write(`${verb} ${item.path} (${mb(item.bytes)}): ${item.why}\n`);
+          if (slurm.removed.length > 20) process.stdout.write(`… and ${slurm.removed.length - 20} more\n`);
+          process.stdout.write(`slurm/: ${verb} ${slurm.removed.length} item(s), ${mb(slurm.bytes)}; kept ${slurm.keptCells} cell folder(s), ${slurm.keptRuns} run folder(s)\n`);
+        }
+        if (slurm.queueUnknown) process.stdout.write(`slurm/: kept every cell whose job may still run (the queue could not be read: ${slurm.queueUnknown})\n`);
       } finally {
         if (!opts.dryRun) store.releaseLock(runId);
         store.close();

@@ -15,7 +15,7 @@ import type { ProgressEvent } from '../../stages/types.js';
 import type { CellFailure, CellResult, CellSpec, Executor, FailureKind, SubmitHooks } from '../types.js';
 import { SlurmTools, sleep } from './commands.js';
 import { resourceArgs, resourcesFor, type SlurmConfig } from './config.js';
-import { cellDirOf, logSubmission, readJobRecord, slurmDir, writeJobRecord, type JobRecord } from './records.js';
+import { cellDirOf, logSubmission, readJobRecord, readStarts, slurmDir, writeJobRecord, type JobRecord } from './records.js';
 
 export const JOB_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'job.js');
 
@@ -36,6 +36,11 @@ const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_F
 const REQUEUE_STATES = new Set(['TIMEOUT', 'PREEMPTED', 'NODE_FAIL', 'BOOT_FAIL']);
 /** Seconds between a requeue and the job's new start: past the second its old credential was revoked. */
 const REQUEUE_START_DELAY_S = 3;
+/**
+ * How long `scontrol requeue` may refuse a job that just ended before its cell fails: Slurm refuses
+ * while the job is still torn down (it waits KillWait, 30 s by default, before its last kill).
+ */
+const REQUEUE_REFUSED_MS = 60_000;
 /** A job Slurm has not shown us yet right after sbatch (sacct goes through slurmdbd). */
 const SUBMIT_GRACE_MS = 15_000;
 /** How much of a failed job's own output goes into the cell log. */
@@ -65,8 +70,8 @@ interface Tracked {
   progressMtime?: number;
   lastReason?: string;
   pendingSince?: number;
-  /** scontrol requeue said no once; a second time the cell fails. */
-  requeueRefused?: boolean;
+  /** Since when scontrol requeue has refused the ended job (asked again each poll). */
+  requeueRefusedSince?: number;
 }
 
 export class SlurmExecutor implements Executor {
@@ -348,13 +353,13 @@ export class SlurmExecutor implements Executor {
     if (state !== undefined && REQUEUE_STATES.has(state)) {
       if (t.requeues < this.options.config.maxRequeues) {
         if (await this.requeue(t, state)) return;
-        // Slurm may be requeueing it itself (preemption with PreemptMode=REQUEUE): look again next poll.
-        if (!t.requeueRefused) {
-          t.requeueRefused = true;
-          return;
-        }
+        // Refused: still torn down, or Slurm requeues it itself (preemption with PreemptMode=REQUEUE).
+        // Ask again at the next polls, for a while.
+        t.requeueRefusedSince ??= Date.now();
+        if (Date.now() - t.requeueRefusedSince < REQUEUE_REFUSED_MS) return;
       }
-      const error = `Slurm job ${id} ended ${state}${state === 'TIMEOUT' ? ' (its time limit)' : ''} and was requeued ${t.requeues} time(s) already`;
+      const why = t.requeues < this.options.config.maxRequeues ? `Slurm refused to requeue it for ${REQUEUE_REFUSED_MS / 1000} s` : `it was requeued ${t.requeues} time(s) already`;
+      const error = `Slurm job ${id} ended ${state}${state === 'TIMEOUT' ? ' (its time limit)' : ''} and ${why}`;
       this.appendJobOutput(t, error);
       this.finish(t, failure(state === 'TIMEOUT' ? 'timeout' : 'crash', error));
       return;
@@ -362,6 +367,12 @@ export class SlurmExecutor implements Executor {
     const outcomeFile = join(t.cellDir, 'outcome.json');
     const outcome = readOutcome(outcomeFile);
     if (!outcome) {
+      // A requeued job that failed before its program ran (no start line for this restart): the
+      // launch failed (slurmd refuses a credential revoked within the same second), not the cell.
+      if (state === 'FAILED' && t.requeues > 0 && t.requeues < this.options.config.maxRequeues && !this.startedSinceRequeue(t)) {
+        this.note(t, `Slurm job ${id} ended FAILED before it ran the cell (a failed launch after its requeue)`);
+        if (await this.requeue(t, 'FAILED at launch')) return;
+      }
       if (state === undefined && t.adopted && !t.seen) {
         // The earlier run's job is gone without a result: submit the cell afresh (not a failure).
         this.active.delete(id);
@@ -417,7 +428,8 @@ export class SlurmExecutor implements Executor {
     const id = t.jobId!;
     const r = await this.tools.run('scontrol', ['requeue', id]);
     if (r.code !== 0) {
-      this.note(t, `could not requeue Slurm job ${id} after ${state}: ${r.stderr.trim()}`);
+      // Said once: it is asked again every poll while Slurm tears the job down.
+      if (t.requeueRefusedSince === undefined) this.note(t, `could not requeue Slurm job ${id} after ${state} (asking again): ${r.stderr.trim()}`);
       return false;
     }
     // Slurm holds a requeued job back for a while (BeginTime); the cell resumes from its checkpoint, so
@@ -429,7 +441,7 @@ export class SlurmExecutor implements Executor {
       await sleep(500);
     }
     t.requeues++;
-    t.requeueRefused = false;
+    t.requeueRefusedSince = undefined;
     t.pendingSince = undefined;
     if (t.record) {
       t.record.requeues = t.requeues;
@@ -439,6 +451,11 @@ export class SlurmExecutor implements Executor {
     }
     this.note(t, `Slurm job ${id} ended ${state}; requeued (${t.requeues}/${this.options.config.maxRequeues}), it resumes from its last checkpoint`);
     return true;
+  }
+
+  /** Whether the job's program started since its last requeue (job.ts writes a line per start). */
+  private startedSinceRequeue(t: Tracked): boolean {
+    return readStarts(this.storeDir, t.spec.key).some((s) => s.jobId === t.jobId && s.restart >= t.requeues);
   }
 
   private finish(t: Tracked, result: CellResult): void {
