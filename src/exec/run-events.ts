@@ -3,6 +3,7 @@ import type { PlannedCell } from '../pipeline/types.js';
 import type { ProgressEvent } from '../stages/types.js';
 import type { RebuildResult } from '../store/rebuild.js';
 import type { LockInfo } from '../store/store.js';
+import type { DiskFullError } from '../util/disk-space.js';
 
 export type RunEvent =
   | { type: 'start'; runId: string; pipeline: string; total: number; cached: number; toRun: number; jobs: number; logDir: string }
@@ -39,3 +40,29 @@ export interface RunSummary {
   exitCode: 0 | 1 | 3;
 }
 
+
+/** The summary of a run that has not started a cell yet. */
+export function newSummary(runId: string, pipeline: string, total: number, cached: number): RunSummary {
+  return {
+    runId, pipeline, total, cached, done: 0, failed: 0, blocked: 0,
+    interrupted: 0, notStarted: 0, failures: [], durationMs: 0, exitCode: 0,
+  };
+}
+
+/** Completes the summary once every cell has settled: what never started, the exit code, a full disk. */
+export function closeSummary(summary: RunSummary, durationMs: number, diskFull: DiskFullError | undefined): boolean {
+  // Cells never reached (fail-fast or cancellation stopped the run before their inputs were done).
+  summary.notStarted = summary.total - summary.cached - summary.done - summary.failed - summary.blocked - summary.interrupted;
+  summary.durationMs = durationMs;
+  const complete = summary.cached + summary.done === summary.total;
+  summary.exitCode = complete ? 0 : 1;
+  if (diskFull && !complete) {
+    summary.exitCode = 3;
+    summary.diskFull = {
+      message: diskFull.message, path: diskFull.path,
+      ...(diskFull.neededBytes !== undefined ? { neededBytes: diskFull.neededBytes } : {}),
+      ...(diskFull.freeBytes !== undefined ? { freeBytes: diskFull.freeBytes } : {}),
+    };
+  }
+  return complete;
+}

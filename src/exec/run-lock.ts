@@ -47,3 +47,27 @@ export function holdLock(store: Store, info: Omit<LockInfo, 'heartbeatMs'>, opti
     stopHeartbeat: () => clearInterval(heartbeat),
   };
 }
+
+/**
+ * The pids of the workers busy with a cell, kept in the lock row: a run that takes over from a
+ * dead one on the same host waits for them before it cleans tmp/ or starts cells.
+ */
+export class LockWorkers {
+  private readonly busy = new Set<number>();
+
+  constructor(private readonly store: Store, private readonly runId: string) {}
+
+  add(pid: number): void {
+    this.busy.add(pid);
+    this.write();
+  }
+
+  delete(pid: number): void {
+    this.busy.delete(pid);
+    this.write();
+  }
+
+  private write(): void {
+    try { this.store.setLockWorkers(this.runId, [...this.busy]); } catch { /* busy or full: next change */ }
+  }
+}

@@ -61,6 +61,12 @@ export interface Design {
   evaluateCell?: string;
 }
 
+/**
+ * A simulated design as the recommendation compares and carries it: every field simulate
+ * declares of a design (src/stages/simulate/metrics.ts), without the packet counters.
+ */
+export type DesignSummary = Omit<Design, 'packetsLost' | 'retransmissions'>;
+
 /** What simulate needs from an evaluate cell (docs/ARCHITECTURE.md, "evaluate"). */
 export interface EvaluateLike {
   cellId: string;

@@ -1,5 +1,5 @@
 // Plain-text rendering of a recommendation (used by `sei recommend` and the recommend stage).
-import type { Design } from './designs.js';
+import type { DesignSummary } from './designs.js';
 import { latencyOf, type Recommendation, type Violation } from './recommend.js';
 
 function ms(v: number | null | undefined): string {
@@ -44,7 +44,7 @@ export function describeViolation(v: Violation): string {
   return `${v.constraint}: ${val(v.actual)} ${rel} ${val(v.limit)}${by}`;
 }
 
-function designRows(designs: Design[], r: Recommendation): string[] {
+function designRows(designs: DesignSummary[], r: Recommendation): string[] {
   const p = r.requirements.latencyPercentile;
   const rows = [['design', 'accuracy', `e2e ${p} ms`, 'device ms', `transfer ${p} ms`, 'server ms', 'payload', 'frame loss']];
   for (const d of designs) {

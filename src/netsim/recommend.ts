@@ -3,7 +3,7 @@
 // constraint it breaks and by how much; the objective with tie-breaks; the Pareto front of
 // accuracy against latency per network; and, when nothing is feasible, the binding constraint.
 import { Type, type Static } from '@sinclair/typebox';
-import type { Design } from './designs.js';
+import type { DesignSummary } from './designs.js';
 
 const closed = { additionalProperties: false } as const;
 const Percentile = Type.Union([Type.Literal('p50'), Type.Literal('p95'), Type.Literal('p99'), Type.Literal('mean')]);
@@ -80,10 +80,10 @@ export interface BindingConstraint {
 
 export interface Recommendation {
   requirements: Requirements;
-  chosen: Design | null;
-  feasible: Design[];
-  pareto: Record<string, Design[]>;
-  rejected: { design: Design; violations: Violation[] }[];
+  chosen: DesignSummary | null;
+  feasible: DesignSummary[];
+  pareto: Record<string, DesignSummary[]>;
+  rejected: { design: DesignSummary; violations: Violation[] }[];
   binding?: ConstraintName;
   bindingDetail?: BindingConstraint[];
   /** One sentence for people. */
@@ -91,14 +91,14 @@ export interface Recommendation {
 }
 
 /** The latency a requirement looks at; Infinity when every frame was lost. */
-export function latencyOf(d: Design, pct: PercentileName): number {
+export function latencyOf(d: DesignSummary, pct: PercentileName): number {
   const v = d.endToEndMs[pct];
   return v === null || v === undefined ? Infinity : v;
 }
 
 const MB = 1024 * 1024;
 
-export function violations(d: Design, r: Requirements): Violation[] {
+export function violations(d: DesignSummary, r: Requirements): Violation[] {
   const out: Violation[] = [];
   const above = (constraint: ConstraintName, actual: number | null, limit: number | undefined) => {
     if (limit === undefined) return;
@@ -117,7 +117,7 @@ export function violations(d: Design, r: Requirements): Violation[] {
   return out;
 }
 
-function criterionValue(d: Design, c: Criterion, r: Requirements): number {
+function criterionValue(d: DesignSummary, c: Criterion, r: Requirements): number {
   switch (c) {
     case 'latency': return latencyOf(d, r.latencyPercentile);
     case 'accuracy': return -(d.accuracy ?? -Infinity); // higher is better: sort ascending on the negation
@@ -127,7 +127,7 @@ function criterionValue(d: Design, c: Criterion, r: Requirements): number {
 }
 
 /** Orders designs best first by the objective, then the tie-breaks, then id (deterministic). */
-export function rank(designs: Design[], r: Requirements): Design[] {
+export function rank(designs: DesignSummary[], r: Requirements): DesignSummary[] {
   const order: Criterion[] = [r.objective, ...r.tieBreak.filter((c) => c !== r.objective)];
   return [...designs].sort((a, b) => {
     for (const c of order) {
@@ -140,7 +140,7 @@ export function rank(designs: Design[], r: Requirements): Design[] {
 }
 
 /** Designs no other design beats on both accuracy (higher) and latency (lower), by latency. */
-export function paretoFront(designs: Design[], pct: PercentileName): Design[] {
+export function paretoFront(designs: DesignSummary[], pct: PercentileName): DesignSummary[] {
   const known = designs.filter((d) => d.accuracy !== null && Number.isFinite(latencyOf(d, pct)));
   const front = known.filter((d) => !known.some((o) => o !== d
     && o.accuracy! >= d.accuracy! && latencyOf(o, pct) <= latencyOf(d, pct)
@@ -161,7 +161,7 @@ export function paretoFront(designs: Design[], pct: PercentileName): Design[] {
  * Which constraint holds everything back: the one whose relaxation alone admits the most designs;
  * ties go to the smallest relative relaxation. Every constraint that some design breaks is listed.
  */
-export function bindingConstraints(rejected: { design: Design; violations: Violation[] }[]): BindingConstraint[] {
+export function bindingConstraints(rejected: { design: DesignSummary; violations: Violation[] }[]): BindingConstraint[] {
   const names = [...new Set(rejected.flatMap((r) => r.violations.map((v) => v.constraint)))];
   const out = names.map((constraint): BindingConstraint & { relative: number } => {
     const alone = rejected.filter((r) => r.violations.length === 1 && r.violations[0].constraint === constraint);
@@ -181,18 +181,18 @@ export function bindingConstraints(rejected: { design: Design; violations: Viola
   return out.map(({ relative: _r, ...rest }) => rest);
 }
 
-export function recommend(all: Design[], input: Requirements | RequirementsInput = {}): Recommendation {
+export function recommend(all: DesignSummary[], input: Requirements | RequirementsInput = {}): Recommendation {
   const r = 'objective' in input && 'tieBreak' in input && 'latencyPercentile' in input ? (input as Requirements) : normalizeRequirements(input as RequirementsInput);
   const designs = r.networks ? all.filter((d) => r.networks!.includes(d.network)) : all;
-  const feasible: Design[] = [];
-  const rejected: { design: Design; violations: Violation[] }[] = [];
+  const feasible: DesignSummary[] = [];
+  const rejected: { design: DesignSummary; violations: Violation[] }[] = [];
   for (const d of designs) {
     const v = violations(d, r);
     if (v.length === 0) feasible.push(d);
     else rejected.push({ design: d, violations: v });
   }
   const ranked = rank(feasible, r);
-  const pareto: Record<string, Design[]> = {};
+  const pareto: Record<string, DesignSummary[]> = {};
   for (const net of [...new Set(designs.map((d) => d.network))].sort()) {
     pareto[net] = paretoFront(designs.filter((d) => d.network === net), r.latencyPercentile);
   }

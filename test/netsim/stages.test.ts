@@ -2,13 +2,14 @@
 // fixture table), then `sei recommend` reading the finished cells back; and the stages' bad input.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import simulateStage from '../../src/stages/simulate/index.js';
 import type { StageContext, UpstreamOutput } from '../../src/stages/types.js';
-import type { Design } from '../../src/netsim/designs.js';
+import type { Design, DesignSummary } from '../../src/netsim/designs.js';
 import type { Recommendation } from '../../src/netsim/recommend.js';
 import { openStore } from '../../src/store/store.js';
 import { ns3Status } from '../../src/netsim/ns3.js';
@@ -57,7 +58,7 @@ describe('netsim stages through the orchestrator and `sei recommend`', function 
   it('the simulate cell carries the designs with the contract fields, the profiles and the simulator', () => {
     const r = sei('recommend', PIPELINE, '--store', store, '--json', '--network', 'lte', '--min-accuracy', '0');
     const rec = JSON.parse(r.stdout) as Recommendation;
-    const all: Design[] = [...rec.feasible, ...rec.rejected.map((x) => x.design)];
+    const all: DesignSummary[] = [...rec.feasible, ...rec.rejected.map((x) => x.design)];
     assert.ok(all.every((d) => d.network === 'lte'));
     const split = all.find((d) => d.kind === 'split' && d.cut === 'block3_pool' && d.precision === 'fp32')!;
     for (const k of ['cut', 'precision', 'payloadBytes', 'deviceMs', 'transferMs', 'serverMs', 'endToEndMs', 'frameLossRate', 'simulator'] as const) assert.ok(k in split, k);
@@ -101,6 +102,46 @@ describe('netsim stages through the orchestrator and `sei recommend`', function 
       assert.match(readFileSync(join(cell.dir!, 'recommendation.txt'), 'utf8'), /chosen: /);
     } finally {
       s.close();
+    }
+  });
+
+  it('a simulate result stored by an older simulate that lacks a field: recommend names the cell, the field and what was expected', () => {
+    // A copy of the finished store whose simulate rows lack frameLossRate in every design, as a
+    // result recorded before that field existed would.
+    const old = mkdtempSync(join(tmpdir(), 'sei-netsim-old-'));
+    try {
+      cpSync(store, old, { recursive: true });
+      const db = new Database(join(old, 'store.sqlite'));
+      try {
+        const rows = db.prepare(`SELECT key, metrics FROM cells WHERE stage = 'simulate' AND state = 'done'`).all() as { key: string; metrics: string }[];
+        assert.equal(rows.length, 1);
+        for (const r of rows) {
+          const m = JSON.parse(r.metrics) as { designs: Record<string, unknown>[] };
+          for (const d of m.designs) delete d.frameLossRate;
+          db.prepare('UPDATE cells SET metrics = ? WHERE key = ?').run(JSON.stringify(m), r.key);
+        }
+      } finally {
+        db.close();
+      }
+      const expected = /cell [0-9a-f]{12} \(simulate\): metrics of stage 'simulate' do not match its declared schema: \/designs\/0\/frameLossRate: missing \(expected number\) \(and at 23 more \/designs\/\*\/frameLossRate\)/;
+      const cli = sei('recommend', PIPELINE, '--store', old);
+      assert.equal(cli.code, 2, cli.stderr);
+      assert.match(cli.stderr, expected);
+      assert.doesNotMatch(cli.stderr, /\n\s+at /, 'no stack trace');
+      // The recommend stage reads the same row (cached simulate) and fails its cell with the same words.
+      const run = sei('run', PIPELINE, '--store', old, '--no-progress', '--set', 'requirements.minAccuracy=0.5');
+      assert.equal(run.code, 1, run.stderr + run.stdout);
+      assert.match(run.stdout + run.stderr, expected);
+      const s = openStore(old, { readonly: true });
+      try {
+        const failed = s.listCells({ pipeline: 'netsim-e2e' }).filter((c) => c.state === 'failed');
+        assert.deepEqual(failed.map((c) => c.stage), ['recommend']);
+        assert.match(failed[0]!.error ?? '', expected);
+      } finally {
+        s.close();
+      }
+    } finally {
+      rmSync(old, { recursive: true, force: true });
     }
   });
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runPlan, type RunEvent } from '../../src/exec/orchestrator.js';
 import { checkMetrics, metricsProblems, upstreamMetrics } from '../../src/stages/metrics.js';
 import { EvaluateMetrics } from '../../src/stages/evaluate/metrics.js';
+import { SimulateMetrics } from '../../src/stages/simulate/metrics.js';
 import { loadStage, stageNames } from '../../src/pipeline/registry.js';
 import { cell, FIXTURE_STAGES, plan, tempDir } from '../exec/helpers.js';
 import { openStore } from '../../src/store/store.js';
@@ -69,12 +70,26 @@ describe('typed stage results', function () {
     const upstream = { cellId: 'c'.repeat(64), stage: 'evaluate', instance: 'evaluate', coords: {}, params: {}, dir: '/nowhere',
       metrics: { cut: 'block1_pool', accuracy: 0.9 } };
     assert.throws(() => upstreamMetrics(upstream, EvaluateMetrics), (e: Error) =>
-      /cell cccccccccccc \(evaluate\): metrics of stage 'evaluate' do not match its declared schema: .*\/balancedAccuracy: Expected required property/.test(e.message));
+      /cell cccccccccccc \(evaluate\): metrics of stage 'evaluate' do not match its declared schema: .*\/balancedAccuracy: missing \(expected number\)/.test(e.message));
+  });
+
+  it('names the cell with its coordinates, and a field missing from every item of a list once', () => {
+    const design = (id: string) => ({ id, kind: 'split', cut: 'c', precision: 'fp32', variant: '', network: 'n', device: 'd', server: 's',
+      accuracy: 0.5, payloadBytes: 1, deviceMs: 1, transferMs: { p50: 1, p95: 1, p99: 1, mean: 1 }, serverMs: 1,
+      endToEndMs: { p50: 2, p95: 2, p99: 2, mean: 2 }, deviceMemoryBytes: 1, deviceMemoryLimitBytes: 1, simulator: 'analytic' });
+    const metrics = { network: 'n', device: 'd', server: 's', networks: ['n'], devices: ['d'], simulator: 'analytic', frameRateHz: 10,
+      frames: 5, seed: 0, notes: [], designs: [design('a'), { ...design('b'), simulator: 'carrier-pigeon' }, design('c')] };
+    const upstream = { cellId: 'd'.repeat(64), stage: 'simulate', instance: 'sim', coords: { 'dataset.classes': { names: ['disk', 'ring'] } },
+      params: {}, dir: '/nowhere', metrics };
+    assert.throws(() => upstreamMetrics(upstream, SimulateMetrics), (e: Error) => e.message ===
+      'cell dddddddddddd (sim dataset.classes=disk,ring): metrics of stage \'simulate\' do not match its declared schema: ' +
+      '/designs/0/frameLossRate: missing (expected number) (and at 2 more /designs/*/frameLossRate); ' +
+      '/designs/1/simulator: "carrier-pigeon" is not "analytic" | "ns3" | null');
   });
 
   it('NaN statistics are checked as JSON writes them (null)', () => {
     checkMetrics('t', EvaluateMetrics.properties.quantizedAccuracy, { fp32: 1, fp16: 1, int8: 1 });
-    assert.throws(() => checkMetrics('t', EvaluateMetrics.properties.quantizedAccuracy, { fp32: 1, fp16: 1 }), /\/int8: Expected required property/);
+    assert.throws(() => checkMetrics('t', EvaluateMetrics.properties.quantizedAccuracy, { fp32: 1, fp16: 1 }), /\/int8: missing \(expected number\)/);
     assert.deepEqual(metricsProblems(EvaluateMetrics.properties.baseAccuracy, NaN), []);
   });
 

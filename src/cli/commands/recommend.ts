@@ -3,6 +3,7 @@
 // network and every rejection with its reasons.
 import type { Command } from 'commander';
 import { DEFAULT_STORE, collect } from '../progress/options.js';
+import type { SimulateMetrics } from '../../stages/simulate/metrics.js';
 
 interface RecommendOpts {
   network?: string[];
@@ -33,6 +34,8 @@ export function register(program: Command): void {
       const { existsSync } = await import('node:fs');
       const { openStore, storeExists } = await import('../../store/store.js');
       const { recommendFromSimulations } = await import('../../stages/recommend/core.js');
+      const { MetricsShapeError, upstreamMetrics } = await import('../../stages/metrics.js');
+      const { SimulateMetrics } = await import('../../stages/simulate/metrics.js');
       const { formatRecommendation } = await import('../../netsim/format.js');
       const { formatCoords } = await import('../../util/coords.js');
 
@@ -57,7 +60,7 @@ export function register(program: Command): void {
       const store = openStore(opts.store, { readonly: true });
       // One recommendation per application: simulate cells of different coordinates (e.g. class
       // subsets) are separate applications whose designs must not compete with each other.
-      const groups = new Map<string, { coords: Record<string, unknown>; simulations: Record<string, unknown>[] }>();
+      const groups = new Map<string, { coords: Record<string, unknown>; simulations: SimulateMetrics[] }>();
       try {
         if (!store.pipelines().includes(name)) {
           throw new UsageError(`pipeline '${name}' has never run on the store ${store.dir} (known: ${store.pipelines().join(', ') || 'none'})`);
@@ -73,7 +76,13 @@ export function register(program: Command): void {
         for (const c of done) {
           const key = canonicalJson(c.coords);
           const group = groups.get(key) ?? { coords: c.coords, simulations: [] };
-          group.simulations.push(c.metrics!);
+          try {
+            group.simulations.push(upstreamMetrics({ cellId: c.id, stage: c.stage, instance: c.instance, coords: c.coords, metrics: c.metrics! }, SimulateMetrics));
+          } catch (e) {
+            // A result stored by an older simulate: say which and what it lacks (a new run recomputes it).
+            if (e instanceof MetricsShapeError) throw new UsageError(`${e.message}; run the pipeline again to simulate it anew`);
+            throw e;
+          }
           groups.set(key, group);
         }
         // Given a name only, the requirements are those the pipeline's recommend cell used.

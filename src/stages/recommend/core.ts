@@ -1,7 +1,7 @@
 // The recommendation over simulate results, shared by the recommend stage and `sei recommend`.
 import { UsageError } from '../../util/errors.js';
 import { checkSchema } from '../../config/schema.js';
-import type { Design } from '../../netsim/designs.js';
+import type { DesignSummary } from '../../netsim/designs.js';
 import { RequirementsSchema, normalizeRequirements, recommend, type Recommendation, type RequirementsInput } from '../../netsim/recommend.js';
 
 /** Checks a requirements block (from params, the pipeline, or the command line); UsageError when bad. */
@@ -14,22 +14,17 @@ export function parseRequirements(value: unknown, where = 'requirements'): Requi
   return v as RequirementsInput;
 }
 
-/** The designs carried by simulate metrics (docs/ARCHITECTURE.md, "simulate"). */
-export function designsOf(simulations: Record<string, unknown>[]): Design[] {
-  const out: Design[] = [];
-  for (const m of simulations) {
-    const designs = m?.designs;
-    if (!Array.isArray(designs)) throw new Error('a simulate result has no designs[] in its metrics');
-    out.push(...(designs as Design[]));
-  }
-  return out;
-}
+/**
+ * What a recommendation reads of a simulate result: its designs, as simulate declares them
+ * (callers check stored results with upstreamMetrics(…, SimulateMetrics) first).
+ */
+export interface Simulation { designs: DesignSummary[] }
 
 // Overrides are checked with the requirements (parseRequirements): a command-line word that is
 // not a percentile or an objective is refused there, naming the field.
-export function recommendFromSimulations(simulations: Record<string, unknown>[], requirements: unknown, overrides: Record<string, unknown> = {}): Recommendation {
+export function recommendFromSimulations(simulations: Simulation[], requirements: unknown, overrides: Record<string, unknown> = {}): Recommendation {
   const req = parseRequirements({ ...parseRequirements(requirements), ...stripUndefined(overrides) });
-  const designs = designsOf(simulations);
+  const designs = simulations.flatMap((s) => s.designs);
   const known = [...new Set(designs.map((d) => d.network))].sort();
   for (const n of req.networks ?? []) {
     if (!known.includes(n)) throw new UsageError(`network "${n}" was not simulated (simulated networks: ${known.join(', ') || 'none'})`);

@@ -8,6 +8,8 @@ import type { Recommendation } from '../../netsim/recommend.js';
 import type { StageDefinition } from '../types.js';
 import { RequirementsSchema } from '../../netsim/recommend.js';
 import { RecommendMetrics } from './metrics.js';
+import { gatheredInput, upstreamMetrics } from '../metrics.js';
+import { SimulateMetrics } from '../simulate/metrics.js';
 
 const Params = Type.Object({
   requirements: Type.Optional(RequirementsSchema),
@@ -32,9 +34,11 @@ const stage: StageDefinition<RecommendParams, Recommendation> = {
     const { join } = await import('node:path');
     const { recommendFromSimulations } = await import('./core.js');
     const { formatRecommendation } = await import('../../netsim/format.js');
-    const sims = Array.isArray(ctx.inputs.simulations) ? ctx.inputs.simulations : [ctx.inputs.simulations];
+    // Each simulate result read as simulate declares it: one stored by an older simulate that
+    // lacks a field fails this cell naming that cell and field, not somewhere in the ranking.
+    const sims = gatheredInput(ctx.inputs, 'simulations').map((s) => upstreamMetrics(s, SimulateMetrics));
     const requirements = ctx.params.requirements ?? ctx.settings.requirements ?? {};
-    const rec = recommendFromSimulations(sims.map((s) => s.metrics), requirements);
+    const rec = recommendFromSimulations(sims, requirements);
     const text = formatRecommendation(rec);
     ctx.log(`recommend: ${rec.summary}`);
     await writeFile(join(ctx.outDir, 'recommendation.txt'), text);
