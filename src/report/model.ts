@@ -2,7 +2,7 @@
 // Pure: no file system, no clock, no recomputation of any stage. A value that the store does not
 // hold is null here and is rendered as missing, never as zero.
 import type {
-  DatasetFacts, DesignRef, ImportanceFacts, ModelFacts, Percentile, Precision, RecommendationFacts, ValidationFacts,
+  DatasetFacts, DesignFacts, DesignRef, ImportanceFacts, ModelFacts, Percentile, Precision, RecommendationFacts, ValidationFacts,
 } from '../stages/report.js';
 import { PRECISIONS } from '../stages/report.js';
 import type { CellRecord, CellState } from '../store/types.js';
@@ -66,28 +66,10 @@ export interface CutRow {
   seeds: number[];
 }
 
-export interface DesignPoint {
-  /** The simulate stage's design id, when it records one. */
-  id: string | null;
-  /** 'split', or a baseline: 'local' (all on the device) or 'remote' (raw input to the server). */
-  kind: string;
-  /** The evaluate cell's other coordinates (e.g. "ratio=8 seed=0"). */
-  variant: string;
-  network: string;
-  device: string | null;
-  cut: string;
-  precision: string;
-  payloadBytes: number | null;
-  deviceMs: number | null;
-  transferP50: number | null;
-  serverMs: number | null;
+/** A simulated design as the report shows it (src/stages/report.ts DesignFacts), with its p50 and p95. */
+export interface DesignPoint extends DesignFacts {
   e2eP50: number | null;
   e2eP95: number | null;
-  /** End-to-end latency per percentile (null when every frame was lost). */
-  e2e: Record<Percentile, number | null>;
-  frameLossRate: number | null;
-  simulator: string | null;
-  accuracy: number | null;
   /** On the Pareto front recorded by a recommend cell; null when no recommendation exists. */
   pareto: boolean | null;
   /** Labels of the requirements blocks that chose this design. */

@@ -5,6 +5,7 @@ import { DEFAULT_STORE, backendOption, collect } from '../progress/options.js';
 import type { BackendRequest } from '../../ml/backend-names.js';
 import type { ExportFormat } from '../../export/write.js';
 import type { Precision } from '../../ml/accounting.js';
+import { requirePipelineOnStore } from '../known-pipeline.js';
 
 interface ExportOpts {
   design?: string;
@@ -67,9 +68,7 @@ export function register(program: Command): void {
       const store = openStore(opts.store, { readonly: true });
       let target;
       try {
-        if (!store.pipelines().includes(name)) {
-          throw new UsageError(`pipeline '${name}' has never run on the store ${store.dir} (known: ${store.pipelines().join(', ') || 'none'})`);
-        }
+        requirePipelineOnStore(store, name);
         target = resolveTarget(store, name, { design: opts.design, cell: opts.cell, precision });
       } finally {
         store.close();

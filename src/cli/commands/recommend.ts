@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_STORE, collect } from '../progress/options.js';
 import type { SimulateMetrics } from '../../stages/simulate/metrics.js';
+import { requirePipelineOnStore } from '../known-pipeline.js';
 
 interface RecommendOpts {
   network?: string[];
@@ -62,9 +63,7 @@ export function register(program: Command): void {
       // subsets) are separate applications whose designs must not compete with each other.
       const groups = new Map<string, { coords: Record<string, unknown>; simulations: SimulateMetrics[] }>();
       try {
-        if (!store.pipelines().includes(name)) {
-          throw new UsageError(`pipeline '${name}' has never run on the store ${store.dir} (known: ${store.pipelines().join(', ') || 'none'})`);
-        }
+        requirePipelineOnStore(store, name);
         const all = store.listCells({ pipeline: name });
         const cells = all.filter((c) => c.stage === 'simulate');
         const done = cells.filter((c) => c.state === 'done' && c.metrics);

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_STORE } from '../progress/options.js';
+import { requirePipelineOnStore } from '../known-pipeline.js';
 
 interface ReportOpts { out?: string; format: string; store: string; figures: string; set?: string[] }
 
@@ -35,10 +36,7 @@ export function register(program: Command): void {
       const store = openStore(opts.store, { readonly: true });
       let model;
       try {
-        const known = store.pipelines();
-        if (!file && !known.includes(name)) {
-          throw new UsageError(`pipeline '${name}' has never run on the store ${store.dir} (known: ${known.join(', ') || 'none'}); give its YAML file or a known name`);
-        }
+        if (!file) requirePipelineOnStore(store, name, '; give its YAML file or a known name');
         const cells = store.listCells({ pipeline: name });
         const run = store.listRuns(name, 1)[0];
         const info: import('../../report/index.js').PipelineInfo = { name, store: store.dir };

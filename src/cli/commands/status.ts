@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { DEFAULT_STORE } from '../progress/options.js';
+import { requirePipelineOnStore } from '../known-pipeline.js';
 
 interface StatusOpts { store: string; json?: boolean }
 
@@ -28,9 +29,7 @@ export function register(program: Command): void {
       const store = openStore(opts.store, { readonly: true });
       try {
         const names = name !== undefined ? [name] : store.pipelines();
-        if (name !== undefined && !store.pipelines().includes(name)) {
-          throw new UsageError(`pipeline '${name}' has never run on the store ${store.dir} (known: ${store.pipelines().join(', ') || 'none'})`);
-        }
+        if (name !== undefined) requirePipelineOnStore(store, name);
         const lock = store.lockHolder();
         const active = lock && !isLockStale(lock, 30_000) ? lock : undefined;
         const report = names.map((p) => {
