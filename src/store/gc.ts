@@ -1,6 +1,7 @@
 // Garbage collection by reachability: artifact folders (and their rows) whose cache key no
 // current pipeline plans are removed. Folders under objects/ that no row names are removed too.
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { folderBytes } from '../util/disk-space.js';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Store } from './store.js';
@@ -19,19 +20,6 @@ export interface GcResult {
   forgottenRows: number;
   bytes: number;
   kept: number;
-}
-
-function folderBytes(dir: string): number {
-  let total = 0;
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const full = join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.isFile()) total += statSync(full).size;
-    }
-  };
-  try { walk(dir); } catch { /* vanished */ }
-  return total;
 }
 
 /** What gc would remove (dryRun) or removes. The caller holds the run lock when not a dry run. */

@@ -81,16 +81,14 @@ export function ensureFreeSpace(path: string, neededBytes: number, what: string)
   );
 }
 
-/** Bytes of the regular files under `dir` (0 when it is gone). */
-export function folderBytes(dir: string): number {
+/** Bytes of the regular files under `path`, or of the file itself (0 when it is gone). */
+export function folderBytes(path: string): number {
   let total = 0;
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const full = join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.isFile()) total += statSync(full).size;
-    }
+  const walk = (p: string): void => {
+    const st = statSync(p);
+    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
+    else if (st.isFile()) total += st.size;
   };
-  try { walk(dir); } catch { /* vanished */ }
+  try { walk(path); } catch { /* vanished */ }
   return total;
 }

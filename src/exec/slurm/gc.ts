@@ -6,11 +6,12 @@
 // points into (a requeued job runs that folder's job.sh again). Everything else goes: cells no
 // pipeline plans whose jobs are over, and the submission folders (scripts, cell lists, Slurm
 // output) of runs that ended and that no kept cell refers to.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { SlurmTools } from './commands.js';
 import { readJobRecord, slurmDir, type JobRecord } from './records.js';
+import { folderBytes } from '../../util/disk-space.js';
 
 export interface SlurmGcItem {
   path: string;
@@ -31,17 +32,6 @@ export interface SlurmGcResult {
 
 /** Job states of a job that may still run (or run again). */
 const LIVE = /^(PENDING|RUNNING|SUSPENDED|COMPLETING|CONFIGURING|REQUEUED|REQUEUE_HOLD|REQUEUE_FED|RESIZING|SIGNALING|STAGE_OUT|STOPPED|RESV_DEL_HOLD)$/;
-
-function bytesOf(path: string): number {
-  let total = 0;
-  const walk = (p: string): void => {
-    const st = statSync(p);
-    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
-    else total += st.size;
-  };
-  try { walk(path); } catch { /* vanished */ }
-  return total;
-}
 
 function isInside(path: string, dir: string): boolean {
   const rel = relative(dir, path);
@@ -98,7 +88,7 @@ export async function collectSlurmGarbage(storeDir: string, reachable: Set<strin
   const jobLive = (r: JobRecord): boolean => !r.final && (live === undefined || live.has(r.jobId));
 
   const remove = (path: string, why: string): void => {
-    const item = { path, bytes: bytesOf(path), why };
+    const item = { path, bytes: folderBytes(path), why };
     result.removed.push(item);
     result.bytes += item.bytes;
     if (!options.dryRun) rmSync(path, { recursive: true, force: true });
