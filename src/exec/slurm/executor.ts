@@ -34,6 +34,16 @@ export interface SlurmExecutorOptions {
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED']);
 /** States the executor answers with a requeue: the job did nothing wrong, it ran out of time or place. */
 const REQUEUE_STATES = new Set(['TIMEOUT', 'PREEMPTED', 'NODE_FAIL', 'BOOT_FAIL']);
+/** End states in which Slurm itself killed the job's processes (the requeue states aside). */
+const KILLED_BY_SLURM = new Set(['CANCELLED', 'OUT_OF_MEMORY', 'DEADLINE', 'REVOKED']);
+
+/** How a job left the queue, in words, from its final state (undefined: no state known). */
+function howItEnded(state: string | undefined): string {
+  if (state === undefined) return 'left the queue';
+  if (state === 'CANCELLED') return 'was cancelled (scancel, or by an administrator)';
+  if (state === 'OUT_OF_MEMORY') return 'ran out of memory (--mem)';
+  return `ended ${state}`;
+}
 /** Seconds between a requeue and the job's new start: past the second its old credential was revoked. */
 const REQUEUE_START_DELAY_S = 3;
 /**
@@ -388,14 +398,21 @@ export class SlurmExecutor implements Executor {
         t.awaitingSince ??= Date.now();
         if (Date.now() - t.awaitingSince < this.options.config.latencyWaitMs) return;
       }
-      const how = state === undefined ? 'left the queue' : state === 'CANCELLED' ? 'was cancelled (scancel, or by an administrator)'
-        : state === 'OUT_OF_MEMORY' ? `ran out of memory (--mem)` : `ended ${state}`;
-      const error = `Slurm job ${id} ${how} without writing a result${state === 'COMPLETED' ? ` (waited ${Math.round(this.options.config.latencyWaitMs / 1000)} s for it on the shared filesystem)` : ''}`;
+      const error = `Slurm job ${id} ${howItEnded(state)} without writing a result${state === 'COMPLETED' ? ` (waited ${Math.round(this.options.config.latencyWaitMs / 1000)} s for it on the shared filesystem)` : ''}`;
       this.appendJobOutput(t, error);
       this.finish(t, failure('crash', error));
       return;
     }
     if (!outcome.ok) {
+      if (state !== undefined && KILLED_BY_SLURM.has(state)) {
+        // Slurm signals every process of the job at once: the cell's worker can die of it before the
+        // job's program hears its own SIGTERM, and the program then records the worker's death as
+        // the cell's failure. Slurm's verdict is the cause; the program's words are kept beside it.
+        const error = `Slurm job ${id} ${howItEnded(state)}; the job's program reported: ${outcome.error}`;
+        this.appendJobOutput(t, error);
+        this.finish(t, failure('crash', error));
+        return;
+      }
       this.appendJobOutput(t, `Slurm job ${id} failed: ${outcome.error}`);
       this.finish(t, outcome);
       return;
