@@ -53,10 +53,14 @@ export function batchNormTrain(x: usize, p: i32, c: i32, gamma: usize, beta: usi
     v128.store(variance + ch, v);
     v128.store(invStd + ch, f32x4.div(one, f32x4.sqrt(f32x4.add(v, eps))));
   }
-  for (let ch: usize = 0; ch < row; ch += VEC) {
-    const mu = v128.load(mean + ch), k = f32x4.mul(v128.load(invStd + ch), v128.load(gamma + ch)), b = v128.load(beta + ch);
-    let q = x + ch, o = y + ch;
-    for (let i = 0; i < p; i++, q += row, o += row) v128.store(o, f32x4.add(f32x4.mul(f32x4.sub(v128.load(q), mu), k), b));
+  // Pixel by pixel, each row whole: a channel-outer loop would stride through the tensor once per
+  // four channels and miss the cache on every load. The per-channel factors come from L1 each time.
+  for (let i = 0; i < p; i++) {
+    const q = x + <usize>i * row, o = y + <usize>i * row;
+    for (let ch: usize = 0; ch < row; ch += VEC) {
+      const k = f32x4.mul(v128.load(invStd + ch), v128.load(gamma + ch));
+      v128.store(o + ch, f32x4.add(f32x4.mul(f32x4.sub(v128.load(q + ch), v128.load(mean + ch)), k), v128.load(beta + ch)));
+    }
   }
 }
 
@@ -85,14 +89,16 @@ export function batchNormTrainGrad(dy: usize, x: usize, p: i32, c: i32, gamma: u
     }
   }
   const scale = f32x4.splat(<f32>1 / <f32>p);
-  for (let ch: usize = 0; ch < row; ch += VEC) {
-    const mu = v128.load(mean + ch), is = v128.load(invStd + ch);
-    const k = f32x4.mul(v128.load(gamma + ch), is);
-    const mb = f32x4.mul(v128.load(dbeta + ch), scale), mg = f32x4.mul(v128.load(dgamma + ch), scale);
-    let q = x + ch, g = dy + ch, o = dx + ch;
-    for (let i = 0; i < p; i++, q += row, g += row, o += row) {
-      const xh = f32x4.mul(f32x4.sub(v128.load(q), mu), is);
-      v128.store(o, f32x4.mul(k, f32x4.sub(f32x4.sub(v128.load(g), mb), f32x4.mul(xh, mg))));
+  // Row by row, as in batchNormTrain; the per-channel factors are recomputed from L1 (the same
+  // operations in the same order, so the same bits as computing them once).
+  for (let i = 0; i < p; i++) {
+    const q = x + <usize>i * row, g = dy + <usize>i * row, o = dx + <usize>i * row;
+    for (let ch: usize = 0; ch < row; ch += VEC) {
+      const is = v128.load(invStd + ch);
+      const k = f32x4.mul(v128.load(gamma + ch), is);
+      const mb = f32x4.mul(v128.load(dbeta + ch), scale), mg = f32x4.mul(v128.load(dgamma + ch), scale);
+      const xh = f32x4.mul(f32x4.sub(v128.load(q + ch), v128.load(mean + ch)), is);
+      v128.store(o + ch, f32x4.mul(k, f32x4.sub(f32x4.sub(v128.load(g + ch), mb), f32x4.mul(xh, mg))));
     }
   }
 }
