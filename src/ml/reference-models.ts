@@ -8,6 +8,7 @@
 // so that losses start on the same scale; throughput does not depend on it.
 import * as tf from '@tensorflow/tfjs';
 import { batchNormalization } from './models/batch-norm.js';
+import { conv2dRelu } from './models/conv2d-relu.js';
 
 export const REFERENCE_MODELS = ['ref-cnn', 'vgg16-w0.25'] as const;
 export type ReferenceModelName = (typeof REFERENCE_MODELS)[number];
@@ -24,7 +25,7 @@ function torchInit(fanIn: number, seed: number) {
 }
 
 function conv(name: string, inC: number, filters: number, seed: number): tf.layers.Layer {
-  return tf.layers.conv2d({
+  return conv2dRelu({
     name, filters, kernelSize: 3, padding: 'same', activation: 'relu', ...torchInit(inC * 9, seed),
   });
 }

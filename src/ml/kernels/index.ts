@@ -17,13 +17,14 @@ import { padSliceOptions, padV2Config, sliceConfig } from './pad-slice.js';
 import { winogradOptions } from './winograd.js';
 import { batchNormTrainConfig, batchNormTrainGradConfig, registerBatchNormTrainGradient } from './batch-norm-train.js';
 import { registerFastGradients } from './gradients.js';
+import { convBiasReluConfig, registerConvBiasReluGradient, reluBiasGradConfig } from './conv-relu-train.js';
 
 /** Kernels of the shipped wasm backend that ours are built on (captured before any replacement). */
 const BUILDING_BLOCKS = ['Conv2D', 'FusedConv2D', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'Reshape', 'Slice', 'StridedSlice', 'Reverse', 'PadV2', 'Add', 'Multiply', 'Identity'];
 
 export const FAST_KERNELS: KernelConfig[] = [
   conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchMatMulConfig, fusedMatMulConfig, tileConfig, maxPoolGradConfig, sumConfig, meanConfig, fusedBatchNormConfig, identityConfig, castConfig, adamUpdateConfig, padV2Config, sliceConfig,
-  batchNormTrainConfig, batchNormTrainGradConfig,
+  batchNormTrainConfig, batchNormTrainGradConfig, convBiasReluConfig, reluBiasGradConfig,
 ];
 
 let registered = false;
@@ -41,6 +42,7 @@ export function registerFastWasmKernels(): string[] {
     }
     registerFastGradients();
     registerBatchNormTrainGradient();
+    registerConvBiasReluGradient();
     registered = true;
   }
   return FAST_KERNELS.map((k) => k.kernelName);
@@ -57,7 +59,7 @@ export function setSimdPaths(on: boolean): void {
   directConvOptions.maxChannels = on ? 4 : 0;
   matMulOptions.simd = on;
   padSliceOptions.enabled = on;
-  for (const k of [adamUpdateConfig, batchNormTrainConfig]) {
+  for (const k of [adamUpdateConfig, batchNormTrainConfig, convBiasReluConfig]) {
     const present = getKernel(k.kernelName, 'wasm') !== undefined;
     if (!on && present) unregisterKernel(k.kernelName, 'wasm');
     if (on && !present) registerKernel(k);

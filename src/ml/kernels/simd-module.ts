@@ -27,6 +27,7 @@ export interface SimdKernels {
     y: number, mean: number, variance: number, invStd: number): void;
   batchNormTrainGrad(dy: number, x: number, p: number, c: number, gamma: number, mean: number, invStd: number,
     dx: number, dgamma: number, dbeta: number): void;
+  reluBiasGrad(dy: number, y: number, p: number, c: number, dx: number, db: number, partial: number): void;
   col2im(cols: number, n: number, oh: number, ow: number, fh: number, fw: number, sh: number, sw: number, padTop: number, padLeft: number,
     dx: number, h: number, w: number, c: number): void;
   scaleShift(x: number, p: number, c: number, a: number, b: number, y: number): void;

@@ -5,23 +5,7 @@
 // step. This layer is the same Conv2D (class name, config and weights, so saved models are
 // unchanged) computed by the unfused conv2d op, whose gradient is taken only where it is needed.
 import * as tf from '@tensorflow/tfjs';
-
-type Conv2DArgs = Parameters<typeof tf.layers.conv2d>[0];
-type LayerConstructor = new (args: Conv2DArgs) => tf.layers.Layer;
-
-/** tfjs-layers' Conv2D class (not exported by name). */
-const Conv2DLayer = (tf.layers.conv2d({ filters: 1, kernelSize: 1 }) as unknown as { constructor: LayerConstructor }).constructor;
-
-/** The fields of Conv2D this layer reads (protected in tfjs-layers' typings). */
-interface Conv2DFields {
-  kernel: { read(): tf.Tensor4D };
-  bias: { read(): tf.Tensor1D } | null;
-  strides: [number, number];
-  padding: 'valid' | 'same';
-  dilationRate: [number, number];
-  dataFormat: 'channelsLast' | 'channelsFirst';
-  activation: { apply(x: tf.Tensor): tf.Tensor } | null;
-}
+import { Conv2DLayer, type Conv2DArgs, type Conv2DFields } from './stock-conv2d.js';
 
 class InputConv2D extends Conv2DLayer {
   static className = 'Conv2D';

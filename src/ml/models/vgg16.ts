@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelSpec } from '../spec.js';
 import { VGG16_CUT_POINTS, VGG16_STAGES } from './cut-points.js';
 import { seededDropout } from './dropout.js';
+import { conv2dRelu } from './conv2d-relu.js';
 import { assembleNetwork, block, scaledChannels, tagDenseInit, type Block, type BuildOptions, type Network } from './network.js';
 
 export { VGG16_CUT_POINTS };
@@ -18,7 +19,7 @@ export function buildVgg16(spec: ResolvedModelSpec, seed = 0, opts: BuildOptions
     const filters = scaledChannels(base, w, `block${s + 1}_conv1`, 'vgg16');
     for (let c = 1; c <= convs; c++) {
       const name = `block${s + 1}_conv${c}`;
-      const conv = tf.layers.conv2d({
+      const conv = conv2dRelu({
         name, filters, kernelSize: 3, padding: 'same', activation: 'relu',
         kernelInitializer: 'zeros', biasInitializer: 'zeros',
       });
