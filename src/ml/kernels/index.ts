@@ -51,8 +51,8 @@ export function registerFastWasmKernels(): string[] {
 /**
  * Switches the project's SIMD paths on or off, for benchmarks that compare both in one run: off,
  * the convolutions and products run on the XNNPACK-based replacements, pad and slice on the
- * shipped kernels, and the optimizer and batch-norm layers (which look the fused kernels up)
- * on tfjs's element-wise ops. Switching on restores the defaults.
+ * shipped kernels, and the optimizer, batch-norm and conv + ReLU layers (which look the fused
+ * kernels up) on tfjs's element-wise ops. Switching on restores the defaults.
  */
 export function setSimdPaths(on: boolean): void {
   winogradOptions.enabled = on;
