@@ -189,10 +189,10 @@ export class LocalExecutor implements Executor {
         }
         if (m.type === 'done' && m.key === spec.key) {
           if (failureOverride) { worker.kill(); finish(fail(failureOverride.kind, failureOverride.message)); return; }
-          finish({ ok: true, metrics: m.metrics, provenance: m.provenance, manifest: m.manifest, startedAt: m.startedAt, endedAt: m.endedAt, durationMs: m.durationMs });
+          finish({ ok: true, metrics: m.metrics, provenance: m.provenance, manifest: m.manifest, startedAt: m.startedAt, endedAt: m.endedAt, durationMs: m.durationMs, cpuMs: m.cpuMs });
         } else if (m.type === 'error' && m.key === spec.key) {
           if (failureOverride) { worker.kill(); finish(fail(failureOverride.kind, failureOverride.message)); return; }
-          finish({ ok: false, failure: 'error', error: m.error, started: true, startedAt: m.startedAt, endedAt: m.endedAt, durationMs: m.durationMs });
+          finish({ ok: false, failure: 'error', error: m.error, started: true, startedAt: m.startedAt, endedAt: m.endedAt, durationMs: m.durationMs, cpuMs: m.cpuMs });
         }
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {

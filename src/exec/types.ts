@@ -39,6 +39,8 @@ export interface CellSuccess {
   startedAt: string;
   endedAt: string;
   durationMs: number;
+  /** CPU time of the worker process over the cell (user + system, all its threads). */
+  cpuMs?: number;
 }
 
 export interface CellFailure {
@@ -50,6 +52,8 @@ export interface CellFailure {
   startedAt: string;
   endedAt: string;
   durationMs: number;
+  /** As CellSuccess's, when the failure came from the worker (not when it died). */
+  cpuMs?: number;
 }
 
 export type CellResult = CellSuccess | CellFailure;
@@ -81,8 +85,8 @@ export type ToWorker = { type: 'run'; spec: CellSpec } | { type: 'abort'; reason
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'progress'; key: string; event: ProgressEvent }
-  | { type: 'done'; key: string; metrics: Record<string, unknown>; provenance: Record<string, unknown>; manifest: Manifest; startedAt: string; endedAt: string; durationMs: number; rssBytes: number }
-  | { type: 'error'; key: string; error: string; startedAt: string; endedAt: string; durationMs: number; rssBytes: number };
+  | { type: 'done'; key: string; metrics: Record<string, unknown>; provenance: Record<string, unknown>; manifest: Manifest; startedAt: string; endedAt: string; durationMs: number; cpuMs: number; rssBytes: number }
+  | { type: 'error'; key: string; error: string; startedAt: string; endedAt: string; durationMs: number; cpuMs: number; rssBytes: number };
 
 /** Name of the result file every cell's artifact folder holds, written last. */
 export const RESULT_FILE = 'result.json';

@@ -76,6 +76,12 @@ async function runCell(spec: CellSpec): Promise<void> {
   current = { key: spec.key, controller };
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
+  // CPU time, beside wall time: a machine shared with other work stretches the one, not the other.
+  const cpuAtStart = process.cpuUsage();
+  const cpuMs = (): number => {
+    const d = process.cpuUsage(cpuAtStart);
+    return Math.round((d.user + d.system) / 1000);
+  };
   mkdirSync(spec.outDir, { recursive: true });
   logFd = openSync(spec.logPath, 'a');
   logLine(`cell ${spec.cellId.slice(0, 12)} ${spec.instance} (${spec.stage}) attempt ${spec.attempt} on pid ${process.pid}`);
@@ -110,6 +116,7 @@ async function runCell(spec: CellSpec): Promise<void> {
       startedAt,
       endedAt: new Date(ended).toISOString(),
       durationMs: ended - started,
+      cpuMs: cpuMs(),
     };
     // result.json last: a folder holding it is a complete artifact.
     const resultPath = join(spec.outDir, RESULT_FILE);
@@ -123,12 +130,12 @@ async function runCell(spec: CellSpec): Promise<void> {
     // Every file on disk before the orchestrator renames the folder and records it done.
     fsyncTree(spec.outDir, manifest.map((m) => m.path));
     logLine(`done in ${ended - started} ms`);
-    send({ type: 'done', key: spec.key, metrics, provenance, manifest, startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started, rssBytes: process.memoryUsage.rss() });
+    send({ type: 'done', key: spec.key, metrics, provenance, manifest, startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started, cpuMs: cpuMs(), rssBytes: process.memoryUsage.rss() });
   } catch (e) {
     const ended = Date.now();
     const text = describeError(e);
     logLine(`failed: ${text}`);
-    send({ type: 'error', key: spec.key, error: e instanceof Error ? e.message : String(e), startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started, rssBytes: process.memoryUsage.rss() });
+    send({ type: 'error', key: spec.key, error: e instanceof Error ? e.message : String(e), startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started, cpuMs: cpuMs(), rssBytes: process.memoryUsage.rss() });
   } finally {
     if (logFd !== undefined) closeSync(logFd);
     logFd = undefined;
@@ -139,7 +146,7 @@ async function runCell(spec: CellSpec): Promise<void> {
 process.on('message', (msg: ToWorker) => {
   if (msg.type === 'run' && current) {
     const t = new Date().toISOString();
-    send({ type: 'error', key: msg.spec.key, error: `worker ${process.pid} is busy with another cell`, startedAt: t, endedAt: t, durationMs: 0, rssBytes: process.memoryUsage.rss() });
+    send({ type: 'error', key: msg.spec.key, error: `worker ${process.pid} is busy with another cell`, startedAt: t, endedAt: t, durationMs: 0, cpuMs: 0, rssBytes: process.memoryUsage.rss() });
   } else if (msg.type === 'run') void runCell(msg.spec);
   else if (msg.type === 'abort' && current) current.controller.abort(msg.reason);
 });

@@ -3,7 +3,11 @@
 // run ended — so a speed-up is chosen from data (npm run bench:sweep).
 import type { RunAttempt } from '../store/index.js';
 
-export interface StageTime { stage: string; cells: number; attempts: number; seconds: number }
+export interface StageTime {
+  stage: string; cells: number; attempts: number; seconds: number;
+  /** CPU seconds of the attempts that recorded theirs, and how many did (older stores, crashed workers: none). */
+  cpuSeconds: number; cpuAttempts: number;
+}
 
 export interface PathStep {
   cellId: string; instance: string; stage: string; coords: Record<string, unknown>;
@@ -18,6 +22,8 @@ export interface RunProfile {
   wallSeconds: number;
   jobs: number;
   cellSeconds: number;
+  /** CPU seconds of the attempts that recorded theirs: less disturbed than cell-seconds by other load. */
+  cpuSeconds: number;
   /** cellSeconds / (jobs × wallSeconds). */
   utilisation: number;
   stages: StageTime[];
@@ -38,13 +44,18 @@ export function profileRun(attempts: RunAttempt[], run: { startedAt: string; end
   const sec = (t: number) => (t - t0) / 1000;
   const endOf = (a: RunAttempt) => (a.endedAt ? ms(a.endedAt) : t1);
   const stages = new Map<string, StageTime & { ids: Set<string> }>();
-  let cellMs = 0;
+  let cellMs = 0, cpuMs = 0;
   for (const a of attempts) {
     const d = endOf(a) - ms(a.startedAt);
     cellMs += d;
-    const s = stages.get(a.stage) ?? { stage: a.stage, cells: 0, attempts: 0, seconds: 0, ids: new Set<string>() };
+    const s = stages.get(a.stage) ?? { stage: a.stage, cells: 0, attempts: 0, seconds: 0, cpuSeconds: 0, cpuAttempts: 0, ids: new Set<string>() };
     s.attempts++;
     s.seconds += d / 1000;
+    if (a.cpuMs !== undefined) {
+      cpuMs += a.cpuMs;
+      s.cpuSeconds += a.cpuMs / 1000;
+      s.cpuAttempts++;
+    }
     s.ids.add(a.cellId);
     s.cells = s.ids.size;
     stages.set(a.stage, s);
@@ -71,7 +82,7 @@ export function profileRun(attempts: RunAttempt[], run: { startedAt: string; end
   const wallSeconds = (t1 - t0) / 1000;
   const cellSeconds = cellMs / 1000;
   return {
-    wallSeconds, jobs: run.jobs, cellSeconds,
+    wallSeconds, jobs: run.jobs, cellSeconds, cpuSeconds: cpuMs / 1000,
     utilisation: wallSeconds > 0 ? cellSeconds / (run.jobs * wallSeconds) : 0,
     stages: [...stages.values()].map(({ ids: _ids, ...s }) => s).sort((a, b) => b.seconds - a.seconds),
     criticalPath: path,
@@ -85,12 +96,17 @@ const f1 = (x: number) => x.toFixed(1);
 /** The profile as text: stage table, utilisation, critical path. */
 export function formatRunProfile(p: RunProfile): string {
   const lines: string[] = [];
-  lines.push(`wall ${f1(p.wallSeconds)} s; ${f1(p.cellSeconds)} cell-seconds on ${p.jobs} worker(s): utilisation ${(p.utilisation * 100).toFixed(0)}%`);
+  lines.push(`wall ${f1(p.wallSeconds)} s; ${f1(p.cellSeconds)} cell-seconds on ${p.jobs} worker(s): utilisation ${(p.utilisation * 100).toFixed(0)}%` +
+    `; ${f1(p.cpuSeconds)} CPU-seconds in the cells`);
   lines.push('');
-  lines.push(`${'stage'.padEnd(18)} ${'cells'.padStart(5)} ${'cell-s'.padStart(8)} ${'share'.padStart(6)}`);
+  // cpu-s: CPU time of the workers over the stage's cells (a machine shared with other work
+  // stretches cell-seconds, less so these); '-' where no attempt recorded it.
+  lines.push(`${'stage'.padEnd(18)} ${'cells'.padStart(5)} ${'cell-s'.padStart(8)} ${'share'.padStart(6)} ${'cpu-s'.padStart(8)}`);
   for (const s of p.stages) {
-    lines.push(`${s.stage.padEnd(18)} ${String(s.cells).padStart(5)} ${f1(s.seconds).padStart(8)} ${`${((s.seconds / Math.max(p.cellSeconds, 1e-9)) * 100).toFixed(0)}%`.padStart(6)}`);
+    const cpuText = s.cpuAttempts === 0 ? '-' : `${f1(s.cpuSeconds)}${s.cpuAttempts < s.attempts ? '*' : ''}`;
+    lines.push(`${s.stage.padEnd(18)} ${String(s.cells).padStart(5)} ${f1(s.seconds).padStart(8)} ${`${((s.seconds / Math.max(p.cellSeconds, 1e-9)) * 100).toFixed(0)}%`.padStart(6)} ${cpuText.padStart(8)}`);
   }
+  if (p.stages.some((s) => s.cpuAttempts > 0 && s.cpuAttempts < s.attempts)) lines.push('* some attempts of the stage recorded no CPU time (a worker that died)');
   lines.push('');
   lines.push(`critical path: ${p.criticalPath.length} cells, ${f1(p.pathRunSeconds)} s running + ${f1(p.pathWaitSeconds)} s waiting to start (a busy worker, dispatch), of ${f1(p.wallSeconds)} s wall`);
   lines.push(`${'start'.padStart(7)} ${'end'.padStart(7)} ${'run'.padStart(7)} ${'wait'.padStart(6)}  cell`);

@@ -19,6 +19,8 @@ export interface ArtifactAttempt {
   startedAt: string;
   endedAt: string;
   durationMs: number;
+  /** CPU time of the process that ran it (user + system), when known. */
+  cpuMs?: number;
   /** Log file, relative to the store folder. */
   logPath: string;
 }

@@ -1,12 +1,14 @@
 // The store's SQLite schema. `user_version` carries the schema version so that an older `sei`
 // refuses a store written by a newer one instead of misreading it.
 export const STORE_FORMAT = 'split-et-impera-store';
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Steps from one schema version to the next, applied in order by a writer opening an older store. */
 export const MIGRATIONS: Record<number, string> = {
   // 2: the lock names the worker processes of its run, so a takeover waits until they are gone.
   2: 'ALTER TABLE lock ADD COLUMN workers TEXT;',
+  // 3: an attempt records the CPU time it took, which a busy machine disturbs less than its wall time.
+  3: 'ALTER TABLE attempts ADD COLUMN cpu_ms INTEGER;',
 };
 
 export const SCHEMA_SQL = `
@@ -70,6 +72,7 @@ CREATE TABLE IF NOT EXISTS attempts (
   log_path    TEXT,
   started_at  TEXT NOT NULL,
   ended_at    TEXT,
+  cpu_ms      INTEGER,                -- CPU time of the process that ran it (user + system); NULL when unknown
   PRIMARY KEY (key, n)
 );
 -- Per (pipeline, slot): the key parts last planned there, so a later plan can say what changed.

@@ -83,6 +83,8 @@ export interface RunAttempt {
   state: string;
   startedAt: string;
   endedAt?: string;
+  /** CPU time the attempt took (user + system of the process that ran it), when recorded. */
+  cpuMs?: number;
 }
 
 export interface LockInfo {
@@ -517,20 +519,22 @@ export class Store {
    * the timeline a run's profile (src/report/run-profile.ts) is computed from.
    */
   runAttempts(runId: string): RunAttempt[] {
-    const rows = this.stmt(`SELECT a.key, a.n, a.state, a.started_at, a.ended_at, c.id, c.instance, c.stage, c.coords, c.inputs
+    // a.*: cpu_ms is absent from a store of schema version 2 that a reader opens unmigrated.
+    const rows = this.stmt(`SELECT a.*, c.id AS cell_id, c.instance, c.stage, c.coords, c.inputs
       FROM attempts a JOIN cells c ON c.key = a.key WHERE a.run_id = ? ORDER BY a.started_at, a.key, a.n`).all(runId) as {
-      key: string; n: number; state: string; started_at: string; ended_at: string | null;
-      id: string; instance: string; stage: string; coords: string; inputs: string;
+      key: string; n: number; state: string; started_at: string; ended_at: string | null; cpu_ms?: number | null;
+      cell_id: string; instance: string; stage: string; coords: string; inputs: string;
     }[];
     return rows.map((r) => {
       const inputs = JSON.parse(r.inputs) as Record<string, PlannedInput>;
       const out: RunAttempt = {
-        key: r.key, cellId: r.id, instance: r.instance, stage: r.stage, n: r.n, state: r.state,
+        key: r.key, cellId: r.cell_id, instance: r.instance, stage: r.stage, n: r.n, state: r.state,
         coords: JSON.parse(r.coords) as Record<string, unknown>,
         upstream: [...new Set(Object.values(inputs).flatMap((i) => i.cellIds))],
         startedAt: r.started_at,
       };
       if (r.ended_at) out.endedAt = r.ended_at;
+      if (typeof r.cpu_ms === 'number') out.cpuMs = r.cpu_ms;
       return out;
     });
   }
@@ -650,14 +654,14 @@ export class Store {
   /** The artifact is in place (renamed and fsynced): record the cell done. */
   markDone(key: string, d: {
     runId: string; dirRel: string; manifest: Manifest; metrics: Record<string, unknown>;
-    provenance: Record<string, unknown>; startedAt: string; endedAt: string; durationMs: number;
+    provenance: Record<string, unknown>; startedAt: string; endedAt: string; durationMs: number; cpuMs?: number;
   }): void {
     this.db.transaction(() => {
       this.stmt(`UPDATE cells SET state = 'done', dir = ?, manifest = ?, metrics = ?, provenance = ?, error = NULL,
           started_at = ?, ended_at = ?, duration_ms = ?, updated_at = ? WHERE key = ?`)
         .run(d.dirRel, JSON.stringify(d.manifest), JSON.stringify(d.metrics), JSON.stringify(d.provenance),
           d.startedAt, d.endedAt, d.durationMs, nowIso(), key);
-      this.closeAttempt(key, 'done', undefined, undefined, d.endedAt);
+      this.closeAttempt(key, 'done', undefined, undefined, d.endedAt, d.cpuMs);
       this.stmt('UPDATE runs SET done = done + 1 WHERE id = ?').run(d.runId);
     }).immediate();
   }
@@ -665,21 +669,21 @@ export class Store {
   /** An attempt failed. `final`: no retry follows, the cell is recorded failed (or interrupted). */
   markFailed(key: string, f: {
     runId: string; failure: 'error' | 'crash' | 'timeout' | 'interrupted'; error: string; endedAt: string;
-    durationMs?: number; final: boolean;
+    durationMs?: number; cpuMs?: number; final: boolean;
   }): void {
     this.db.transaction(() => {
       const state: CellState = f.failure === 'interrupted' ? 'interrupted' : f.final ? 'failed' : 'pending';
       this.stmt('UPDATE cells SET state = ?, error = ?, ended_at = ?, duration_ms = ?, updated_at = ? WHERE key = ?')
         .run(state, f.error, f.endedAt, f.durationMs ?? null, nowIso(), key);
-      this.closeAttempt(key, f.failure === 'interrupted' ? 'interrupted' : 'failed', f.failure, f.error, f.endedAt);
+      this.closeAttempt(key, f.failure === 'interrupted' ? 'interrupted' : 'failed', f.failure, f.error, f.endedAt, f.cpuMs);
       if (f.final && state === 'failed') this.stmt('UPDATE runs SET failed = failed + 1 WHERE id = ?').run(f.runId);
     }).immediate();
   }
 
-  private closeAttempt(key: string, state: string, failure: string | undefined, error: string | undefined, endedAt: string): void {
-    this.stmt(`UPDATE attempts SET state = ?, failure = ?, error = ?, ended_at = ?
+  private closeAttempt(key: string, state: string, failure: string | undefined, error: string | undefined, endedAt: string, cpuMs?: number): void {
+    this.stmt(`UPDATE attempts SET state = ?, failure = ?, error = ?, ended_at = ?, cpu_ms = ?
         WHERE key = ? AND n = (SELECT max(n) FROM attempts WHERE key = ?)`)
-      .run(state, failure ?? null, error ?? null, endedAt, key, key);
+      .run(state, failure ?? null, error ?? null, endedAt, cpuMs ?? null, key, key);
   }
 
   /**
@@ -704,11 +708,12 @@ export class Store {
       // The attempt that made the artifact; an interrupted row of the same run is closed as done.
       const open = this.stmt(`SELECT n FROM attempts WHERE key = ? AND run_id = ? ORDER BY n DESC LIMIT 1`).get(rec.key, rec.attempt.runId) as { n: number } | undefined;
       if (open) {
-        this.stmt(`UPDATE attempts SET state = 'done', failure = NULL, error = NULL, ended_at = ? WHERE key = ? AND n = ?`).run(rec.attempt.endedAt, rec.key, open.n);
+        this.stmt(`UPDATE attempts SET state = 'done', failure = NULL, error = NULL, ended_at = ?, cpu_ms = ? WHERE key = ? AND n = ?`)
+          .run(rec.attempt.endedAt, rec.attempt.cpuMs ?? null, rec.key, open.n);
       } else {
         const n = (this.stmt('SELECT coalesce(max(n), 0) + 1 AS n FROM attempts WHERE key = ?').get(rec.key) as { n: number }).n;
-        this.stmt(`INSERT INTO attempts(key, n, run_id, state, log_path, started_at, ended_at) VALUES (?, ?, ?, 'done', ?, ?, ?)`)
-          .run(rec.key, n, rec.attempt.runId, rec.attempt.logPath, rec.attempt.startedAt, rec.attempt.endedAt);
+        this.stmt(`INSERT INTO attempts(key, n, run_id, state, log_path, started_at, ended_at, cpu_ms) VALUES (?, ?, ?, 'done', ?, ?, ?, ?)`)
+          .run(rec.key, n, rec.attempt.runId, rec.attempt.logPath, rec.attempt.startedAt, rec.attempt.endedAt, rec.attempt.cpuMs ?? null);
       }
       if (withSlot) {
         this.stmt(`INSERT INTO slots(pipeline, slot, instance, cell_id, key, key_parts, active, position, updated_at)

@@ -27,6 +27,10 @@ describe('run profile', function () {
       const attempts = store.runAttempts(run.id);
       assert.equal(attempts.length, 3);
       assert.deepEqual(attempts.find((a) => a.instance === 'joined')!.upstream.sort(), [slow.id, fast.id].sort());
+      // Each attempt records its worker's CPU time; sleeping takes none, so it stays under the wall time.
+      for (const a of attempts) assert.ok(typeof a.cpuMs === 'number' && a.cpuMs >= 0, `${a.instance}: cpuMs ${a.cpuMs}`);
+      const slowAttempt = attempts.find((a) => a.cellId === slow.id)!;
+      assert.ok(slowAttempt.cpuMs! < Date.parse(slowAttempt.endedAt!) - Date.parse(slowAttempt.startedAt), 'a sleeping cell uses less CPU than wall time');
       return { profile: profileRun(attempts, { startedAt: run.startedAt, endedAt: run.endedAt!, jobs: run.jobs }), slow, fast, joined };
     } finally {
       store.close();
@@ -40,6 +44,9 @@ describe('run profile', function () {
     assert.deepEqual(p.stages.map((s) => [s.stage, s.cells]).sort(), [['concat', 1], ['write-text', 2]]);
     assert.ok(p.stages.find((s) => s.stage === 'write-text')!.seconds >= 0.65);
     assert.ok(Math.abs(p.cellSeconds - p.stages.reduce((s, x) => s + x.seconds, 0)) < 1e-9);
+    assert.ok(Math.abs(p.cpuSeconds - p.stages.reduce((s, x) => s + x.cpuSeconds, 0)) < 1e-9);
+    assert.ok(p.stages.every((s) => s.cpuAttempts === s.attempts), 'every attempt recorded its CPU time');
+    assert.match(formatRunProfile(p), /CPU-seconds in the cells/);
     assert.ok(p.wallSeconds >= p.criticalPath.at(-1)!.end - 1e-9);
     assert.ok(p.utilisation > 0 && p.utilisation <= 1, `utilisation ${p.utilisation}`);
     assert.match(formatRunProfile(p), /critical path: 2 cells/);

@@ -11,7 +11,7 @@ import { awaitOrphanedWorkers } from '../../src/exec/orphans.js';
 import { WORKER_SCRIPT } from '../../src/exec/local.js';
 import { RECORD_FILE } from '../../src/store/artifact-record.js';
 import { rebuildIndex } from '../../src/store/rebuild.js';
-import { SCHEMA_SQL } from '../../src/store/schema.js';
+import { SCHEMA_SQL, SCHEMA_VERSION } from '../../src/store/schema.js';
 import { isProcessAlive, openStore } from '../../src/store/store.js';
 import { concat, doneCounts, FIXTURE_STAGES, plan, tempDir, writeText } from '../exec/helpers.js';
 
@@ -119,17 +119,23 @@ describe('store index rebuilt from the artifacts', function () {
 
   it('a store of schema version 1 is migrated when a run opens it; readers still read it', () => {
     const db = new Database(join(dir, 'store.sqlite'));
-    db.exec(SCHEMA_SQL.replace(/,\s*workers\s+TEXT[^\n]*\n/, '\n'));
+    // Version 1: no lock.workers (added in 2), no attempts.cpu_ms (added in 3).
+    db.exec(SCHEMA_SQL.replace(/,\s*workers\s+TEXT[^\n]*\n/, '\n').replace(/\n\s*cpu_ms\s+INTEGER[^\n]*/, ''));
     db.prepare("INSERT INTO meta(name, value) VALUES ('format', 'split-et-impera-store')").run();
     db.prepare("INSERT INTO lock VALUES (1, 'r1', 1, 'h', 'p', 't', 0)").run();
     db.pragma('user_version = 1');
     db.close();
     const reader = openStore(dir, { readonly: true });
     assert.equal(reader.lockHolder()?.runId, 'r1');
+    assert.deepEqual(reader.runAttempts('r1'), [], 'the attempts query reads a store without cpu_ms');
     reader.close();
     const writer = openStore(dir);
     writer.setLockWorkers('r1', [11, 12]);
     assert.deepEqual(writer.lockHolder()?.workers, [11, 12]);
     writer.close();
+    const migrated = new Database(join(dir, 'store.sqlite'), { readonly: true });
+    assert.equal(migrated.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    assert.ok((migrated.pragma('table_info(attempts)') as { name: string }[]).some((c) => c.name === 'cpu_ms'), 'attempts.cpu_ms added');
+    migrated.close();
   });
 });
