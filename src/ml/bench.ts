@@ -262,11 +262,14 @@ export interface BenchReport {
   backend: { name: string; detail: string };
   protocol: BenchProtocol & { warmup: 1; optimizer: string; loss: string };
   machine: { cores: number; loadBefore: number[]; loadAfter: number[] };
+  /** With one round, that round; with several, the median of each figure over the rounds. */
   tfjs: EngineBenchResult;
   gemmPeakGflops: number;
   flops: Record<string, { forward: number; train: number }>;
   torch?: TorchResult;
   torchError?: string;
+  /** Each round's tfjs and PyTorch figures (several rounds: tfjs then PyTorch, alternately). */
+  rounds: { tfjs: EngineBenchResult; torch?: TorchResult }[];
 }
 
 export interface BenchOptions {
@@ -274,7 +277,24 @@ export interface BenchOptions {
   models: ReferenceModelName[];
   torch: boolean;
   python?: string;
+  /** Rounds of tfjs then PyTorch (default 1): on a machine whose speed drifts, the per-round
+   *  ratios and their median say more than one pair of runs minutes apart. */
+  rounds?: number;
   log: (m: string) => void;
+}
+
+/** Per model, the median over several results of each throughput figure. */
+function medianThroughputs(results: { models: Record<string, Throughput> }[]): Record<string, Throughput> {
+  const out: Record<string, Throughput> = {};
+  for (const m of Object.keys(results[0]?.models ?? {})) {
+    const fig = (k: keyof Throughput) => {
+      const xs = results.map((r) => r.models[m]?.[k]).filter((x): x is number => x !== undefined);
+      return xs.length === results.length ? { [k]: median(xs) } : {};
+    };
+    out[m] = { train_img_s: median(results.map((r) => r.models[m]!.train_img_s)), infer_img_s: median(results.map((r) => r.models[m]!.infer_img_s)),
+      ...fig('train_cpu_img_s'), ...fig('infer_cpu_img_s') };
+  }
+  return out;
 }
 
 export async function runBench(backend: { name: string; detail: string }, o: BenchOptions): Promise<BenchReport> {
@@ -283,21 +303,33 @@ export async function runBench(backend: { name: string; detail: string }, o: Ben
   const flops: Record<string, { forward: number; train: number }> = {};
   for (const m of o.models) flops[m] = modelFlops(m);
   const gemmPeakGflops = Math.round(measureMatMulPeak() * 10) / 10;
-  const tfjsRes = runEngineBench(o.protocol, o.models, (m, t) => o.log(`${m}: train ${t.train_img_s} img/s, infer ${t.infer_img_s} img/s`));
-  let torch: TorchResult | undefined, torchError: string | undefined;
-  if (o.torch) {
-    o.log('running the PyTorch reference (single thread)…');
-    try {
-      torch = await runTorchReference(o.protocol, { python: o.python });
-    } catch (e) {
-      torchError = (e as Error).message;
+  const rounds: BenchReport['rounds'] = [];
+  let torchError: string | undefined;
+  const n = Math.max(1, o.rounds ?? 1);
+  for (let r = 0; r < n && torchError === undefined; r++) {
+    const prefix = n > 1 ? `round ${r + 1}/${n}: ` : '';
+    const tfjs = runEngineBench(o.protocol, o.models, (m, t) => o.log(`${prefix}${m}: train ${t.train_img_s} img/s, infer ${t.infer_img_s} img/s`));
+    let torch: TorchResult | undefined;
+    if (o.torch) {
+      o.log(`${prefix}running the PyTorch reference (single thread)…`);
+      try {
+        torch = await runTorchReference(o.protocol, { python: o.python });
+      } catch (e) {
+        torchError = (e as Error).message;
+      }
     }
+    rounds.push(torch ? { tfjs, torch } : { tfjs });
   }
+  const first = rounds[0]!;
+  const torchRounds = rounds.map((r) => r.torch).filter((t): t is TorchResult => t !== undefined);
   return {
     backend,
     protocol: { ...o.protocol, warmup: 1, optimizer: 'Adam lr 1e-3', loss: 'softmax cross-entropy' },
     machine: { cores: availableParallelism(), loadBefore, loadAfter: loadavg().map((x) => Math.round(x * 100) / 100) },
-    tfjs: tfjsRes, gemmPeakGflops, flops, torch, torchError,
+    tfjs: rounds.length === 1 ? first.tfjs : { ...first.tfjs, models: medianThroughputs(rounds.map((r) => r.tfjs)) },
+    gemmPeakGflops, flops,
+    torch: torchRounds.length === 0 ? undefined : torchRounds.length === 1 ? torchRounds[0] : { ...torchRounds[0]!, models: medianThroughputs(torchRounds) },
+    torchError, rounds,
   };
 }
 
@@ -313,6 +345,8 @@ export function formatBench(r: BenchReport): string {
   lines.push(`gemm peak ${r.gemmPeakGflops} GFLOP/s (512² matMul, CPU time) on ${r.backend.name}`);
   if (r.torch) lines.push(`reference ${r.torch.engine}, ${r.torch.threads} thread(s) (${TORCH_POOL_VARIABLES.join(', ')} = ${r.torch.threads} before import; ${r.torch.interopThreads} inter-op), run in this session right after tfjs`);
   if (r.torchError) lines.push(`reference PyTorch not run: ${r.torchError}`);
+  const several = r.rounds.length > 1;
+  if (several) lines.push(`rounds    ${r.rounds.length}, tfjs then PyTorch in each: figures are medians over the rounds, ratios the median of the rounds' ratios`);
   lines.push('');
   lines.push('images/s: wall-clock (the protocol) and, in brackets, by process CPU time (less disturbed by other load)');
   const head = ['model', 'phase', 'tfjs', '[cpu]'];
@@ -327,7 +361,14 @@ export function formatBench(r: BenchReport): string {
       const ref = r.torch?.models[m]?.[`${phase}_img_s`], refCpu = r.torch?.models[m]?.[`${phase}_cpu_img_s`];
       const f = r.flops[m]?.[phase === 'train' ? 'train' : 'forward'] ?? 0;
       const row = [m.padEnd(w(0)), phase.padEnd(w(1)), num(ours, w(2)), pad(`[${num(oursCpu, 0)}]`, w(3))];
-      if (r.torch) row.push(num(ref, w(4)), pad(`[${num(refCpu, 0)}]`, w(5)), ratio(ours, ref, w(6)), pad(`[${ratio(oursCpu, refCpu, 0)}]`, w(7)));
+      if (r.torch && several) {
+        // The median of the per-round ratios: both sides of a ratio measured minutes apart at most.
+        const perRound = (cpu: boolean) => median(r.rounds.map((x) => {
+          const a = x.tfjs.models[m]?.[`${phase}_${cpu ? 'cpu_' : ''}img_s`], b = x.torch?.models[m]?.[`${phase}_${cpu ? 'cpu_' : ''}img_s`];
+          return a !== undefined && b !== undefined && b > 0 ? a / b : Number.NaN;
+        }));
+        row.push(num(ref, w(4)), pad(`[${num(refCpu, 0)}]`, w(5)), ratio(perRound(false), 1, w(6)), pad(`[${ratio(perRound(true), 1, 0)}]`, w(7)));
+      } else if (r.torch) row.push(num(ref, w(4)), pad(`[${num(refCpu, 0)}]`, w(5)), ratio(ours, ref, w(6)), pad(`[${ratio(oursCpu, refCpu, 0)}]`, w(7)));
       row.push(num(((oursCpu ?? ours) * f) / 1e9, 8), num((r.gemmPeakGflops * 1e9) / f, 8));
       lines.push(row.join(' '));
     }
@@ -335,6 +376,19 @@ export function formatBench(r: BenchReport): string {
   lines.push('');
   lines.push('GFLOP/s: direct-convolution and dense FLOPs per image × CPU-time images/s; ceiling: images/s if every such FLOP ran at');
   lines.push('the gemm peak. Winograd convolutions (3×3, stride 1) multiply about 4× less, so both can be exceeded.');
+  if (several && r.torch) {
+    lines.push('');
+    lines.push('ratio by CPU time in each round:');
+    for (const m of Object.keys(r.tfjs.models)) {
+      for (const phase of ['train', 'infer'] as const) {
+        const each = r.rounds.map((x) => {
+          const a = x.tfjs.models[m]?.[`${phase}_cpu_img_s`], b = x.torch?.models[m]?.[`${phase}_cpu_img_s`];
+          return a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)}×` : '—';
+        });
+        lines.push(`  ${m.padEnd(12)} ${phase.padEnd(6)} ${each.join('  ')}`);
+      }
+    }
+  }
   return lines.join('\n');
 }
 

@@ -20,6 +20,28 @@ describe('sei bench', function () {
     assert.equal(j.flops['ref-cnn']!.train, 60169728);
   });
 
+  it('--rounds alternates tfjs and PyTorch; the figures are the medians of the rounds', () => {
+    const r = sei('bench', '--json', '--torch', '--rounds', '2', '--backend', 'wasm', '--models', 'ref-cnn', '--batch', '8', '--batches', '1', '--repeats', '1');
+    assert.equal(r.status, 0, r.stderr);
+    type Models = { models: Record<string, Record<string, number>> };
+    const j = JSON.parse(r.stdout) as { tfjs: Models; torch: Models; rounds: { tfjs: Models; torch: Models }[] };
+    assert.equal(j.rounds.length, 2);
+    for (const side of ['tfjs', 'torch'] as const) {
+      for (const k of ['train_img_s', 'train_cpu_img_s', 'infer_img_s']) {
+        const each = j.rounds.map((x) => x[side].models['ref-cnn']![k]!);
+        assert.ok(each.every((v) => v > 0), `${side} ${k}: ${each}`);
+        // The median of two is the upper one (the reference script's convention: the middle element of the sorted list).
+        assert.equal(j[side].models['ref-cnn']![k], Math.max(...each), `${side} ${k}`);
+      }
+    }
+  });
+
+  it('--rounds is refused where it does not apply (full-size networks, the export bench)', () => {
+    const r = sei('bench', '--rounds', '2', '--models', 'vgg16', '--input', '32');
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--rounds applies to the reference models only/);
+  });
+
   it('a requested backend that is not installed exits 2 naming the package', () => {
     const r = sei('bench', '--backend', 'tensorflow', '--models', 'ref-cnn', '--batches', '1', '--repeats', '1');
     assert.equal(r.status, 2, r.stderr);

@@ -16,6 +16,7 @@ function positiveInt(name: string) {
 interface BenchCliOptions {
   json?: boolean; backend: BackendRequest; torch?: boolean; python?: string; models: string;
   batch: number; batches: number; repeats: number; profile?: boolean; export?: string; input?: number; microBatch?: number; steps: number;
+  rounds: number;
 }
 
 export function register(program: Command): void {
@@ -33,10 +34,14 @@ export function register(program: Command): void {
     .option('--batch <n>', 'batch size (protocol: 64)', positiveInt('--batch'), 64)
     .option('--batches <n>', 'batches per epoch (protocol: 8)', positiveInt('--batches'), 8)
     .option('--repeats <n>', 'timed epochs, median taken (protocol: 3)', positiveInt('--repeats'), 3)
+    .option('--rounds <n>', 'rounds of the measurement, each tfjs then (with --torch) PyTorch; figures and ratios are medians over them, for a machine whose speed drifts', positiveInt('--rounds'), 1)
     .option('--profile', 'also print the CPU time per kernel of one training step of each model')
     .option('--export <dir>', 'instead: time the head and tail a `sei export` wrote on ONNX Runtime, beside the device and server times of the study')
     .action(async (opts: BenchCliOptions) => {
       const { UsageError } = await import('../../util/errors.js');
+      if (opts.rounds > 1 && (opts.export !== undefined || opts.input !== undefined)) {
+        throw new UsageError(`--rounds applies to the reference models only, not to ${opts.export !== undefined ? '--export' : '--input'}`);
+      }
       if (opts.export !== undefined) {
         const { benchExport, formatExportBench } = await import('../../export/bench.js');
         const report = await benchExport(opts.export, { warmup: 3, runs: Math.max(opts.repeats, 20) });
@@ -79,7 +84,7 @@ export function register(program: Command): void {
       const backend = await initBackend(opts.backend, log);
       const report = await bench.runBench(backend, {
         protocol: { batch: opts.batch, batches: opts.batches, repeats: opts.repeats },
-        models, torch: opts.torch === true, python: opts.python, log,
+        models, torch: opts.torch === true, python: opts.python, rounds: opts.rounds, log,
       });
       const profiles: Record<string, { kernel: string; ms: number; calls: number }[]> = {};
       if (opts.profile) for (const m of models) profiles[m] = bench.profileTrainingStep(m, opts.batch, 2);
