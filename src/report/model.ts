@@ -116,13 +116,8 @@ export interface GroupModel {
   variants: VariantModel[];
 }
 
-export interface DesignSummary {
-  id: string | null;
-  network: string | null;
-  cut: string | null;
-  precision: string | null;
-  variant: string | null;
-  accuracy: number | null;
+/** A recommended design as the report shows it: the stage's DesignRef with its latency read at one percentile. */
+export interface DesignSummary extends Omit<DesignRef, 'e2e'> {
   e2eP50: number | null;
   /** Latency at the requirement's percentile. */
   latency: number | null;
@@ -451,10 +446,8 @@ function buildVariant(coords: Record<string, unknown>, sweep: SweepCells, cutOrd
 // ---- recommendations --------------------------------------------------------------------------
 
 function summarizeDesign(d: DesignRef, percentile: Percentile): DesignSummary {
-  return {
-    id: d.id, network: d.network, cut: d.cut, precision: d.precision, variant: d.variant, accuracy: d.accuracy,
-    e2eP50: d.e2e.p50, latency: d.e2e[percentile],
-  };
+  const { e2e, ...identity } = d;
+  return { ...identity, e2eP50: e2e.p50, latency: e2e[percentile] };
 }
 
 function recommendationLabel(r: Read<RecommendationFacts>): string {
