@@ -42,7 +42,8 @@ describe('BatchNormalization with the fused training step', function () {
   before(async () => { await initBackend('wasm'); });
   after(async () => { await tf.setBackend('wasm'); });
 
-  for (const shape of [[8, 5, 7, 16], [3, 4, 4, 4], [300, 12]]) {
+  // Channel counts in groups of 16, with a tail, and below; statistics over one block of pixels and several.
+  for (const shape of [[8, 5, 7, 16], [3, 4, 4, 4], [300, 12], [6, 9, 9, 36]]) {
     it(`matches the stock layer on cpu: outputs, moving statistics, gradients (${shape})`, async () => {
       const n = shape.reduce((a, b) => a * b, 1), c = shape[shape.length - 1]!;
       const xv = rand(n, 11).map((v, i) => v * 3 + (i % c)), wv = rand(n, 12);

@@ -180,11 +180,14 @@ describe('fast wasm kernels vs the cpu backend', function () {
     await compare('Slice', { x: input([4, 9], seed++) }, { begin: [1, 2], size: [2, 5] });
   });
 
-  it('Sum and Mean: leading axes, keepDims, and other axes', async () => {
+  it('Sum and Mean: leading axes, middle axes (global average pooling), keepDims, and other axes', async () => {
     let seed = 600;
     for (const [shape, axis, keepDims] of [
       [[4, 5, 6, 7], [0, 1, 2], false], [[4, 5, 6, 7], [0, 1, 2], true], [[4, 5, 6, 7], [0], false],
       [[4, 5, 6], [0, 1, 2], false], [[64, 9, 7, 5], [0, 1, 2], false], [[37, 11, 3], [0, 1], true], [[4, 5, 6, 7], [1, 2], false], [[4, 5, 6, 7], [3], true], [[9, 3], -2, false],
+      // The middle axes with channels in fours take the SIMD pass: over 256 pixels (more than one
+      // block), a channel count with a tail after the groups of 16, keepDims, a single middle axis.
+      [[3, 17, 16, 20], [1, 2], false], [[2, 7, 7, 64], [1, 2], true], [[5, 12, 8], [1], false], [[4, 5, 6, 8], [2, 1], false],
     ] as [number[], number | number[], boolean][]) {
       await compare('Sum', { x: input(shape, seed++) }, { axis, keepDims });
       await compare('Mean', { x: input(shape, seed++) }, { axis, keepDims });

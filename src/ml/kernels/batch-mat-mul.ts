@@ -101,7 +101,7 @@ export function simdBatchMatMul(s: Scope, a: TensorInfo, b: TensorInfo, p: Produ
   for (let i = 0; i < p.batch; i++) {
     kernels.gemm(s.address(aa) + 4 * (p.batchA === 1 ? 0 : i * m * k), 4 * k, 4,
       s.address(bb) + 4 * (p.batchB === 1 ? 0 : i * k * n), n, s.address(out) + 4 * i * m * n, n, m, k, n,
-      bias, epilogue.relu ? 1 : 0, s.address(pack));
+      bias, epilogue.relu ? 1 : 0, s.address(pack), 0);
   }
   return out;
 }

@@ -14,6 +14,7 @@ import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
 import { transposeFast } from './transpose.js';
 import { winogradFilterGrad, winogradOptions } from './winograd.js';
 import { directConvFilterGrad, directConvOptions, pointwise, pointwiseFilterGrad } from './conv2d.js';
+import { smallMap, smallMapFilterGrad } from './small-map-conv.js';
 
 interface FilterGradAttrs {
   strides: number | [number, number];
@@ -45,6 +46,7 @@ export function conv2dBackpropFilter(s: Scope, x: TensorInfo, dy: TensorInfo, at
   if (dy.shape[1] !== g.outH || dy.shape[2] !== g.outW) {
     throw new Error(`Conv2DBackpropFilter: dy shape ${dy.shape} does not match the convolution's output ${g.outH}x${g.outW}`);
   }
+  if (smallMap(g)) return smallMapFilterGrad(s, x, dy, g);
   if (winogradFilterGradient(g)) return winogradFilterGrad(s, x, dy, g);
   if (pointwise(g)) return pointwiseFilterGrad(s, x, dy, g);
   if (directFilterGradient(g)) return directConvFilterGrad(s, x, dy, g);

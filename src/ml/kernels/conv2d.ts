@@ -8,6 +8,7 @@ import { withScope, type BackendWasm, type Epilogue, type Scope } from './wasm-o
 import { winogradConv, winogradOptions } from './winograd.js';
 import { simdKernels } from './simd-module.js';
 import { matMulOptions, simdBatchMatMul } from './batch-mat-mul.js';
+import { smallMap, smallMapConv } from './small-map-conv.js';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -112,6 +113,7 @@ export function pointwiseFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: 
 /** A channels-last convolution with optional bias and ReLU, by the fastest path for its geometry. */
 export function conv2d(s: Scope, x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs, epilogue: Epilogue = {}): TensorInfo {
   const g = convGeometry(x.shape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode, attrs.dilations ?? 1);
+  if (smallMap(g)) return smallMapConv(s, x, filter, g, epilogue);
   if (winogradForward(g)) return winogradConv(s, x, filter, g, epilogue);
   if (directSmallChannels(g)) return directConv(s, x, filter, g, epilogue);
   if (pointwise(g)) return pointwiseConv(s, x, filter, g, epilogue);

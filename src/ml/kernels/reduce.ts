@@ -1,8 +1,10 @@
 // Sum and Mean over leading axes for the wasm backend. Reducing an NHWC activation over N, H, W
 // (bias, batch-norm and Adam gradients) makes the shipped kernels transpose the whole tensor to
-// put those axes last; here halves of the rows are added pairwise in place.
+// put those axes last; here halves of the rows are added pairwise in place. The mean over the
+// middle axes H, W (global average pooling) is a SIMD pass over each image in place.
 import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import { withScope, type BackendWasm } from './wasm-ops.js';
+import { withScope, type BackendWasm, type Scope } from './wasm-ops.js';
+import { simdKernels } from './simd-module.js';
 
 interface ReduceAttrs { axis: number | number[]; keepDims: boolean }
 
@@ -13,10 +15,31 @@ function leadingAxes(shape: number[], axis: number | number[]): number {
   return axes.length;
 }
 
+/** Number of middle axes reduced (1 … rank − 2, with the batch and the channels kept), or -1. */
+function middleAxes(shape: number[], axis: number | number[]): number {
+  const axes = util.parseAxisParam(axis, shape).sort((a, b) => a - b);
+  if (axes.length === 0 || axes.length > shape.length - 2) return -1;
+  for (let i = 0; i < axes.length; i++) if (axes[i] !== i + 1) return -1;
+  return axes.length;
+}
+
+/** The mean over the middle axes of x [n, …, C] (C a multiple of 4) on the SIMD kernel. */
+function spatialMean(s: Scope, x: TensorInfo, k: number, keepDims: boolean): TensorInfo {
+  const n = x.shape[0]!, pixels = x.shape.slice(1, 1 + k).reduce((a, b) => a * b, 1);
+  const kept = x.shape.slice(1 + k), c = kept.reduce((a, b) => a * b, 1);
+  const out = s.alloc(keepDims ? [n, ...x.shape.slice(1, 1 + k).map(() => 1), ...kept] : [n, ...kept]);
+  simdKernels(s.backend).spatialMean(s.address(x), n, pixels, c, s.address(out));
+  return out;
+}
+
 function reduceLeading(name: 'Sum' | 'Mean') {
   return (({ inputs, backend, attrs }: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: ReduceAttrs }) => {
     const { x } = inputs;
     return withScope(backend, (s) => {
+      if (name === 'Mean' && x.dtype === 'float32') {
+        const middle = middleAxes(x.shape, attrs.axis);
+        if (middle > 0 && x.shape.slice(1 + middle).reduce((a, b) => a * b, 1) % 4 === 0) return spatialMean(s, x, middle, attrs.keepDims);
+      }
       const k = leadingAxes(x.shape, attrs.axis);
       if (x.dtype !== 'float32' || k <= 0 || x.shape.length === 0) return s.run(name, { x }, attrs);
       const rows = x.shape.slice(0, k).reduce((a, b) => a * b, 1);

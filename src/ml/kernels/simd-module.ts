@@ -18,7 +18,7 @@ export interface SimdKernels {
   directConvFilterGrad(xp: number, n: number, ph: number, pw: number, ci: number, dy: number, fh: number, fw: number, co: number,
     stride: number, oh: number, ow: number, dw: number): void;
   gemm(a: number, aRow: number, aCol: number, b: number, ldb: number, c: number, ldc: number,
-    m: number, k: number, n: number, bias: number, relu: number, pack: number): void;
+    m: number, k: number, n: number, bias: number, relu: number, pack: number, accumulate: number): void;
   gatherStrided(x: number, n: number, h: number, w: number, c: number, sh: number, sw: number, oh: number, ow: number, out: number): void;
   adamUpdate(w: number, g: number, m: number, s: number, n: number, wOut: number, mOut: number, sOut: number,
     beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, eps: number, lr: number): void;
@@ -31,6 +31,7 @@ export interface SimdKernels {
   col2im(cols: number, n: number, oh: number, ow: number, fh: number, fw: number, sh: number, sw: number, padTop: number, padLeft: number,
     dx: number, h: number, w: number, c: number): void;
   scaleShift(x: number, p: number, c: number, a: number, b: number, y: number): void;
+  spatialMean(x: number, n: number, p: number, c: number, out: number): void;
   flipFilter(w: number, taps: number, ci: number, co: number, out: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
   maxPoolGrad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,

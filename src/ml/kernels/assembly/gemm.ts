@@ -5,14 +5,15 @@ import { VEC } from './common';
 import { mac1x4, mac4x4, mac4x8 } from './mac';
 
 /**
- * c [m, n] = a · b (+ bias[j], then max(·, 0), when asked), where a's element (i, l) is at
+ * c [m, n] = a · b (+ bias[j], then max(·, 0), when asked), or c += a · b when accumulate ≠ 0 (then
+ * with no bias and no ReLU), where a's element (i, l) is at
  * a + i·aRow + l·aCol (bytes: a row-major a has aRow = 4·lda, aCol = 4; a transposed one the
  * reverse) and b [k, n] is row-major with rows ldb floats apart; c's rows are ldc floats apart.
  * Column blocks of eight are the outer loop, so each block of b (copied to `pack`, k·8 floats)
  * stays in cache while every row of a passes. n is a multiple of 4.
  */
 export function gemm(a: usize, aRow: usize, aCol: usize, b: usize, ldb: i32, c: usize, ldc: i32,
-  m: i32, k: i32, n: i32, bias: usize, relu: i32, pack: usize): void {
+  m: i32, k: i32, n: i32, bias: usize, relu: i32, pack: usize, accumulate: i32): void {
   const bRow = <usize>ldb << 2, cRow = <usize>ldc << 2;
   const m4 = m & ~3;
   let j = 0;
@@ -25,16 +26,16 @@ export function gemm(a: usize, aRow: usize, aCol: usize, b: usize, ldb: i32, c: 
       v128.store(pack + l * 2 * VEC + VEC, v128.load(src + l * bRow + VEC));
     }
     const cj = c + (<usize>j << 2);
-    for (let i = 0; i < m4; i += 4) mac4x8(a + <usize>i * aRow, aCol, aRow, pack, 2 * VEC, k, 1, 0, 0, cj + <usize>i * cRow, cRow, 0);
+    for (let i = 0; i < m4; i += 4) mac4x8(a + <usize>i * aRow, aCol, aRow, pack, 2 * VEC, k, 1, 0, 0, cj + <usize>i * cRow, cRow, accumulate);
     for (let i = m4; i < m; i++) {
-      mac1x4(a + <usize>i * aRow, aCol, pack, 2 * VEC, k, 1, 0, 0, cj + <usize>i * cRow, 0);
-      mac1x4(a + <usize>i * aRow, aCol, pack + VEC, 2 * VEC, k, 1, 0, 0, cj + <usize>i * cRow + VEC, 0);
+      mac1x4(a + <usize>i * aRow, aCol, pack, 2 * VEC, k, 1, 0, 0, cj + <usize>i * cRow, accumulate);
+      mac1x4(a + <usize>i * aRow, aCol, pack + VEC, 2 * VEC, k, 1, 0, 0, cj + <usize>i * cRow + VEC, accumulate);
     }
   }
   for (; j < n; j += 4) {
     const bj = b + (<usize>j << 2), cj = c + (<usize>j << 2);
-    for (let i = 0; i < m4; i += 4) mac4x4(a + <usize>i * aRow, aCol, aRow, bj, bRow, k, 1, 0, 0, cj + <usize>i * cRow, cRow, 0);
-    for (let i = m4; i < m; i++) mac1x4(a + <usize>i * aRow, aCol, bj, bRow, k, 1, 0, 0, cj + <usize>i * cRow, 0);
+    for (let i = 0; i < m4; i += 4) mac4x4(a + <usize>i * aRow, aCol, aRow, bj, bRow, k, 1, 0, 0, cj + <usize>i * cRow, cRow, accumulate);
+    for (let i = m4; i < m; i++) mac1x4(a + <usize>i * aRow, aCol, bj, bRow, k, 1, 0, 0, cj + <usize>i * cRow, accumulate);
   }
   if (bias == 0 && relu == 0) return;
   const zero = f32x4.splat(0);
