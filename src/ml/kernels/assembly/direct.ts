@@ -6,7 +6,7 @@
 // owns no memory and allocates nothing).
 
 import { VEC } from './common';
-import { mac1x4, mac4x4, mac4x8 } from './mac';
+import { mac1x4, mac1x8, mac2x8, mac4x4, mac4x8 } from './mac';
 
 /**
  * y [n, oh, ow, Co] = Σ_{kh,kw,ci} xp[n, oy·s + kh, ox·s + kw, ci] · w[kh, kw, ci, co], plus bias[co]
@@ -91,16 +91,41 @@ export function directConvFilterGrad(xp: usize, n: i32, ph: i32, pw: i32, ci: i3
       for (let ox0 = 0; ox0 < ow; ox0 += PIXEL_BLOCK) {
         const cnt = min(PIXEL_BLOCK, ow - ox0);
         const xBlock = xRowBase + <usize>ox0 * step, dBlock = dyRow + <usize>ox0 * dPix;
+        const full = taps & ~3;
         for (let kh = 0; kh < fh; kh++) {
           const xk = xBlock + <usize>kh * xRow, wk = dw + <usize>(kh * taps) * wTap;
-          let t = 0;
-          for (; t + 4 <= taps; t += 4) {
+          for (let t = 0; t < full; t += 4) {
             let o = 0;
             for (; o + 8 <= co; o += 8) mac4x8(xk + (<usize>t << 2), step, 4, dBlock + (<usize>o << 2), dPix, cnt, 1, 0, 0, wk + <usize>t * wTap + (<usize>o << 2), wTap, 1);
             for (; o < co; o += 4) mac4x4(xk + (<usize>t << 2), step, 4, dBlock + (<usize>o << 2), dPix, cnt, 1, 0, 0, wk + <usize>t * wTap + (<usize>o << 2), wTap, 1);
           }
-          for (; t < taps; t++) {
-            for (let o = 0; o < co; o += 4) mac1x4(xk + (<usize>t << 2), step, dBlock + (<usize>o << 2), dPix, cnt, 1, 0, 0, wk + <usize>t * wTap + (<usize>o << 2), 1);
+        }
+        // The taps past the last group of four (three of a 3×3 window over three channels): the same
+        // tap of successive window rows lies xRow apart in x and taps·wTap apart in dw, so window
+        // rows take the place of taps in the register blocks, several sums in flight instead of one.
+        for (let t = full; t < taps; t++) {
+          const xt = xBlock + (<usize>t << 2), wt = dw + <usize>t * wTap, rowTaps = <usize>taps * wTap;
+          let kh = 0;
+          for (; kh + 4 <= fh; kh += 4) {
+            const xk = xt + <usize>kh * xRow, wk = wt + <usize>kh * rowTaps;
+            let o = 0;
+            for (; o + 8 <= co; o += 8) mac4x8(xk, step, xRow, dBlock + (<usize>o << 2), dPix, cnt, 1, 0, 0, wk + (<usize>o << 2), rowTaps, 1);
+            for (; o < co; o += 4) mac4x4(xk, step, xRow, dBlock + (<usize>o << 2), dPix, cnt, 1, 0, 0, wk + (<usize>o << 2), rowTaps, 1);
+          }
+          for (; kh + 2 <= fh; kh += 2) {
+            const xk = xt + <usize>kh * xRow, wk = wt + <usize>kh * rowTaps;
+            let o = 0;
+            for (; o + 8 <= co; o += 8) mac2x8(xk, step, xRow, dBlock + (<usize>o << 2), dPix, cnt, wk + (<usize>o << 2), rowTaps, 1);
+            for (; o < co; o += 4) {
+              mac1x4(xk, step, dBlock + (<usize>o << 2), dPix, cnt, 1, 0, 0, wk + (<usize>o << 2), 1);
+              mac1x4(xk + xRow, step, dBlock + (<usize>o << 2), dPix, cnt, 1, 0, 0, wk + rowTaps + (<usize>o << 2), 1);
+            }
+          }
+          if (kh < fh) {
+            const xk = xt + <usize>kh * xRow, wk = wt + <usize>kh * rowTaps;
+            let o = 0;
+            for (; o + 8 <= co; o += 8) mac1x8(xk, step, dBlock + (<usize>o << 2), dPix, cnt, wk + (<usize>o << 2), 1);
+            for (; o < co; o += 4) mac1x4(xk, step, dBlock + (<usize>o << 2), dPix, cnt, 1, 0, 0, wk + (<usize>o << 2), 1);
           }
         }
       }

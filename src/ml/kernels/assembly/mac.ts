@@ -54,6 +54,37 @@ import { VEC, madd } from './common';
   put(out, c3, accumulate);
 }
 
+/** Two rows × eight columns (four sums in flight). */
+@inline export function mac2x8(a0: usize, aStep: usize, rStep: usize, b0: usize, bStep: usize, len: i32,
+  out: usize, os: usize, accumulate: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let a = a0, b = b0;
+  for (let i = 0; i < len; i++) {
+    const u = v128.load(b), v = v128.load(b + VEC);
+    const x0 = v128.load32_splat(a), x1 = v128.load32_splat(a + rStep);
+    c00 = madd(x0, u, c00); c01 = madd(x0, v, c01);
+    c10 = madd(x1, u, c10); c11 = madd(x1, v, c11);
+    a += aStep;
+    b += bStep;
+  }
+  put(out, c00, accumulate); put(out + VEC, c01, accumulate); out += os;
+  put(out, c10, accumulate); put(out + VEC, c11, accumulate);
+}
+
+/** One row × eight columns. */
+@inline export function mac1x8(a0: usize, aStep: usize, b0: usize, bStep: usize, len: i32, out: usize, accumulate: i32): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let a = a0, b = b0;
+  for (let i = 0; i < len; i++) {
+    const x = v128.load32_splat(a);
+    c0 = madd(x, v128.load(b), c0);
+    c1 = madd(x, v128.load(b + VEC), c1);
+    a += aStep;
+    b += bStep;
+  }
+  put(out, c0, accumulate); put(out + VEC, c1, accumulate);
+}
+
 /** One row × four columns. */
 @inline export function mac1x4(a0: usize, aStep: usize, b0: usize, bStep: usize, len: i32,
   segs: i32, aSeg: usize, bSeg: usize, out: usize, accumulate: i32): void {
