@@ -25,6 +25,9 @@ const CASES: Case[] = [
   { name: 'wide, 4x4 spatial', x: [16, 4, 4, 64], co: 96, pad: 'same' },
   { name: 'batch 9, 13x13', x: [9, 13, 13, 24], co: 8, pad: 'same' },
   { name: '2x2 outputs, one image', x: [1, 2, 2, 32], co: 16, pad: 'same' },
+  // Blocks of tiles sized by the channels (tileBlock: 24 tiles at 48 → 48): 80 tiles, three blocks
+  // and a partial last one.
+  { name: 'blocks of 24 tiles, 80 tiles', x: [5, 13, 13, 48], co: 48, pad: 'same' },
 ];
 
 const filterShape = (c: Case): [number, number, number, number] => [3, 3, c.x[3], c.co];
