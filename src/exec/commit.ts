@@ -8,11 +8,6 @@ import { promote } from '../store/promote.js';
 import type { Store } from '../store/store.js';
 import type { CellSuccess } from './types.js';
 
-/** The result's CPU time as an optional field (absent when the executor did not measure it). */
-export function cpu(result: { cpuMs?: number }): { cpuMs?: number } {
-  return result.cpuMs === undefined ? {} : { cpuMs: result.cpuMs };
-}
-
 /** Commits a successful result; returns its folder relative to the store. */
 export function commitCell(store: Store, plan: Plan, cell: PlannedCell, result: CellSuccess,
   attempt: { runId: string; attempt: number; logRel: string; outDir: string }): string {
@@ -21,12 +16,12 @@ export function commitCell(store: Store, plan: Plan, cell: PlannedCell, result: 
     cellId: cell.id, key: cell.key, pipeline: plan.pipeline.name, instance: cell.instance, stage: cell.stage,
     slot: cell.slot, position: plan.cells.indexOf(cell), coords: cell.coords, params: cell.params,
     paramsDigest: cell.keyParts.paramsHash, inputs: cell.inputs, keyParts: cell.keyParts, manifest: result.manifest,
-    attempt: { runId, n: attempt.attempt, startedAt: result.startedAt, endedAt: result.endedAt, durationMs: result.durationMs, ...cpu(result), logPath: logRel },
+    attempt: { runId, n: attempt.attempt, startedAt: result.startedAt, endedAt: result.endedAt, durationMs: result.durationMs, cpuMs: result.cpuMs, logPath: logRel },
   });
   const dirRel = promote(store, outDir, cell.key);
   store.markDone(cell.key, {
     runId, dirRel, manifest: result.manifest as Manifest, metrics: result.metrics, provenance: result.provenance,
-    startedAt: result.startedAt, endedAt: result.endedAt, durationMs: result.durationMs, ...cpu(result),
+    startedAt: result.startedAt, endedAt: result.endedAt, durationMs: result.durationMs, cpuMs: result.cpuMs,
   });
   // The main database file holds every finished cell: losing the WAL loses no result.
   store.checkpoint();

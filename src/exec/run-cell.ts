@@ -9,7 +9,7 @@ import type { NotCachedReason, Plan, PlannedCell } from '../pipeline/types.js';
 import type { UpstreamOutput } from '../stages/types.js';
 import type { Store } from '../store/store.js';
 import { diskFullAt, diskReserveBytes, ensureFreeSpace, folderBytes, isOutOfSpace, type DiskFullError } from '../util/disk-space.js';
-import { commitCell, cpu } from './commit.js';
+import { commitCell } from './commit.js';
 import type { RunControl } from './run-control.js';
 import type { RunEvent, RunSummary } from './run-events.js';
 import type { LockWorkers } from './run-lock.js';
@@ -185,7 +185,7 @@ function hitFullDisk(run: RunState, a: Attempt, cause: string): CellOutcome {
 function stopped(run: RunState, a: Attempt, result: CellFailure, started: boolean): CellOutcome {
   if (started) {
     // After a takeover the store is the new holder's: it records this cell itself.
-    if (!run.lockLost()) run.control.record(() => run.store.markFailed(a.cell.key, { runId: run.runId, failure: 'interrupted', error: result.error, endedAt: result.endedAt, durationMs: result.durationMs, ...cpu(result), final: true }));
+    if (!run.lockLost()) run.control.record(() => run.store.markFailed(a.cell.key, { runId: run.runId, failure: 'interrupted', error: result.error, endedAt: result.endedAt, durationMs: result.durationMs, cpuMs: result.cpuMs, final: true }));
     run.summary.interrupted++;
   }
   return 'stopped';
@@ -196,7 +196,7 @@ function failed(run: RunState, a: Attempt, result: CellFailure, failure: Exclude
   const { cell, attempt, logPath } = a;
   const allowed = failure === 'crash' ? cell.retries ?? 1 : cell.retries ?? 0;
   const willRetry = attempt <= allowed && !run.control.stopping;
-  run.control.record(() => run.store.markFailed(cell.key, { runId: run.runId, failure, error: result.error, endedAt: result.endedAt, durationMs: result.durationMs, ...cpu(result), final: !willRetry }));
+  run.control.record(() => run.store.markFailed(cell.key, { runId: run.runId, failure, error: result.error, endedAt: result.endedAt, durationMs: result.durationMs, cpuMs: result.cpuMs, final: !willRetry }));
   run.emit({ type: 'cell-failed', cell, failure: result.failure, error: result.error, logPath, attempt, willRetry });
   if (willRetry) return 'retry';
   run.summary.failed++;

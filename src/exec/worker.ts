@@ -78,7 +78,7 @@ async function runCell(spec: CellSpec): Promise<void> {
   const startedAt = new Date(started).toISOString();
   // CPU time, beside wall time: a machine shared with other work stretches the one, not the other.
   const cpuAtStart = process.cpuUsage();
-  const cpuMs = (): number => {
+  const cpuSince = (): number => {
     const d = process.cpuUsage(cpuAtStart);
     return Math.round((d.user + d.system) / 1000);
   };
@@ -106,6 +106,8 @@ async function runCell(spec: CellSpec): Promise<void> {
     checkMetrics(stage.name, stage.metrics, output?.metrics);
     const metrics: Record<string, unknown> = { ...(output?.metrics ?? {}) };
     const ended = Date.now();
+    // Read once with `ended`: result.json and the store record the same figure.
+    const cpuMs = cpuSince();
     const provenance: Record<string, unknown> = {
       ...spec.provenance,
       host: hostname(),
@@ -116,7 +118,7 @@ async function runCell(spec: CellSpec): Promise<void> {
       startedAt,
       endedAt: new Date(ended).toISOString(),
       durationMs: ended - started,
-      cpuMs: cpuMs(),
+      cpuMs,
     };
     // result.json last: a folder holding it is a complete artifact.
     const resultPath = join(spec.outDir, RESULT_FILE);
@@ -130,12 +132,12 @@ async function runCell(spec: CellSpec): Promise<void> {
     // Every file on disk before the orchestrator renames the folder and records it done.
     fsyncTree(spec.outDir, manifest.map((m) => m.path));
     logLine(`done in ${ended - started} ms`);
-    send({ type: 'done', key: spec.key, metrics, provenance, manifest, startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started, cpuMs: cpuMs(), rssBytes: process.memoryUsage.rss() });
+    send({ type: 'done', key: spec.key, metrics, provenance, manifest, startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started, cpuMs, rssBytes: process.memoryUsage.rss() });
   } catch (e) {
     const ended = Date.now();
     const text = describeError(e);
     logLine(`failed: ${text}`);
-    send({ type: 'error', key: spec.key, error: e instanceof Error ? e.message : String(e), startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started, cpuMs: cpuMs(), rssBytes: process.memoryUsage.rss() });
+    send({ type: 'error', key: spec.key, error: e instanceof Error ? e.message : String(e), startedAt, endedAt: new Date(ended).toISOString(), durationMs: ended - started, cpuMs: cpuSince(), rssBytes: process.memoryUsage.rss() });
   } finally {
     if (logFd !== undefined) closeSync(logFd);
     logFd = undefined;

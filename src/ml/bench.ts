@@ -337,6 +337,13 @@ const pad = (s: string, n: number) => s.padStart(n);
 const num = (x: number | undefined, n: number) => pad(x === undefined ? '—' : x >= 100 ? x.toFixed(0) : x.toFixed(1), n);
 const ratio = (a: number | undefined, b: number | undefined, n: number) => pad(a === undefined || b === undefined || b === 0 ? '—' : `${(a / b).toFixed(2)}×`, n);
 
+/** One round's tfjs / PyTorch images/s for a model and phase, by wall clock or CPU time; undefined when either is missing. */
+function roundRatio(x: BenchReport['rounds'][number], model: string, phase: 'train' | 'infer', cpu: boolean): number | undefined {
+  const key = `${phase}_${cpu ? 'cpu_' : ''}img_s` as const;
+  const a = x.tfjs.models[model]?.[key], b = x.torch?.models[model]?.[key];
+  return a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
+}
+
 export function formatBench(r: BenchReport): string {
   const lines: string[] = [];
   lines.push(`backend   ${r.backend.name}: ${r.backend.detail}`);
@@ -361,14 +368,13 @@ export function formatBench(r: BenchReport): string {
       const ref = r.torch?.models[m]?.[`${phase}_img_s`], refCpu = r.torch?.models[m]?.[`${phase}_cpu_img_s`];
       const f = r.flops[m]?.[phase === 'train' ? 'train' : 'forward'] ?? 0;
       const row = [m.padEnd(w(0)), phase.padEnd(w(1)), num(ours, w(2)), pad(`[${num(oursCpu, 0)}]`, w(3))];
-      if (r.torch && several) {
-        // The median of the per-round ratios: both sides of a ratio measured minutes apart at most.
-        const perRound = (cpu: boolean) => median(r.rounds.map((x) => {
-          const a = x.tfjs.models[m]?.[`${phase}_${cpu ? 'cpu_' : ''}img_s`], b = x.torch?.models[m]?.[`${phase}_${cpu ? 'cpu_' : ''}img_s`];
-          return a !== undefined && b !== undefined && b > 0 ? a / b : Number.NaN;
-        }));
-        row.push(num(ref, w(4)), pad(`[${num(refCpu, 0)}]`, w(5)), ratio(perRound(false), 1, w(6)), pad(`[${ratio(perRound(true), 1, 0)}]`, w(7)));
-      } else if (r.torch) row.push(num(ref, w(4)), pad(`[${num(refCpu, 0)}]`, w(5)), ratio(ours, ref, w(6)), pad(`[${ratio(oursCpu, refCpu, 0)}]`, w(7)));
+      if (r.torch) {
+        // Several rounds: the median of the per-round ratios (both sides of each measured minutes apart at most).
+        const cell = (cpu: boolean, n: number) => several
+          ? ratio(median(r.rounds.map((x) => roundRatio(x, m, phase, cpu) ?? Number.NaN)), 1, n)
+          : cpu ? ratio(oursCpu, refCpu, n) : ratio(ours, ref, n);
+        row.push(num(ref, w(4)), pad(`[${num(refCpu, 0)}]`, w(5)), cell(false, w(6)), pad(`[${cell(true, 0)}]`, w(7)));
+      }
       row.push(num(((oursCpu ?? ours) * f) / 1e9, 8), num((r.gemmPeakGflops * 1e9) / f, 8));
       lines.push(row.join(' '));
     }
@@ -382,8 +388,8 @@ export function formatBench(r: BenchReport): string {
     for (const m of Object.keys(r.tfjs.models)) {
       for (const phase of ['train', 'infer'] as const) {
         const each = r.rounds.map((x) => {
-          const a = x.tfjs.models[m]?.[`${phase}_cpu_img_s`], b = x.torch?.models[m]?.[`${phase}_cpu_img_s`];
-          return a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)}×` : '—';
+          const q = roundRatio(x, m, phase, true);
+          return q === undefined ? '—' : `${q.toFixed(2)}×`;
         });
         lines.push(`  ${m.padEnd(12)} ${phase.padEnd(6)} ${each.join('  ')}`);
       }

@@ -15,15 +15,16 @@ function leadingAxes(shape: number[], axis: number | number[]): number {
   return axes.length;
 }
 
-/** Number of middle axes reduced (1 … rank − 2, with the batch and the channels kept), or -1. */
+/** Number of middle axes reduced (1 … rank − 2, with the batch and the channels kept) when the
+ *  kept values per image come in fours (the SIMD pass's vectors), or -1. */
 function middleAxes(shape: number[], axis: number | number[]): number {
   const axes = util.parseAxisParam(axis, shape).sort((a, b) => a - b);
   if (axes.length === 0 || axes.length > shape.length - 2) return -1;
   for (let i = 0; i < axes.length; i++) if (axes[i] !== i + 1) return -1;
-  return axes.length;
+  return shape.slice(1 + axes.length).reduce((a, b) => a * b, 1) % 4 === 0 ? axes.length : -1;
 }
 
-/** The mean over the middle axes of x [n, …, C] (C a multiple of 4) on the SIMD kernel. */
+/** The mean over the k middle axes of x [n, …, C] (C a multiple of 4) on the SIMD kernel. */
 function spatialMean(s: Scope, x: TensorInfo, k: number, keepDims: boolean): TensorInfo {
   const n = x.shape[0]!, pixels = x.shape.slice(1, 1 + k).reduce((a, b) => a * b, 1);
   const kept = x.shape.slice(1 + k), c = kept.reduce((a, b) => a * b, 1);
@@ -38,7 +39,7 @@ function reduceLeading(name: 'Sum' | 'Mean') {
     return withScope(backend, (s) => {
       if (name === 'Mean' && x.dtype === 'float32') {
         const middle = middleAxes(x.shape, attrs.axis);
-        if (middle > 0 && x.shape.slice(1 + middle).reduce((a, b) => a * b, 1) % 4 === 0) return spatialMean(s, x, middle, attrs.keepDims);
+        if (middle > 0) return spatialMean(s, x, middle, attrs.keepDims);
       }
       const k = leadingAxes(x.shape, attrs.axis);
       if (x.dtype !== 'float32' || k <= 0 || x.shape.length === 0) return s.run(name, { x }, attrs);

@@ -70,17 +70,13 @@ export function smallMapConv(s: Scope, x: TensorInfo, filter: TensorInfo, g: Con
   const xBase = s.address(x), wBase = s.address(filter), yBase = s.address(y);
   const bias = epilogue.bias === undefined ? 0 : s.address(epilogue.bias), relu = epilogue.relu ? 1 : 0;
   for (let op = 0; op < outPix; op++) {
-    let last = -1;
-    for (let ip = 0; ip < inPix; ip++) if (taps[ip * outPix + op]! >= 0) last = ip;
-    let first = 1;
-    for (let ip = 0; ip <= last; ip++) {
-      const tap = taps[ip * outPix + op]!;
-      if (tap < 0) continue;
-      const end = ip === last;
-      kernels.gemm(xBase + 4 * ip * ci, 4 * inPix * ci, 4, wBase + 4 * tap * ci * co, co, yBase + 4 * op * co, outPix * co,
-        g.batch, ci, co, end ? bias : 0, end ? relu : 0, s.address(pack), first ? 0 : 1);
-      first = 0;
-    }
+    const inputs: number[] = [];
+    for (let ip = 0; ip < inPix; ip++) if (taps[ip * outPix + op]! >= 0) inputs.push(ip);
+    inputs.forEach((ip, i) => {
+      const end = i === inputs.length - 1;
+      kernels.gemm(xBase + 4 * ip * ci, 4 * inPix * ci, 4, wBase + 4 * taps[ip * outPix + op]! * ci * co, co, yBase + 4 * op * co, outPix * co,
+        g.batch, ci, co, end ? bias : 0, end ? relu : 0, s.address(pack), i === 0 ? 0 : 1);
+    });
   }
   return y;
 }
