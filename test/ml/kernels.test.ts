@@ -6,7 +6,7 @@ import { filterGradOptions } from '../../src/ml/kernels/conv2d-backprop-filter.j
 import { inputGradOptions } from '../../src/ml/kernels/conv2d-backprop-input.js';
 import { fusedBatchNormGradConfig, stockFusedBatchNormGrad } from '../../src/ml/kernels/gradients.js';
 import { rand, size, runOn, relativeError, compareWithCpu } from './kernel-check.js';
-import { directConvOptions } from '../../src/ml/kernels/conv2d.js';
+import { DIRECT_MAX_CHANNELS, directConvOptions } from '../../src/ml/kernels/conv2d.js';
 import { winogradOptions } from '../../src/ml/kernels/winograd.js';
 
 interface ConvCase { name: string; x: [number, number, number, number]; f: [number, number, number, number];
@@ -32,6 +32,8 @@ const CASES: ConvCase[] = [
   // ResNet's strided 3×3 after explicit padding: 'valid', even sizes, channels in fours.
   { name: '3x3 s2 valid, even sizes, 8 channels', x: [2, 6, 6, 8], f: [3, 3, 8, 8], strides: 2, pad: 'valid' },
   { name: '3x3 s2 valid, 4x4, 8 to 12 channels', x: [2, 4, 4, 8], f: [3, 3, 8, 12], strides: 2, pad: 'valid' },
+  // VGG16 block1_conv2 at 1/8 width: 8 channels in, the direct kernel (below Winograd's channels).
+  { name: '3x3 s1 same, 8 to 8 channels', x: [2, 10, 9, 8], f: [3, 3, 8, 8], strides: 1, pad: 'same' },
   { name: '1x1 s1, padding below and right only', x: [2, 5, 5, 8], f: [1, 1, 8, 4], strides: 1, pad: [[0, 0], [0, 1], [0, 2], [0, 0]] },
 ];
 
@@ -74,7 +76,7 @@ describe('fast wasm kernels vs the cpu backend', function () {
           assert.ok(err < 1e-4, `${orientation} ${compactBelow} ${maxGather}: relative error ${err}`);
         }
       } finally {
-        directConvOptions.maxChannels = 4;
+        directConvOptions.maxChannels = DIRECT_MAX_CHANNELS;
         winogradOptions.enabled = true;
         filterGradOptions.orientation = 'auto';
         filterGradOptions.compactBelow = 1.4;
@@ -93,7 +95,7 @@ describe('fast wasm kernels vs the cpu backend', function () {
         for (const simd of [true, false]) {
           // The convolutions inside take Winograd or the direct kernel where they apply, or not.
           winogradOptions.enabled = simd;
-          directConvOptions.maxChannels = simd ? 4 : 0;
+          directConvOptions.maxChannels = simd ? DIRECT_MAX_CHANNELS : 0;
           for (const [col2im, colsFloats] of [[4, 1 << 22], [0, 1 << 22], [0, 50], [0, 0], [1000, 1 << 22]]) {
             // colsFloats 0: strided convolutions take the phase decomposition; 50: tiny image groups.
             inputGradOptions.col2imChannels = col2im!;
@@ -108,7 +110,7 @@ describe('fast wasm kernels vs the cpu backend', function () {
         inputGradOptions.col2imChannels = 4;
         inputGradOptions.colsFloats = 1 << 22;
         winogradOptions.enabled = true;
-        directConvOptions.maxChannels = 4;
+        directConvOptions.maxChannels = DIRECT_MAX_CHANNELS;
       }
     });
   }

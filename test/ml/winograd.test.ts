@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/ml/backend.js';
 import { convGeometry } from '../../src/ml/kernels/conv-geometry.js';
-import { winogradForward } from '../../src/ml/kernels/conv2d.js';
+import { DIRECT_MAX_CHANNELS, directConvOptions, winogradForward } from '../../src/ml/kernels/conv2d.js';
 import { winogradFilterGradient } from '../../src/ml/kernels/conv2d-backprop-filter.js';
 import { winogradOptions } from '../../src/ml/kernels/winograd.js';
 import { assertNoOwnMemory, simdModulePath } from '../../src/ml/kernels/simd-module.js';
@@ -38,7 +38,10 @@ describe('Winograd 3x3 convolutions on wasm vs the cpu backend', function () {
   // Each case runs wasm once per kernel build (kernel-check.ts), on a machine that may be shared.
   this.timeout(180000);
   before(async () => { await initBackend('wasm'); });
-  afterEach(() => { winogradOptions.enabled = true; winogradOptions.groupFloats = 1 << 22; winogradOptions.paddedFloats = 1 << 23; });
+  afterEach(() => {
+    winogradOptions.enabled = true; winogradOptions.groupFloats = 1 << 22; winogradOptions.paddedFloats = 1 << 23;
+    directConvOptions.maxChannels = DIRECT_MAX_CHANNELS;
+  });
   after(async () => { await tf.setBackend('wasm'); });
 
   const check = async (kernel: string, inputs: KernelInputs, attrs: Record<string, unknown>) => {
@@ -65,6 +68,9 @@ describe('Winograd 3x3 convolutions on wasm vs the cpu backend', function () {
     });
 
     it(`filter gradient ${c.name}`, async () => {
+      // Inputs with few channels go to the direct kernel by default; without it they take Winograd,
+      // which must stay right for them (a single vector of 4 channels, two of 8).
+      if (c.x[3] <= DIRECT_MAX_CHANNELS) directConvOptions.maxChannels = 0;
       assert.ok(winogradFilterGradient(g), 'this geometry should take the Winograd path');
       const dy = outShape(c);
       await check('Conv2DBackpropFilter', { x: input(c.x, 40 + i), dy: input(dy, 50 + i) },
@@ -81,11 +87,14 @@ describe('Winograd 3x3 convolutions on wasm vs the cpu backend', function () {
     });
   }
 
-  it('1x1 outputs and few channels stay on the shipped convolution; 2x2 outputs and a single image take Winograd', () => {
+  it('1x1 outputs and few channels stay off Winograd (forward: the shipped or direct convolution; filter gradient of few input channels: direct); 2x2 outputs and a single image take it', () => {
     assert.ok(!winogradForward(convGeometry([4, 1, 1, 64], [3, 3, 64, 64], 1, 'same', undefined, 1)));
     assert.ok(!winogradForward(convGeometry([4, 16, 16, 8], [3, 3, 8, 8], 1, 'same', undefined, 1)));
     assert.ok(winogradForward(convGeometry([4, 2, 2, 64], [3, 3, 64, 64], 1, 'same', undefined, 1)));
     assert.ok(winogradForward(convGeometry([1, 8, 8, 64], [3, 3, 64, 64], 1, 'same', undefined, 1)));
+    // The filter gradient of inputs with up to DIRECT_MAX_CHANNELS channels stays on the direct kernel.
+    assert.ok(!winogradFilterGradient(convGeometry([4, 32, 32, 8], [3, 3, 8, 16], 1, 'same', undefined, 1)));
+    assert.ok(winogradFilterGradient(convGeometry([4, 32, 32, 12], [3, 3, 12, 16], 1, 'same', undefined, 1)));
   });
 
   it('FusedConv2D with what the Winograd epilogue does not compute (elu, PReLU) still matches, through the shipped kernel', async () => {

@@ -66,10 +66,14 @@ export function directFilterGradient(g: ConvGeometry): boolean {
 /**
  * 3×3 stride-1 filters take the Winograd gradient: measured faster than the GEMM paths below at
  * every channel count tried (8 to 128) once the output has at least 2×2 pixels (bench:kernels).
+ * Inputs with no more channels than the direct kernel takes stay on it: the Winograd transforms
+ * then weigh more than the products they save (batch 32 at 32×32: 8 → 8 2.1 ms against 3.5,
+ * 4 → 8 0.8 against 1.4, 8 → 16 2.7 against 3.3; from 16 input channels Winograd leads).
  */
 export function winogradFilterGradient(g: ConvGeometry): boolean {
   return winogradOptions.enabled && g.fh === 3 && g.fw === 3 && g.strideH === 1 && g.strideW === 1 &&
-    g.dilationH === 1 && g.dilationW === 1 && g.inC % 4 === 0 && g.outC % 4 === 0 && g.outH * g.outW >= 4;
+    g.dilationH === 1 && g.dilationW === 1 && g.inC % 4 === 0 && g.outC % 4 === 0 && g.outH * g.outW >= 4 &&
+    g.inC > directConvOptions.maxChannels;
 }
 
 /**

@@ -11,7 +11,7 @@ import { sumConfig, meanConfig } from './reduce.js';
 import { fusedBatchNormConfig } from './batch-norm.js';
 import { identityConfig } from './identity.js';
 import { castConfig } from './cast.js';
-import { conv2dConfig, directConvOptions, fusedConv2dConfig } from './conv2d.js';
+import { conv2dConfig, DIRECT_MAX_CHANNELS, directConvOptions, fusedConv2dConfig } from './conv2d.js';
 import { adamUpdateConfig } from './adam-update.js';
 import { padSliceOptions, padV2Config, sliceConfig } from './pad-slice.js';
 import { winogradOptions } from './winograd.js';
@@ -56,7 +56,7 @@ export function registerFastWasmKernels(): string[] {
  */
 export function setSimdPaths(on: boolean): void {
   winogradOptions.enabled = on;
-  directConvOptions.maxChannels = on ? 4 : 0;
+  directConvOptions.maxChannels = on ? DIRECT_MAX_CHANNELS : 0;
   matMulOptions.simd = on;
   padSliceOptions.enabled = on;
   for (const k of [adamUpdateConfig, batchNormTrainConfig, convBiasReluConfig]) {
