@@ -28,6 +28,10 @@ const CASES: Case[] = [
   // Blocks of tiles sized by the channels (tileBlock: 24 tiles at 48 → 48): 80 tiles, three blocks
   // and a partial last one.
   { name: 'blocks of 24 tiles, 80 tiles', x: [5, 13, 13, 48], co: 48, pad: 'same' },
+  // 128 channels in and out together: the filter gradient packs its operands in panels; 60 output
+  // channels leave a last panel of 4 (forward and gradient), 68 inputs 17 panels of 4, and 9 tiles
+  // a partial pass of the products.
+  { name: 'packed panels with a last one of 4 channels', x: [1, 12, 10, 68], co: 60, pad: 'same' },
 ];
 
 const filterShape = (c: Case): [number, number, number, number] => [3, 3, c.x[3], c.co];

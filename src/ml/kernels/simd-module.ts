@@ -11,7 +11,8 @@ export interface SimdKernels {
   gradTransform(dyp: number, n: number, c: number, tilesY: number, tilesX: number, out: number, kStride: number, scratch: number): void;
   filterTransform(w: number, ci: number, co: number, out: number, uStride: number, scratch: number): void;
   filterGradTransform(du: number, duStride: number, ci: number, co: number, dw: number, accumulate: number, scratch: number): void;
-  filterGradProducts(v: number, dm: number, t: number, ci: number, co: number, vStride: number, dmStride: number, du: number, duStride: number): void;
+  filterGradProducts(v: number, dm: number, t: number, ci: number, co: number, vStride: number, dmStride: number, du: number, duStride: number, pack: number): void;
+  gradProductScratchFloats(ci: number, co: number): number;
   forwardScratchFloats(ci: number, co: number): number;
   winogradForward(xp: number, n: number, ci: number, co: number, tilesY: number, tilesX: number, u: number,
     uStride: number, y: number, oh: number, ow: number, bias: number, relu: number, scratch: number): void;

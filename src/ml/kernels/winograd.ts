@@ -79,6 +79,7 @@ export function winogradFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: C
   // dU's 36 planes one cache line more than a plane apart, so that they do not share cache sets.
   const duStride = ci * co + 16;
   const du = s.alloc([36 * duStride]);
+  const pack = s.alloc([wasm.gradProductScratchFloats(ci, co)]);
   let first = true;
   for (const [b0, nb] of imageGroups(n, perImage, ci + co)) {
     const t = nb * perImage;
@@ -97,7 +98,7 @@ export function winogradFilterGrad(s: Scope, x: TensorInfo, dy: TensorInfo, g: C
     const dm = s.alloc([36, t, co]);
     wasm.gradTransform(dyp, nb, co, tilesY, tilesX, s.address(dm), t * co, s.address(scratch));
     if (dyPadded !== undefined) s.release(dyPadded);
-    wasm.filterGradProducts(s.address(v), s.address(dm), t, ci, co, t * ci, t * co, s.address(du), duStride);
+    wasm.filterGradProducts(s.address(v), s.address(dm), t, ci, co, t * ci, t * co, s.address(du), duStride, s.address(pack));
     wasm.filterGradTransform(s.address(du), duStride, ci, co, s.address(dw), first ? 0 : 1, s.address(scratch));
     first = false;
     release(s, [v, dm]);
