@@ -135,6 +135,22 @@ describe('fast wasm kernels vs the cpu backend', function () {
     await compare('BatchMatMul', { a: input([64, 200], 302), b: input([300, 200], 303) }, { transposeA: false, transposeB: true });
   });
 
+  it('BatchMatMul: each order of the SIMD product (small b and large c: b in place; few rows: b streamed; passes of 512 rows)', async () => {
+    let seed = 320;
+    for (const [m, k, n] of [
+      [2100, 5, 1004],  // b of 20 KB and c of 8.4 MB: rows of c outer, b read in place, a last column block of 4
+      [1, 600, 132],    // b of 317 KB and one row: the few-rows product, a last partial chunk
+      [3, 601, 1100],   // rows in groups of 2 and 1, an odd k, two column chunks
+      [7, 600, 132],    // groups of 4, 2 and 1
+      [12, 1100, 68],   // twelve rows: packed blocks of b in passes of 512 rows, a last column block of 4
+    ] as const) {
+      await compare('BatchMatMul', { a: input([m, k], seed++), b: input([k, n], seed++) }, { transposeA: false, transposeB: false });
+    }
+    // A dense layer's forward with bias and ReLU at a batch of 5 (the few-rows product, then the epilogue).
+    await compare('_FusedMatMul', { a: input([5, 700], seed++), b: input([700, 136], seed++), bias: input([136], seed++) },
+      { transposeA: false, transposeB: false, activation: 'relu' });
+  });
+
   it('Tile: vectors, matrices and 4-D, float32 and int32', async () => {
     await compare('Tile', { x: input([1, 1, 1, 5], 400) }, { reps: [3, 4, 2, 1] });
     await compare('Tile', { x: input([2, 3], 401) }, { reps: [3, 2] });
