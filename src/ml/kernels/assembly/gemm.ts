@@ -86,14 +86,16 @@ function gemmFewRows(a: usize, aRow: usize, aCol: usize, b: usize, bRow: usize, 
  * with no bias and no ReLU), where a's element (i, l) is at
  * a + i·aRow + l·aCol (bytes: a row-major a has aRow = 4·lda, aCol = 4; a transposed one the
  * reverse) and b [k, n] is row-major with rows ldb floats apart; c's rows are ldc floats apart.
- * n is a multiple of 4. Two orders, each summing every output in the same order (one reduction
- * over k in registers, in passes of K_BLOCK rows when k is longer):
+ * n is a multiple of 4. Three orders; the first two sum every output as one chain of
+ * multiply-adds over l = 0, 1, …, the third in passes of K_BLOCK rows when k is longer:
  *  - b small and c large (a wide dense layer's weight gradient, whose k is the batch): blocks of
  *    four rows of c outer, b read in place from cache, so c is written row after row. Column
  *    blocks outer wrote c 32 bytes a row at a time, rows a page or more apart, beyond what the
  *    TLB maps (VGG16's fc1 at a batch of 5: 337 ms, now 111 ms); on a c of a few MiB they stay
  *    faster (1.1–1.2× at 1024 × 1024).
- *  - b large: column blocks of eight outer, each block of b copied to `pack` (K_BLOCK·8 floats at
+ *  - at most 8 rows of a (a dense layer at a small batch, or batch-1 timing): fewRows streams b
+ *    once, front to back (fc1's forward at batch 1: 420 ms, now 71 ms).
+ *  - otherwise: column blocks of eight outer, each block of b copied to `pack` (K_BLOCK·8 floats at
  *    most) and kept in cache while every row of a passes. Passes of K_BLOCK rows keep the copy
  *    from reading a page per row of b for the whole of k (fc1's forward at a batch of 5: 0.7 s).
  */
